@@ -1,0 +1,82 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import fastifyJwt from '@fastify/jwt';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { type ApiConfig, createLogger, type DeliveryQueue, deriveKey, type Logger } from '@otp-relay/core';
+import type { DatabaseHandle } from '@otp-relay/db';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+import type { Redis } from 'ioredis';
+import { registerErrorContract } from './http/error-contract.js';
+import { createRegistrationService } from './registration/registration-service.js';
+import { accountsRoutes } from './routes/accounts/accounts-routes.js';
+import { healthRoutes } from './routes/health-routes.js';
+
+export interface AppDeps {
+  config: ApiConfig;
+  database: DatabaseHandle;
+  redis: Redis;
+  deliveryQueue: DeliveryQueue;
+  /** A pino logger to use; by default one is made from LOG_LEVEL. */
+  logger?: Logger;
+  /** The clock codes expire by; tests move it instead of waiting. */
+  now?: () => Date;
+}
+
+export type App = FastifyInstance<
+  RawServerDefault,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+/** Builds the HTTP app without listening: `main.ts` listens, tests use `app.inject`. */
+export async function buildApp(deps: AppDeps): Promise<App> {
+  const { config } = deps;
+  const logger = deps.logger ?? createLogger(config.LOG_LEVEL, 'api');
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    routerOptions: { ignoreTrailingSlash: true },
+    bodyLimit: 16 * 1024,
+    ajv: {
+      // Strict bodies: no silent coercion or dropping of fields the client should not send.
+      customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true },
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // JSON only: the default text/plain parser would let non-JSON bodies reach validation.
+  app.removeContentTypeParser('text/plain');
+  registerErrorContract(app);
+
+  await app.register(fastifyJwt, {
+    secret: deriveKey(config.JWT_SECRET, 'jwt-signing'),
+    sign: {
+      expiresIn: `${config.JWT_EXPIRES_IN_SECONDS}s`,
+      iss: config.JWT_ISSUER,
+      aud: config.JWT_AUDIENCE,
+    },
+    verify: { allowedIss: config.JWT_ISSUER, allowedAud: config.JWT_AUDIENCE },
+  });
+
+  const registration = createRegistrationService({
+    db: deps.database.db,
+    deliveryQueue: deps.deliveryQueue,
+    config,
+    keys: {
+      otpHmac: deriveKey(config.OTP_PEPPER, 'otp-hmac'),
+      payloadEncryption: deriveKey(config.OTP_ENCRYPTION_KEY, 'payload-encryption'),
+    },
+    logger,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+
+  await app.register(healthRoutes, {
+    readinessChecks: { postgres: () => deps.database.ping(), redis: () => deps.redis.ping() },
+  });
+  await app.register(accountsRoutes, {
+    prefix: '/api/accounts',
+    registration,
+    debugResponses: config.OTP_DEBUG_RESPONSE && config.NODE_ENV !== 'production',
+  });
+
+  return app;
+}

@@ -1,0 +1,170 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import Type, { type Static } from 'typebox';
+import { RegistrationError, type RegistrationErrorCode } from '../registration/registration-errors.js';
+
+/**
+ * The one error contract: every error leaves as `{success:false, code, message, errors?}` with
+ * the status from this table. A 5xx never carries an internal message.
+ */
+
+export type ErrorCode =
+  | RegistrationErrorCode
+  | 'VALIDATION_ERROR'
+  | 'UNAUTHORIZED'
+  | 'NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'RATE_LIMITED'
+  | 'SERVICE_UNAVAILABLE'
+  | 'INTERNAL_ERROR';
+
+export const STATUS_BY_CODE: Record<ErrorCode, number> = {
+  VALIDATION_ERROR: 400,
+  OTP_INVALID: 400,
+  OTP_EXPIRED: 400,
+  OTP_ATTEMPTS_EXCEEDED: 400,
+  CHANNEL_UNAVAILABLE: 400,
+  UNAUTHORIZED: 401,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  USERNAME_TAKEN: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  RESEND_TOO_SOON: 429,
+  RATE_LIMITED: 429,
+  INTERNAL_ERROR: 500,
+  SERVICE_UNAVAILABLE: 503,
+};
+
+export const ErrorResponseSchema = Type.Object(
+  {
+    success: Type.Literal(false),
+    code: Type.String(),
+    message: Type.String(),
+    errors: Type.Optional(Type.Record(Type.String(), Type.String())),
+  },
+  { description: 'Every error answer has this shape.' },
+);
+export type ErrorResponse = Static<typeof ErrorResponseSchema>;
+
+/** Error responses every route can give, for its schema. */
+export const commonErrorResponses = {
+  400: ErrorResponseSchema,
+  429: ErrorResponseSchema,
+  500: ErrorResponseSchema,
+  503: ErrorResponseSchema,
+};
+
+interface AjvError {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+/** Turns ajv's errors into `{field: message}`, naming the body field each is about. */
+export function validationErrors(validation: readonly AjvError[]): Record<string, string> {
+  const errors: Record<string, string> = {};
+  for (const error of validation) {
+    const path = error.instancePath.replace(/^\//, '').replaceAll('/', '.');
+    let field = path;
+    let message = error.message ?? 'is invalid';
+    if (error.keyword === 'required') {
+      field = [path, String(error.params.missingProperty)].filter(Boolean).join('.');
+      message = 'is required';
+    } else if (error.keyword === 'additionalProperties') {
+      field = [path, String(error.params.additionalProperty)].filter(Boolean).join('.');
+      message = 'is not an accepted field';
+    }
+    errors[field || 'body'] ??= message;
+  }
+  return errors;
+}
+
+// Errors of the Postgres client meaning "the database is not there", not "the query is wrong":
+// network failures, and SQLSTATE class 08 (connection), 57P0x (shutdown), 53300 (too many connections).
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'CONNECT_TIMEOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+]);
+
+export function isDependencyUnavailable(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 5; depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+function fastifyClientErrorCode(statusCode: number): ErrorCode {
+  switch (statusCode) {
+    case 401:
+      return 'UNAUTHORIZED';
+    case 404:
+      return 'NOT_FOUND';
+    case 405:
+      return 'METHOD_NOT_ALLOWED';
+    case 413:
+      return 'PAYLOAD_TOO_LARGE';
+    case 415:
+      return 'UNSUPPORTED_MEDIA_TYPE';
+    case 429:
+      return 'RATE_LIMITED';
+    default:
+      return 'VALIDATION_ERROR';
+  }
+}
+
+export function registerErrorContract(app: FastifyInstance) {
+  app.setNotFoundHandler((request, reply) => {
+    const body: ErrorResponse = {
+      success: false,
+      code: 'NOT_FOUND',
+      message: `No route for ${request.method} ${request.url.split('?')[0]}`,
+    };
+    return reply.status(404).send(body);
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const send = (code: ErrorCode, message: string, errors?: Record<string, string>) => {
+      const body: ErrorResponse = { success: false, code, message, ...(errors ? { errors } : {}) };
+      return reply.status(STATUS_BY_CODE[code]).send(body);
+    };
+
+    if (error.validation) {
+      return send('VALIDATION_ERROR', 'The request is invalid.', validationErrors(error.validation));
+    }
+    if (error instanceof RegistrationError) {
+      if (error.details.retryAfterSeconds !== undefined) {
+        reply.header('retry-after', String(error.details.retryAfterSeconds));
+      }
+      const errors = error.details.field ? { [error.details.field]: error.message } : undefined;
+      return send(error.code, error.message, errors);
+    }
+    if (isDependencyUnavailable(error)) {
+      request.log.error({ err: error }, 'dependency unavailable');
+      reply.header('retry-after', '5');
+      return send('SERVICE_UNAVAILABLE', 'The service is temporarily unavailable; try again shortly.');
+    }
+    const statusCode = error.statusCode ?? 500;
+    if (statusCode >= 400 && statusCode < 500) {
+      // Fastify's own 4xx (bad JSON, wrong content type, body too large, bad token) carry safe messages.
+      return send(fastifyClientErrorCode(statusCode), error.message);
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return send('INTERNAL_ERROR', 'Something went wrong on our side.');
+  });
+}

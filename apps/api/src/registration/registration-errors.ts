@@ -1,0 +1,22 @@
+/**
+ * What registration can refuse, as domain errors that know nothing of HTTP.
+ * The HTTP layer maps each code to a status in one table (http/error-contract.ts).
+ */
+export type RegistrationErrorCode =
+  | 'OTP_INVALID'
+  | 'OTP_EXPIRED'
+  | 'OTP_ATTEMPTS_EXCEEDED'
+  | 'USERNAME_TAKEN'
+  | 'RESEND_TOO_SOON'
+  | 'CHANNEL_UNAVAILABLE';
+
+export class RegistrationError extends Error {
+  constructor(
+    readonly code: RegistrationErrorCode,
+    message: string,
+    readonly details: { field?: string; retryAfterSeconds?: number } = {},
+  ) {
+    super(message);
+    this.name = 'RegistrationError';
+  }
+}

@@ -1,0 +1,331 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type ApiConfig,
+  codeMatches,
+  type DeliveryQueue,
+  enqueueDelivery,
+  generateCode,
+  hashCode,
+  type Logger,
+  sealDeliveryPayload,
+} from '@otp-relay/core';
+import {
+  type Channel,
+  type Database,
+  deliveries,
+  type OtpChallenge,
+  otpChallenges,
+  type Transaction,
+  type User,
+  users,
+} from '@otp-relay/db';
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import { addSeconds, isExpired, secondsUntil } from './otp-timing.js';
+import { type Argon2Parameters, hashPassword } from './password-hashing.js';
+import { RegistrationError } from './registration-errors.js';
+
+/**
+ * Registration by one-time code: issue a code for a pending registration, check it, resend it.
+ * Plain functions over Postgres and the queue; no HTTP here.
+ */
+
+export interface RegistrationKeys {
+  otpHmac: Buffer;
+  payloadEncryption: Buffer;
+}
+
+export interface RegistrationDeps {
+  db: Database;
+  deliveryQueue: DeliveryQueue;
+  config: ApiConfig;
+  keys: RegistrationKeys;
+  logger: Logger;
+  now?: () => Date;
+}
+
+export interface RequestOtpInput {
+  email: string;
+  channel: Channel;
+  username: string;
+  firstName: string;
+  lastName: string;
+  password: string;
+}
+
+export interface IssuedCode {
+  expiresInSeconds: number;
+  resendAfterSeconds: number;
+  /** The plaintext code, for OTP_DEBUG_RESPONSE in development only; absent when nothing was sent. */
+  code?: string;
+}
+
+type PendingProfile = Pick<
+  OtpChallenge,
+  'email' | 'channel' | 'destination' | 'username' | 'firstName' | 'lastName' | 'passwordHash'
+>;
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+export function createRegistrationService(deps: RegistrationDeps) {
+  const { db, config, keys, logger } = deps;
+  const now = deps.now ?? (() => new Date());
+  const argon2: Argon2Parameters = {
+    memoryCost: config.ARGON2_MEMORY_COST,
+    timeCost: config.ARGON2_TIME_COST,
+    parallelism: config.ARGON2_PARALLELISM,
+  };
+
+  async function usernameTaken(username: string): Promise<boolean> {
+    const rows = await db
+      .select({ id: users.id })
+      .from(users)
+      .where(sql`lower(${users.username}) = lower(${username})`)
+      .limit(1);
+    return rows.length > 0;
+  }
+
+  async function emailRegistered(email: string): Promise<boolean> {
+    const rows = await db.select({ id: users.id }).from(users).where(eq(users.email, email)).limit(1);
+    return rows.length > 0;
+  }
+
+  /** Locks the email's registration for this transaction and returns its live challenge, if any. */
+  async function lockLiveChallenge(tx: Transaction, email: string): Promise<OtpChallenge | undefined> {
+    // Serialises concurrent requests for one address, so "one live challenge" holds without retries.
+    await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${email}, 0))`);
+    const [live] = await tx
+      .select()
+      .from(otpChallenges)
+      .where(
+        and(
+          eq(otpChallenges.email, email),
+          isNull(otpChallenges.consumedAt),
+          isNull(otpChallenges.supersededAt),
+        ),
+      )
+      .limit(1);
+    return live;
+  }
+
+  function assertCooldownOver(live: OtpChallenge | undefined, at: Date) {
+    if (!live) return;
+    const retryAfterSeconds = secondsUntil(
+      addSeconds(live.createdAt, config.OTP_RESEND_COOLDOWN_SECONDS),
+      at,
+    );
+    if (retryAfterSeconds > 0) {
+      throw new RegistrationError(
+        'RESEND_TOO_SOON',
+        'A code was sent moments ago; wait before asking again.',
+        {
+          retryAfterSeconds,
+        },
+      );
+    }
+  }
+
+  /**
+   * Replaces the live challenge (if any) with a new code and queues its delivery, in one transaction.
+   * Failed attempts carry over from a challenge that has not expired: a new code must not buy new guesses.
+   */
+  async function issueCode(
+    tx: Transaction,
+    profile: PendingProfile,
+    live: OtpChallenge | undefined,
+    at: Date,
+  ) {
+    const challengeId = randomUUID();
+    const deliveryId = randomUUID();
+    const code = generateCode(config.OTP_LENGTH);
+    const expiresAt = addSeconds(at, config.OTP_TTL_SECONDS);
+    const inheritedFailures = live && !isExpired(live.expiresAt, at) ? live.failedAttempts : 0;
+
+    if (live) {
+      await tx.update(otpChallenges).set({ supersededAt: at }).where(eq(otpChallenges.id, live.id));
+    }
+    await tx.insert(otpChallenges).values({
+      id: challengeId,
+      ...profile,
+      codeHash: hashCode(keys.otpHmac, challengeId, code),
+      failedAttempts: inheritedFailures,
+      expiresAt,
+      createdAt: at,
+    });
+    await tx.insert(deliveries).values({
+      id: deliveryId,
+      challengeId,
+      channel: profile.channel,
+      destination: profile.destination,
+      payloadCiphertext: sealDeliveryPayload(keys.payloadEncryption, deliveryId, {
+        code,
+        firstName: profile.firstName,
+      }),
+      createdAt: at,
+      updatedAt: at,
+    });
+    return { deliveryId, code };
+  }
+
+  /**
+   * After commit. If Redis is unreachable the delivery row is already committed and the worker's
+   * relay enqueues it later, so the shopper still gets the code: the request succeeds.
+   */
+  async function enqueue(deliveryId: string) {
+    try {
+      await enqueueDelivery(deps.deliveryQueue, deliveryId, {
+        maxAttempts: config.DELIVERY_MAX_ATTEMPTS,
+        backoffBaseMs: config.DELIVERY_BACKOFF_BASE_MS,
+      });
+    } catch (error) {
+      logger.warn({ err: error, deliveryId }, 'enqueue failed; the outbox relay will enqueue this delivery');
+    }
+  }
+
+  function issued(code?: string): IssuedCode {
+    return {
+      ...(code === undefined ? {} : { code }),
+      expiresInSeconds: config.OTP_TTL_SECONDS,
+      resendAfterSeconds: config.OTP_RESEND_COOLDOWN_SECONDS,
+    };
+  }
+
+  function assertChannelAvailable(channel: Channel) {
+    if (channel !== 'email') {
+      throw new RegistrationError('CHANNEL_UNAVAILABLE', 'WhatsApp delivery is not available yet.', {
+        field: 'otp_method',
+      });
+    }
+  }
+
+  async function requestOtp(input: RequestOtpInput): Promise<IssuedCode> {
+    assertChannelAvailable(input.channel);
+    const email = normalizeEmail(input.email);
+    if (await usernameTaken(input.username)) {
+      throw new RegistrationError('USERNAME_TAKEN', 'This username is already taken.', { field: 'username' });
+    }
+    // Hashed even when the address is taken, so the answer takes as long either way.
+    const passwordHash = await hashPassword(input.password, argon2);
+    if (await emailRegistered(email)) {
+      // Answer exactly as for a new address: registration must not reveal who has an account.
+      return issued();
+    }
+    const profile: PendingProfile = {
+      email,
+      channel: input.channel,
+      destination: email,
+      username: input.username,
+      firstName: input.firstName,
+      lastName: input.lastName,
+      passwordHash,
+    };
+    const at = now();
+    const { deliveryId, code } = await db.transaction(async (tx) => {
+      const live = await lockLiveChallenge(tx, email);
+      assertCooldownOver(live, at);
+      return issueCode(tx, profile, live, at);
+    });
+    await enqueue(deliveryId);
+    return issued(code);
+  }
+
+  /** With no pending registration nothing is sent, and the answer is the same as when something is. */
+  async function resendOtp(input: { email: string; channel: Channel }): Promise<IssuedCode> {
+    assertChannelAvailable(input.channel);
+    const email = normalizeEmail(input.email);
+    const at = now();
+    const result = await db.transaction(async (tx) => {
+      const live = await lockLiveChallenge(tx, email);
+      if (!live) return undefined;
+      assertCooldownOver(live, at);
+      const { id: _id, codeHash: _codeHash, ...rest } = live;
+      const profile: PendingProfile = { ...rest, channel: input.channel, destination: email };
+      return issueCode(tx, profile, live, at);
+    });
+    if (!result) return issued();
+    await enqueue(result.deliveryId);
+    return issued(result.code);
+  }
+
+  type VerifyOutcome = { kind: 'verified'; user: User } | { kind: 'rejected'; error: RegistrationError };
+
+  /**
+   * One transaction with the challenge row locked: concurrent verifies of one address run one at a
+   * time, so a code is used once and every wrong guess is counted.
+   */
+  async function verifyOtp(input: { email: string; code: string }): Promise<User> {
+    const email = normalizeEmail(input.email);
+    const at = now();
+    const outcome = await db.transaction(async (tx): Promise<VerifyOutcome> => {
+      const [challenge] = await tx
+        .select()
+        .from(otpChallenges)
+        .where(
+          and(
+            eq(otpChallenges.email, email),
+            isNull(otpChallenges.consumedAt),
+            isNull(otpChallenges.supersededAt),
+          ),
+        )
+        .for('update')
+        .limit(1);
+      if (!challenge) {
+        return { kind: 'rejected', error: new RegistrationError('OTP_INVALID', 'The code is invalid.') };
+      }
+      if (challenge.failedAttempts >= config.OTP_MAX_ATTEMPTS) {
+        return {
+          kind: 'rejected',
+          error: new RegistrationError(
+            'OTP_ATTEMPTS_EXCEEDED',
+            'Too many wrong codes; request a new code later.',
+          ),
+        };
+      }
+      if (isExpired(challenge.expiresAt, at)) {
+        return { kind: 'rejected', error: new RegistrationError('OTP_EXPIRED', 'The code has expired.') };
+      }
+      if (!codeMatches(keys.otpHmac, challenge.id, input.code, challenge.codeHash)) {
+        await tx
+          .update(otpChallenges)
+          .set({ failedAttempts: sql`${otpChallenges.failedAttempts} + 1` })
+          .where(eq(otpChallenges.id, challenge.id));
+        return { kind: 'rejected', error: new RegistrationError('OTP_INVALID', 'The code is invalid.') };
+      }
+      const [user] = await tx
+        .insert(users)
+        .values({
+          email,
+          username: challenge.username,
+          firstName: challenge.firstName,
+          lastName: challenge.lastName,
+          passwordHash: challenge.passwordHash,
+          isVerified: true,
+        })
+        .onConflictDoNothing()
+        .returning();
+      if (!user) {
+        // The address or username was registered since this code was issued.
+        return {
+          kind: 'rejected',
+          error: new RegistrationError('USERNAME_TAKEN', 'This username is already taken.', {
+            field: 'username',
+          }),
+        };
+      }
+      await tx.update(otpChallenges).set({ consumedAt: at }).where(eq(otpChallenges.id, challenge.id));
+      return { kind: 'verified', user };
+    });
+    if (outcome.kind === 'rejected') throw outcome.error;
+    return outcome.user;
+  }
+
+  async function findUser(id: string): Promise<User | undefined> {
+    const [user] = await db.select().from(users).where(eq(users.id, id)).limit(1);
+    return user;
+  }
+
+  return { requestOtp, resendOtp, verifyOtp, findUser };
+}
+
+export type RegistrationService = ReturnType<typeof createRegistrationService>;

@@ -1,0 +1,129 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { User } from '@otp-relay/db';
+import { commonErrorResponses, ErrorResponseSchema } from '../../http/error-contract.js';
+import type { IssuedCode, RegistrationService } from '../../registration/registration-service.js';
+import {
+  MeResponseSchema,
+  type OtpIssuedResponse,
+  OtpIssuedResponseSchema,
+  RequestOtpBodySchema,
+  ResendOtpBodySchema,
+  type UserResponse,
+  VerifiedResponseSchema,
+  VerifyOtpBodySchema,
+} from './accounts-schemas.js';
+
+export interface AccountsRoutesOptions {
+  registration: RegistrationService;
+  /** Put the code in responses: development only, refused in production by the config. */
+  debugResponses: boolean;
+}
+
+function toUserResponse(user: User): UserResponse {
+  return {
+    id: user.id,
+    email: user.email,
+    username: user.username,
+    first_name: user.firstName,
+    last_name: user.lastName,
+    is_verified: user.isVerified,
+  };
+}
+
+export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = async (app, options) => {
+  const { registration, debugResponses } = options;
+
+  const issuedResponse = (message: string, issued: IssuedCode): OtpIssuedResponse => ({
+    success: true,
+    message,
+    expires_in: issued.expiresInSeconds,
+    resend_after: issued.resendAfterSeconds,
+    ...(debugResponses && issued.code ? { debug_otp: issued.code } : {}),
+  });
+
+  app.post(
+    '/request-otp/',
+    {
+      schema: {
+        summary: 'Start a registration: send a one-time code',
+        body: RequestOtpBodySchema,
+        response: { 200: OtpIssuedResponseSchema, 409: ErrorResponseSchema, ...commonErrorResponses },
+      },
+    },
+    async (request) => {
+      const { body } = request;
+      const issued = await registration.requestOtp({
+        email: body.email,
+        channel: body.otp_method,
+        username: body.username,
+        firstName: body.first_name,
+        lastName: body.last_name,
+        password: body.password,
+      });
+      return issuedResponse(`A verification code is on its way by ${body.otp_method}.`, issued);
+    },
+  );
+
+  app.post(
+    '/verify-otp/',
+    {
+      schema: {
+        summary: 'Finish a registration with the code: creates the account and returns a token',
+        body: VerifyOtpBodySchema,
+        response: { 200: VerifiedResponseSchema, 409: ErrorResponseSchema, ...commonErrorResponses },
+      },
+    },
+    async (request) => {
+      const user = await registration.verifyOtp({ email: request.body.email, code: request.body.otp });
+      const token = await app.jwt.sign({ sub: user.id });
+      return {
+        success: true as const,
+        message: 'Registration successful',
+        user: toUserResponse(user),
+        token,
+      };
+    },
+  );
+
+  app.post(
+    '/resend-otp/',
+    {
+      schema: {
+        summary: 'Send a new code; the previous one stops working',
+        body: ResendOtpBodySchema,
+        response: { 200: OtpIssuedResponseSchema, ...commonErrorResponses },
+      },
+    },
+    async (request) => {
+      const issued = await registration.resendOtp({
+        email: request.body.email,
+        channel: request.body.otp_method,
+      });
+      return issuedResponse(
+        `If a registration is pending, a new code is on its way by ${request.body.otp_method}.`,
+        issued,
+      );
+    },
+  );
+
+  app.get(
+    '/me',
+    {
+      schema: {
+        summary: 'The account a token belongs to',
+        security: [{ bearerAuth: [] }],
+        response: { 200: MeResponseSchema, 401: ErrorResponseSchema, ...commonErrorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { sub } = await request.jwtVerify<{ sub: string }>();
+      const user = await registration.findUser(sub);
+      if (!user) {
+        return reply
+          .status(401)
+          .send({ success: false, code: 'UNAUTHORIZED', message: 'The account no longer exists.' });
+      }
+      return { success: true as const, user: toUserResponse(user) };
+    },
+  );
+};

@@ -1,0 +1,71 @@
+import Type, { type Static } from 'typebox';
+
+/** The accounts contract the ecommerce frontend calls. Field names are the frontend's (snake_case). */
+
+export const EmailSchema = Type.String({
+  format: 'email',
+  minLength: 3,
+  maxLength: 254,
+  examples: ['ann@example.com'],
+});
+export const OtpMethodSchema = Type.Union([Type.Literal('email'), Type.Literal('whatsapp')], {
+  description: 'Where the code goes.',
+});
+const NameSchema = Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' });
+
+export const RequestOtpBodySchema = Type.Object(
+  {
+    email: EmailSchema,
+    otp_method: OtpMethodSchema,
+    mobile: Type.Optional(Type.String({ minLength: 4, maxLength: 32, description: 'Needed for whatsapp.' })),
+    username: Type.String({ minLength: 3, maxLength: 30, pattern: '^[A-Za-z0-9_.-]+$', examples: ['ann_k'] }),
+    first_name: NameSchema,
+    last_name: NameSchema,
+    password: Type.String({ minLength: 8, maxLength: 128 }),
+  },
+  { additionalProperties: false },
+);
+export type RequestOtpBody = Static<typeof RequestOtpBodySchema>;
+
+export const OtpIssuedResponseSchema = Type.Object({
+  success: Type.Literal(true),
+  message: Type.String(),
+  expires_in: Type.Integer({ description: 'Seconds the code stays valid.' }),
+  resend_after: Type.Integer({ description: 'Seconds before another code may be requested.' }),
+  debug_otp: Type.Optional(
+    Type.String({ description: 'Only in development with OTP_DEBUG_RESPONSE=true: the code itself.' }),
+  ),
+});
+export type OtpIssuedResponse = Static<typeof OtpIssuedResponseSchema>;
+
+export const VerifyOtpBodySchema = Type.Object(
+  {
+    email: EmailSchema,
+    otp: Type.String({ pattern: '^[0-9]{4,10}$', description: 'The code as received.' }),
+  },
+  { additionalProperties: false },
+);
+
+export const ResendOtpBodySchema = Type.Object(
+  { email: EmailSchema, otp_method: OtpMethodSchema },
+  { additionalProperties: false },
+);
+
+export const UserSchema = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  email: Type.String(),
+  username: Type.String(),
+  first_name: Type.String(),
+  last_name: Type.String(),
+  is_verified: Type.Boolean(),
+});
+export type UserResponse = Static<typeof UserSchema>;
+
+export const VerifiedResponseSchema = Type.Object({
+  success: Type.Literal(true),
+  message: Type.String(),
+  user: UserSchema,
+  token: Type.String({ description: 'A JWT for `Authorization: Bearer`.' }),
+});
+
+export const MeResponseSchema = Type.Object({ success: Type.Literal(true), user: UserSchema });

@@ -1,0 +1,52 @@
+/** The verification email: a plain-text part and an HTML part that say the same thing. */
+
+export interface OtpEmailInput {
+  code: string;
+  firstName: string;
+  validForMinutes: number;
+}
+
+export interface RenderedEmail {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+
+export function renderOtpEmail({ code, firstName, validForMinutes }: OtpEmailInput): RenderedEmail {
+  const minutes = `${validForMinutes} minute${validForMinutes === 1 ? '' : 's'}`;
+  const subject = `${code} is your verification code`;
+  const text = [
+    `Hi ${firstName},`,
+    '',
+    `Your verification code is: ${code}`,
+    '',
+    `It expires in ${minutes}. Enter it on the sign-up page to finish creating your account.`,
+    '',
+    "If you didn't try to create an account, you can ignore this email: no account is created without the code.",
+    'Never share this code with anyone; we will never ask you for it.',
+  ].join('\n');
+
+  const html = `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(subject)}</title></head>
+<body style="margin:0;padding:0;background:#f4f5f7;font-family:-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#1f2328;">
+  <table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:#f4f5f7;padding:32px 0;">
+    <tr><td align="center">
+      <table role="presentation" width="480" cellpadding="0" cellspacing="0" style="max-width:480px;width:100%;background:#ffffff;border-radius:8px;padding:32px;">
+        <tr><td style="font-size:16px;line-height:24px;">
+          <p style="margin:0 0 16px;">Hi ${escapeHtml(firstName)},</p>
+          <p style="margin:0 0 16px;">Use this code to finish creating your account:</p>
+          <p style="margin:0 0 16px;font-size:32px;line-height:40px;font-weight:700;letter-spacing:8px;font-family:'SFMono-Regular',Consolas,monospace;">${escapeHtml(code)}</p>
+          <p style="margin:0 0 16px;">It expires in <strong>${minutes}</strong>.</p>
+          <p style="margin:0 0 8px;color:#57606a;font-size:14px;line-height:20px;">If you didn't try to create an account, you can ignore this email: no account is created without the code.</p>
+          <p style="margin:0;color:#57606a;font-size:14px;line-height:20px;">Never share this code with anyone; we will never ask you for it.</p>
+        </td></tr>
+      </table>
+    </td></tr>
+  </table>
+</body>
+</html>`;
+  return { subject, text, html };
+}

@@ -1,0 +1,40 @@
+import { createLogger, createRedisClient, deriveKey, loadWorkerConfig } from '@otp-relay/core';
+import { createDatabase } from '@otp-relay/db';
+import { createEmailSender } from './providers.js';
+import { createWorker } from './worker.js';
+
+const config = loadWorkerConfig(process.env);
+const logger = createLogger(config.LOG_LEVEL, 'worker');
+const database = createDatabase(config.DATABASE_URL, {
+  maxConnections: Math.min(config.WORKER_CONCURRENCY, 20),
+});
+const connection = createRedisClient(config.REDIS_URL, 'worker');
+connection.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
+
+const delivery = createWorker({
+  config,
+  db: database.db,
+  connection,
+  payloadKey: deriveKey(config.OTP_ENCRYPTION_KEY, 'payload-encryption'),
+  emailSender: createEmailSender(config, logger),
+  logger,
+});
+logger.info(
+  { concurrency: config.WORKER_CONCURRENCY, emailProvider: config.EMAIL_PROVIDER },
+  'worker started',
+);
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'stopping: finishing in-flight deliveries');
+  // Bounded: a send that hangs past this is retried by another worker (stalled-job recovery).
+  setTimeout(() => process.exit(1), 30_000).unref();
+  await delivery.close();
+  connection.disconnect();
+  await database.close();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

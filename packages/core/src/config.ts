@@ -1,0 +1,124 @@
+import Type, { type Static, type TObject, type TProperties } from 'typebox';
+import Value from 'typebox/value';
+
+/**
+ * Configuration comes from the environment only, parsed once in each app's `main.ts`
+ * (never at import time) so tests build apps from plain objects.
+ */
+
+const Secret = (description: string) =>
+  Type.String({
+    minLength: 32,
+    description: `${description} (at least 32 characters, e.g. openssl rand -hex 32)`,
+  });
+const Seconds = (defaultValue: number, minimum = 1) => Type.Integer({ minimum, default: defaultValue });
+const OptionalString = () => Type.Optional(Type.String({ minLength: 1 }));
+
+const CommonProperties = {
+  NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('test'), Type.Literal('production')], {
+    default: 'development',
+  }),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
+    { default: 'info' },
+  ),
+  DATABASE_URL: Type.String({ pattern: '^postgres(ql)?://' }),
+  REDIS_URL: Type.String({ pattern: '^rediss?://' }),
+  OTP_ENCRYPTION_KEY: Secret('key material for the AES-256-GCM encryption of send payloads'),
+  DELIVERY_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 50, default: 8 }),
+  DELIVERY_BACKOFF_BASE_MS: Type.Integer({ minimum: 1, default: 2000 }),
+} satisfies TProperties;
+
+const ApiProperties = {
+  HOST: Type.String({ default: '127.0.0.1' }),
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  JWT_SECRET: Secret('key material for signing access tokens'),
+  JWT_EXPIRES_IN_SECONDS: Seconds(3600),
+  JWT_ISSUER: Type.String({ default: 'otp-relay' }),
+  JWT_AUDIENCE: Type.String({ default: 'otp-relay' }),
+  OTP_PEPPER: Secret('key material for the HMAC that stores codes'),
+  OTP_TTL_SECONDS: Type.Integer({ minimum: 30, maximum: 3600, default: 600 }),
+  OTP_LENGTH: Type.Integer({ minimum: 4, maximum: 10, default: 6 }),
+  OTP_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 20, default: 5 }),
+  OTP_RESEND_COOLDOWN_SECONDS: Seconds(60, 0),
+  OTP_DEBUG_RESPONSE: Type.Boolean({ default: false }),
+  // argon2id, OWASP's minimum: 19 MiB, 2 iterations, 1 lane.
+  ARGON2_MEMORY_COST: Type.Integer({ minimum: 1024, default: 19456 }),
+  ARGON2_TIME_COST: Type.Integer({ minimum: 1, default: 2 }),
+  ARGON2_PARALLELISM: Type.Integer({ minimum: 1, default: 1 }),
+} satisfies TProperties;
+
+const WorkerProperties = {
+  WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 500, default: 10 }),
+  EMAIL_PROVIDER: Type.Union([Type.Literal('gmail'), Type.Literal('console')], { default: 'gmail' }),
+  EMAIL_FROM: Type.String({ minLength: 3, default: 'otp-relay <no-reply@localhost>' }),
+  EMAIL_CLIENT_ID: OptionalString(),
+  EMAIL_CLIENT_SECRET: OptionalString(),
+  EMAIL_REFRESH_TOKEN: OptionalString(),
+  GMAIL_API_ROOT_URL: Type.String({ pattern: '^https?://', default: 'https://gmail.googleapis.com/' }),
+  GOOGLE_OAUTH_TOKEN_URL: Type.String({
+    pattern: '^https?://',
+    default: 'https://oauth2.googleapis.com/token',
+  }),
+  PROVIDER_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10000 }),
+} satisfies TProperties;
+
+export const ApiConfigSchema = Type.Object({ ...CommonProperties, ...ApiProperties });
+export const WorkerConfigSchema = Type.Object({ ...CommonProperties, ...WorkerProperties });
+export type ApiConfig = Static<typeof ApiConfigSchema>;
+export type WorkerConfig = Static<typeof WorkerConfigSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function parse<Schema extends TObject>(schema: Schema, env: Env): Static<Schema> {
+  // Empty strings count as unset, as in most .env tooling.
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const value = Value.Clean(schema, Value.Convert(schema, Value.Default(schema, present)));
+  const problems = Value.Errors(schema, value).map((error) => {
+    if (error.keyword === 'required') {
+      const missing = (error.params as { requiredProperties?: string[] }).requiredProperties ?? [];
+      return `${missing.join(', ')}: required but not set`;
+    }
+    const name = error.instancePath.replace(/^\//, '');
+    return `${name}: ${error.message}${name in present ? '' : ' (not set)'}`;
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+  return value as Static<Schema>;
+}
+
+export function loadApiConfig(env: Env): ApiConfig {
+  const config = parse(ApiConfigSchema, env);
+  if (config.NODE_ENV === 'production' && config.OTP_DEBUG_RESPONSE) {
+    throw new ConfigError(['OTP_DEBUG_RESPONSE: must be false in production (it puts codes in responses)']);
+  }
+  return config;
+}
+
+export function loadWorkerConfig(env: Env): WorkerConfig {
+  const config = parse(WorkerConfigSchema, env);
+  const problems: string[] = [];
+  if (config.EMAIL_PROVIDER === 'gmail') {
+    for (const name of [
+      'EMAIL_CLIENT_ID',
+      'EMAIL_CLIENT_SECRET',
+      'EMAIL_REFRESH_TOKEN',
+      'EMAIL_FROM',
+    ] as const) {
+      if (!env[name]) problems.push(`${name}: required when EMAIL_PROVIDER=gmail`);
+    }
+  }
+  if (config.NODE_ENV === 'production' && config.EMAIL_PROVIDER === 'console') {
+    problems.push('EMAIL_PROVIDER: console only prints messages; not allowed in production');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

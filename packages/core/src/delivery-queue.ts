@@ -1,0 +1,49 @@
+import { type JobsOptions, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import Type, { type Static } from 'typebox';
+import Value from 'typebox/value';
+
+/** The job catalogue: queue names, the payload and its options live here and nowhere else. */
+
+export const DELIVERY_QUEUE = 'otp-delivery';
+export const DEAD_LETTER_QUEUE = 'otp-delivery-dead';
+
+/** A job carries the delivery id only; the code stays encrypted in Postgres. */
+export const DeliveryJobSchema = Type.Object(
+  { deliveryId: Type.String({ format: 'uuid' }) },
+  { additionalProperties: false },
+);
+export type DeliveryJob = Static<typeof DeliveryJobSchema>;
+
+export function parseDeliveryJob(data: unknown): DeliveryJob {
+  if (!Value.Check(DeliveryJobSchema, data)) {
+    throw new Error(`Malformed delivery job: ${JSON.stringify(data)}`);
+  }
+  return data;
+}
+
+export interface RetryPolicy {
+  maxAttempts: number;
+  backoffBaseMs: number;
+}
+
+export type DeliveryQueue = Queue<DeliveryJob>;
+
+export function createDeliveryQueue(connection: Redis, prefix?: string): DeliveryQueue {
+  return new Queue<DeliveryJob>(DELIVERY_QUEUE, { connection, ...(prefix ? { prefix } : {}) });
+}
+
+export function deliveryJobOptions(deliveryId: string, policy: RetryPolicy): JobsOptions {
+  return {
+    // jobId = deliveryId makes a second enqueue of the same delivery a no-op (while the job is kept).
+    jobId: deliveryId,
+    attempts: policy.maxAttempts,
+    backoff: { type: 'exponential', delay: policy.backoffBaseMs, jitter: 0.5 },
+    removeOnComplete: { age: 24 * 3600, count: 50_000 },
+    removeOnFail: { age: 14 * 24 * 3600 },
+  };
+}
+
+export async function enqueueDelivery(queue: DeliveryQueue, deliveryId: string, policy: RetryPolicy) {
+  await queue.add('deliver', { deliveryId }, deliveryJobOptions(deliveryId, policy));
+}

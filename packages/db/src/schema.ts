@@ -1,0 +1,111 @@
+import { sql } from 'drizzle-orm';
+import {
+  boolean,
+  check,
+  index,
+  integer,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+export const CHANNELS = ['email', 'whatsapp'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+export const DELIVERY_STATUSES = ['queued', 'sending', 'sent', 'failed', 'dead', 'skipped'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+const timestamps = {
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+};
+
+export const users = pgTable(
+  'users',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    email: text('email').notNull(),
+    username: text('username').notNull(),
+    firstName: text('first_name').notNull(),
+    lastName: text('last_name').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    isVerified: boolean('is_verified').notNull().default(true),
+    ...timestamps,
+  },
+  (table) => [
+    uniqueIndex('users_email_key').on(table.email),
+    // Usernames are unique regardless of case: "Ann" and "ann" are one shopper to a human.
+    uniqueIndex('users_username_lower_key').on(sql`lower(${table.username})`),
+  ],
+);
+
+/**
+ * A pending registration and the one code that can complete it. A resend or a new request
+ * supersedes the row with a new one, so each code has exactly one row and one delivery history.
+ */
+export const otpChallenges = pgTable(
+  'otp_challenges',
+  {
+    id: uuid('id').primaryKey(),
+    email: text('email').notNull(),
+    channel: text('channel', { enum: CHANNELS }).notNull(),
+    destination: text('destination').notNull(),
+    codeHash: text('code_hash').notNull(),
+    username: text('username').notNull(),
+    firstName: text('first_name').notNull(),
+    lastName: text('last_name').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    failedAttempts: integer('failed_attempts').notNull().default(0),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    consumedAt: timestamp('consumed_at', { withTimezone: true }),
+    supersededAt: timestamp('superseded_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [
+    // At most one live (neither used nor replaced) challenge per email address.
+    uniqueIndex('otp_challenges_live_email_key')
+      .on(table.email)
+      .where(sql`${table.consumedAt} IS NULL AND ${table.supersededAt} IS NULL`),
+    index('otp_challenges_expires_at_idx').on(table.expiresAt),
+    check('otp_challenges_channel_check', sql`${table.channel} IN ('email', 'whatsapp')`),
+    check('otp_challenges_failed_attempts_check', sql`${table.failedAttempts} >= 0`),
+  ],
+);
+
+/** The outbox: one row per message we owe a provider. Jobs on the queue carry only its id. */
+export const deliveries = pgTable(
+  'deliveries',
+  {
+    id: uuid('id').primaryKey(),
+    challengeId: uuid('challenge_id')
+      .notNull()
+      .references(() => otpChallenges.id, { onDelete: 'cascade' }),
+    channel: text('channel', { enum: CHANNELS }).notNull(),
+    /** Set by the worker when it sends: which provider took the message (gmail, console, ...). */
+    provider: text('provider'),
+    destination: text('destination').notNull(),
+    /** AES-256-GCM sealed JSON of what the worker needs to send (the code); bound to this row's id. */
+    payloadCiphertext: text('payload_ciphertext').notNull(),
+    status: text('status', { enum: DELIVERY_STATUSES }).notNull().default('queued'),
+    attempts: integer('attempts').notNull().default(0),
+    providerMessageId: text('provider_message_id'),
+    lastError: text('last_error'),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+    ...timestamps,
+  },
+  (table) => [
+    index('deliveries_challenge_id_idx').on(table.challengeId),
+    // The relay re-enqueues deliveries still queued a while after their creation (lost enqueues).
+    index('deliveries_queued_idx').on(table.createdAt).where(sql`${table.status} = 'queued'`),
+    check(
+      'deliveries_status_check',
+      sql`${table.status} IN ('queued', 'sending', 'sent', 'failed', 'dead', 'skipped')`,
+    ),
+  ],
+);
+
+export type User = typeof users.$inferSelect;
+export type OtpChallenge = typeof otpChallenges.$inferSelect;
+export type Delivery = typeof deliveries.$inferSelect;

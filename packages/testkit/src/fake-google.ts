@@ -1,0 +1,529 @@
+/**
+ * Fake Google for integration tests: the OAuth2 token endpoint (refresh_token grant) and Gmail's
+ * `users.messages.send`, speaking Google's real wire formats (status codes, JSON error bodies, headers).
+ *
+ * Why: the worker uses the real `@googleapis/gmail` + `google-auth-library` clients, and we want tests to
+ * exercise that exact code path (token refresh/caching, error parsing, retries) without network or real
+ * credentials. Point the clients at it with `rootUrl` and `endpoints.oauth2TokenUrl`.
+ */
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { AddressObject, EmailAddress } from 'mailparser';
+import { simpleParser } from 'mailparser';
+
+export interface FakeGoogleOptions {
+  clientId: string;
+  clientSecret: string;
+  refreshToken: string;
+  /** Default `127.0.0.1`. */
+  host?: string;
+  /** Default `0` (random free port). */
+  port?: number;
+}
+
+export interface SentEmail {
+  /** Gmail message id (16 hex chars), also returned to the client. */
+  id: string;
+  /** The decoded RFC 5322 message. */
+  raw: string;
+  /** Bare address, e.g. `noreply@shop.test`; `''` if the message has no From. */
+  from: string;
+  /** Decoded From header as mailparser formats it, e.g. `"Shop" <noreply@shop.test>`. */
+  fromHeader: string;
+  /** Bare addresses from the To header (Cc/Bcc count as recipients but are not listed here). */
+  to: string[];
+  subject: string;
+  /** `''` when the message has no text part (mailparser derives text from HTML if only HTML exists). */
+  text: string;
+  /** `''` when the message has no HTML part. */
+  html: string;
+  /** The bearer token the send call authenticated with. */
+  accessToken: string;
+  receivedAt: Date;
+}
+
+export type SendFailure =
+  | { kind: 'status'; status: number; retryAfterSeconds?: number }
+  /** Destroy the socket without answering (the client sees a network error). */
+  | { kind: 'reset' };
+
+export type TokenFailure =
+  | { kind: 'invalid_grant' }
+  | { kind: 'invalid_client' }
+  | { kind: 'status'; status: number }
+  | { kind: 'reset' };
+
+export interface WaitForEmailsOptions {
+  /** Only count emails whose To contains this address (case-insensitive). */
+  to?: string;
+  /** Default 10 000 ms. */
+  timeoutMs?: number;
+}
+
+export interface FakeGoogle {
+  /** `http://127.0.0.1:PORT/`; the trailing slash matters, googleapis appends `gmail/v1/...`. */
+  readonly rootUrl: string;
+  /** `http://127.0.0.1:PORT/token`, for `new OAuth2Client({ endpoints: { oauth2TokenUrl } })`. */
+  readonly tokenUrl: string;
+  /** Snapshot of the accepted messages, oldest first. */
+  readonly sent: readonly SentEmail[];
+  /** Token requests that arrived, including failed ones (so client-side retries are visible). */
+  readonly tokenRequests: number;
+  /** Send requests that arrived, including failed ones. */
+  readonly sendRequests: number;
+  /** Resolves with the first `count` matching emails once they have been recorded. */
+  waitForEmails(count: number, opts?: WaitForEmailsOptions): Promise<SentEmail[]>;
+  /** Delay every response (token and send) by `ms`. */
+  setLatency(ms: number): void;
+  /** The next `count` send calls fail this way; calls queue up. `Infinity` = always. */
+  failSends(count: number, failure: SendFailure): void;
+  /** The next `count` token calls fail this way; calls queue up. `Infinity` = always. */
+  failTokens(count: number, failure: TokenFailure): void;
+  /** Subsequent refreshes answer `invalid_grant`. Already issued access tokens stay valid. */
+  revokeRefreshToken(): void;
+  /**
+   * Clears sent emails, queued failures, latency, counters and the revocation. Issued access tokens stay
+   * valid, so a client that cached one keeps working across tests.
+   */
+  reset(): void;
+  /** Closes the server, dropping keep-alive sockets and in-flight requests. Idempotent. */
+  close(): Promise<void>;
+}
+
+const SEND_PATH = /^\/gmail\/v1\/users\/[^/]+\/messages\/send$/;
+const DEFAULT_WAIT_TIMEOUT_MS = 10_000;
+const GMAIL_SEND_SCOPE = 'https://www.googleapis.com/auth/gmail.send';
+// Google rejects anything that is not (url-safe or standard) base64.
+const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
+
+interface QueuedFailure<F> {
+  remaining: number;
+  failure: F;
+}
+
+/** Thrown inside a handler to drop the connection instead of answering. */
+class ConnectionReset extends Error {}
+
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: OutgoingHttpHeaders = {},
+): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=UTF-8',
+    'content-length': Buffer.byteLength(payload),
+    ...headers,
+  });
+  res.end(payload);
+}
+
+interface GoogleApiError {
+  status: number;
+  body: unknown;
+  headers?: OutgoingHttpHeaders;
+}
+
+/** Google's JSON error envelope (https://cloud.google.com/apis/design/errors#http_mapping). */
+function googleError(
+  code: number,
+  status: string,
+  message: string,
+  reason: string,
+  extra: { domain?: string; detailMessage?: string; location?: string; locationType?: string } = {},
+): GoogleApiError {
+  const { domain = 'global', detailMessage = message, ...location } = extra;
+  return {
+    status: code,
+    body: {
+      error: { code, message, errors: [{ message: detailMessage, domain, reason, ...location }], status },
+    },
+  };
+}
+
+function authError(): GoogleApiError {
+  return {
+    ...googleError(
+      401,
+      'UNAUTHENTICATED',
+      'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other ' +
+        'valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.',
+      'authError',
+      { detailMessage: 'Invalid Credentials', location: 'Authorization', locationType: 'header' },
+    ),
+    headers: { 'www-authenticate': 'Bearer realm="https://accounts.google.com/", error="invalid_token"' },
+  };
+}
+
+function badRequest(message: string, reason = 'invalidArgument'): GoogleApiError {
+  return googleError(400, 'INVALID_ARGUMENT', message, reason);
+}
+
+/** The error Gmail answers for an injected `{ kind: 'status' }` failure. */
+function gmailErrorForStatus(status: number, retryAfterSeconds?: number): GoogleApiError {
+  let err: GoogleApiError;
+  switch (status) {
+    case 400:
+      err = badRequest('Request contains an invalid argument.');
+      break;
+    case 401:
+      err = authError();
+      break;
+    case 403:
+      err = googleError(
+        403,
+        'PERMISSION_DENIED',
+        'Gmail API has not been used in project 123 before or it is disabled. Enable it by visiting ' +
+          'https://console.developers.google.com/apis/api/gmail.googleapis.com/overview?project=123 then retry. ' +
+          'If you enabled this API recently, wait a few minutes for the action to propagate to our systems and retry.',
+        'accessNotConfigured',
+        { domain: 'usageLimits' },
+      );
+      break;
+    case 429: {
+      // Gmail appends the retry time to the message when it has one.
+      const until =
+        retryAfterSeconds === undefined
+          ? ''
+          : ` Retry after ${new Date(Date.now() + retryAfterSeconds * 1000).toISOString()}`;
+      err = googleError(429, 'RESOURCE_EXHAUSTED', `User-rate limit exceeded.${until}`, 'rateLimitExceeded', {
+        domain: 'usageLimits',
+      });
+      break;
+    }
+    case 500:
+      err = googleError(500, 'INTERNAL', 'Backend Error', 'backendError');
+      break;
+    case 503:
+      err = googleError(503, 'UNAVAILABLE', 'The service is currently unavailable.', 'backendError');
+      break;
+    default:
+      err =
+        status >= 500
+          ? googleError(status, 'UNKNOWN', 'Backend Error', 'backendError')
+          : googleError(status, 'FAILED_PRECONDITION', 'Precondition check failed.', 'failedPrecondition');
+  }
+  if (retryAfterSeconds !== undefined) {
+    err.headers = { ...err.headers, 'retry-after': String(retryAfterSeconds) };
+  }
+  return err;
+}
+
+/** OAuth2 token endpoint errors are flat `{ error, error_description }` (RFC 6749 §5.2), not the API envelope. */
+function oauthError(status: number, error: string, description: string): GoogleApiError {
+  return { status, body: { error, error_description: description } };
+}
+
+function tokenErrorForStatus(status: number): GoogleApiError {
+  if (status >= 500) {
+    return oauthError(status, status === 503 ? 'temporarily_unavailable' : 'server_error', 'Backend Error');
+  }
+  return oauthError(status, 'invalid_request', 'Bad Request');
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) {
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  }
+  return Buffer.concat(chunks);
+}
+
+function parseBasicAuth(header: string | undefined): { id: string; secret: string } | undefined {
+  const match = header?.match(/^Basic\s+(\S+)$/i);
+  if (!match?.[1]) return undefined;
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return undefined;
+  // RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
+  const formDecode = (s: string): string => {
+    try {
+      return decodeURIComponent(s.replace(/\+/g, ' '));
+    } catch {
+      return s;
+    }
+  };
+  return { id: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) };
+}
+
+function addressesOf(field: AddressObject | AddressObject[] | undefined): string[] {
+  const objects = field === undefined ? [] : Array.isArray(field) ? field : [field];
+  const flatten = (list: EmailAddress[]): string[] =>
+    list.flatMap((a) => [...(a.address ? [a.address] : []), ...flatten(a.group ?? [])]);
+  return objects.flatMap((o) => flatten(o.value));
+}
+
+function takeFailure<F>(queue: QueuedFailure<F>[]): F | undefined {
+  const head = queue[0];
+  if (!head) return undefined;
+  head.remaining -= 1;
+  if (head.remaining <= 0) queue.shift();
+  return head.failure;
+}
+
+function assertCount(count: number): void {
+  if (!(count === Number.POSITIVE_INFINITY || (Number.isInteger(count) && count > 0))) {
+    throw new RangeError(`count must be a positive integer or Infinity, got ${count}`);
+  }
+}
+
+function summarize(email: SentEmail): string {
+  return `{to: ${email.to.join(',') || '-'}, subject: ${JSON.stringify(email.subject)}}`;
+}
+
+export async function startFakeGoogle(options: FakeGoogleOptions): Promise<FakeGoogle> {
+  const host = options.host ?? '127.0.0.1';
+  const issuedTokens = new Set<string>();
+  const events = new EventEmitter();
+  // Aborted on close so responses waiting out an artificial latency don't keep the process alive.
+  const lifetime = new AbortController();
+
+  let sent: SentEmail[] = [];
+  let tokenRequests = 0;
+  let sendRequests = 0;
+  let latencyMs = 0;
+  let refreshTokenRevoked = false;
+  let sendFailures: QueuedFailure<SendFailure>[] = [];
+  let tokenFailures: QueuedFailure<TokenFailure>[] = [];
+
+  function handleToken(req: IncomingMessage, body: Buffer): GoogleApiError | { token: string } {
+    const failure = takeFailure(tokenFailures);
+    if (failure?.kind === 'reset') throw new ConnectionReset();
+    if (failure?.kind === 'status') return tokenErrorForStatus(failure.status);
+    if (failure?.kind === 'invalid_client') return oauthError(401, 'invalid_client', 'Unauthorized');
+    if (failure?.kind === 'invalid_grant') {
+      return oauthError(400, 'invalid_grant', 'Token has been expired or revoked.');
+    }
+
+    const form = new URLSearchParams(body.toString('utf8'));
+    // google-auth-library posts the secret in the body by default, but ClientSecretBasic uses the header.
+    const basic = parseBasicAuth(req.headers.authorization);
+    const clientId = basic?.id ?? form.get('client_id');
+    const clientSecret = basic?.secret ?? form.get('client_secret');
+    if (!clientId) return oauthError(400, 'invalid_request', 'Could not determine client ID from request.');
+    if (clientId !== options.clientId) {
+      return oauthError(401, 'invalid_client', 'The OAuth client was not found.');
+    }
+    if (clientSecret !== options.clientSecret) return oauthError(401, 'invalid_client', 'Unauthorized');
+
+    const grantType = form.get('grant_type') ?? '';
+    if (grantType !== 'refresh_token') {
+      return oauthError(400, 'unsupported_grant_type', `Invalid grant_type: ${grantType}`);
+    }
+    const refreshToken = form.get('refresh_token');
+    if (!refreshToken) return oauthError(400, 'invalid_request', 'Missing required parameter: refresh_token');
+    if (refreshToken !== options.refreshToken || refreshTokenRevoked) {
+      return oauthError(400, 'invalid_grant', 'Token has been expired or revoked.');
+    }
+
+    const token = `ya29.fake-${randomBytes(24).toString('base64url')}`;
+    issuedTokens.add(token);
+    return { token };
+  }
+
+  async function handleSend(req: IncomingMessage, body: Buffer): Promise<GoogleApiError | SentEmail> {
+    const failure = takeFailure(sendFailures);
+    if (failure?.kind === 'reset') throw new ConnectionReset();
+    if (failure?.kind === 'status') return gmailErrorForStatus(failure.status, failure.retryAfterSeconds);
+
+    const accessToken = req.headers.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
+    if (!accessToken || !issuedTokens.has(accessToken)) return authError();
+
+    let payload: unknown;
+    try {
+      payload = JSON.parse(body.toString('utf8'));
+    } catch (e) {
+      const detail = e instanceof Error ? e.message : String(e);
+      return badRequest(`Invalid JSON payload received. ${detail}`, 'parseError');
+    }
+    const raw = typeof payload === 'object' && payload !== null && 'raw' in payload ? payload.raw : undefined;
+    if (raw === undefined || raw === '') {
+      return badRequest(
+        "'raw' RFC822 payload message string or uploading message via /upload/* URL required",
+      );
+    }
+    if (typeof raw !== 'string' || !BASE64.test(raw)) {
+      return badRequest(`Invalid value for ByteString: ${String(raw).slice(0, 64)}`, 'invalid');
+    }
+
+    const bytes = Buffer.from(raw.replace(/\+/g, '-').replace(/\//g, '_'), 'base64url');
+    const parsed = await simpleParser(bytes);
+    const to = addressesOf(parsed.to);
+    if (to.length + addressesOf(parsed.cc).length + addressesOf(parsed.bcc).length === 0) {
+      return badRequest('Recipient address required');
+    }
+
+    const id = randomBytes(8).toString('hex');
+    return {
+      id,
+      raw: bytes.toString('utf8'),
+      from: addressesOf(parsed.from)[0] ?? '',
+      fromHeader: parsed.from?.text ?? '',
+      to,
+      subject: parsed.subject ?? '',
+      text: parsed.text ?? '',
+      html: typeof parsed.html === 'string' ? parsed.html : '',
+      accessToken,
+      receivedAt: new Date(),
+    };
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://fake-google').pathname;
+    const isToken = req.method === 'POST' && path === '/token';
+    const isSend = req.method === 'POST' && SEND_PATH.test(path);
+    if (isToken) tokenRequests += 1;
+    if (isSend) sendRequests += 1;
+
+    const body = await readBody(req);
+    if (latencyMs > 0) await delay(latencyMs, undefined, { signal: lifetime.signal });
+
+    if (isToken) {
+      const result = handleToken(req, body);
+      if ('token' in result) {
+        sendJson(res, 200, {
+          access_token: result.token,
+          expires_in: 3599,
+          scope: GMAIL_SEND_SCOPE,
+          token_type: 'Bearer',
+        });
+      } else {
+        sendJson(res, result.status, result.body, result.headers);
+      }
+      return;
+    }
+    if (isSend) {
+      const result = await handleSend(req, body);
+      if ('id' in result) {
+        sent.push(result);
+        events.emit('email');
+        sendJson(res, 200, { id: result.id, threadId: result.id, labelIds: ['SENT'] });
+      } else {
+        sendJson(res, result.status, result.body, result.headers);
+      }
+      return;
+    }
+    const notFound = googleError(404, 'NOT_FOUND', `No fake for ${req.method} ${path}`, 'notFound');
+    sendJson(res, notFound.status, notFound.body);
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      if (e instanceof ConnectionReset || lifetime.signal.aborted) {
+        req.socket.destroy();
+        return;
+      }
+      // A bug in the fake should surface as a loud 500, not a hung test.
+      const message = e instanceof Error ? (e.stack ?? e.message) : String(e);
+      if (!res.headersSent) sendJson(res, 500, { error: { code: 500, message, status: 'INTERNAL' } });
+      else res.destroy();
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  let closing: Promise<void> | undefined;
+
+  return {
+    rootUrl: `${origin}/`,
+    tokenUrl: `${origin}/token`,
+    get sent() {
+      return [...sent];
+    },
+    get tokenRequests() {
+      return tokenRequests;
+    },
+    get sendRequests() {
+      return sendRequests;
+    },
+
+    waitForEmails(count, opts = {}) {
+      const timeoutMs = opts.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS;
+      const wanted = opts.to?.toLowerCase();
+      const matching = (): SentEmail[] =>
+        wanted === undefined ? sent : sent.filter((e) => e.to.some((a) => a.toLowerCase() === wanted));
+
+      return new Promise<SentEmail[]>((resolve, reject) => {
+        const check = (): void => {
+          const found = matching();
+          if (found.length >= count) {
+            cleanup();
+            resolve(found.slice(0, count));
+          }
+        };
+        const onClose = (): void => {
+          cleanup();
+          reject(new Error('waitForEmails: fake Google was closed'));
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          const target = wanted === undefined ? '' : ` to ${wanted}`;
+          const seen = sent.map(summarize).join(', ') || 'none';
+          reject(
+            new Error(
+              `waitForEmails: timed out after ${timeoutMs} ms waiting for ${count} email(s)${target}; ` +
+                `${matching().length} matched, ${sent.length} sent in total: ${seen}`,
+            ),
+          );
+        }, timeoutMs);
+        const cleanup = (): void => {
+          clearTimeout(timer);
+          events.off('email', check);
+          events.off('close', onClose);
+        };
+        events.on('email', check);
+        events.on('close', onClose);
+        check();
+      });
+    },
+
+    setLatency(ms) {
+      if (!(Number.isFinite(ms) && ms >= 0)) throw new RangeError(`latency must be >= 0 ms, got ${ms}`);
+      latencyMs = ms;
+    },
+    failSends(count, failure) {
+      assertCount(count);
+      sendFailures.push({ remaining: count, failure });
+    },
+    failTokens(count, failure) {
+      assertCount(count);
+      tokenFailures.push({ remaining: count, failure });
+    },
+    revokeRefreshToken() {
+      refreshTokenRevoked = true;
+    },
+    reset() {
+      sent = [];
+      sendFailures = [];
+      tokenFailures = [];
+      latencyMs = 0;
+      tokenRequests = 0;
+      sendRequests = 0;
+      refreshTokenRevoked = false;
+    },
+
+    close() {
+      closing ??= new Promise<void>((resolve, reject) => {
+        lifetime.abort();
+        events.emit('close');
+        server.close((err) => (err ? reject(err) : resolve()));
+        // server.close() alone waits for keep-alive sockets (undici keeps them open) to time out.
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export * from './fake-google.js';
+export * from './test-services.js';

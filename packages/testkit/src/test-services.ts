@@ -1,0 +1,128 @@
+import { randomBytes } from 'node:crypto';
+import { runMigrations } from '@otp-relay/db';
+import postgres from 'postgres';
+
+/**
+ * Real Postgres and Redis for the tests, found once per run (vitest globalSetup):
+ * TEST_DATABASE_URL / TEST_REDIS_URL when set (CI starts local servers), otherwise containers
+ * through testcontainers when a container runtime answers, otherwise a message saying what to start.
+ */
+
+export interface TestServices {
+  /** An administrative connection URL: tests create their own databases through it. */
+  adminDatabaseUrl: string;
+  /** A migrated database that `createTestDatabase` clones. */
+  templateDatabase: string;
+  redisUrl: string;
+}
+
+export interface StartedTestServices {
+  services: TestServices;
+  stop(): Promise<void>;
+}
+
+const TEMPLATE_DATABASE = 'otp_relay_test_template';
+
+export async function startTestServices(env = process.env): Promise<StartedTestServices> {
+  const located = await locateServers(env);
+  try {
+    await createTemplateDatabase(located.databaseUrl);
+  } catch (error) {
+    await located.stop();
+    throw error;
+  }
+  return {
+    services: {
+      adminDatabaseUrl: located.databaseUrl,
+      templateDatabase: TEMPLATE_DATABASE,
+      redisUrl: located.redisUrl,
+    },
+    stop: located.stop,
+  };
+}
+
+async function locateServers(env: NodeJS.ProcessEnv) {
+  const { TEST_DATABASE_URL: databaseUrl, TEST_REDIS_URL: redisUrl } = env;
+  if (databaseUrl && redisUrl) return { databaseUrl, redisUrl, stop: async () => {} };
+  if (databaseUrl || redisUrl) {
+    throw new Error(
+      'Set both TEST_DATABASE_URL and TEST_REDIS_URL, or neither (then testcontainers starts both).',
+    );
+  }
+  try {
+    // Imported lazily: loading testcontainers costs time that env-configured runs do not need.
+    const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
+    const { RedisContainer } = await import('@testcontainers/redis');
+    const [pg, redis] = await Promise.all([
+      new PostgreSqlContainer('postgres:15-alpine').start(),
+      new RedisContainer('redis:7-alpine').start(),
+    ]);
+    return {
+      databaseUrl: pg.getConnectionUri(),
+      redisUrl: redis.getConnectionUrl(),
+      stop: async () => {
+        await Promise.all([pg.stop(), redis.stop()]);
+      },
+    };
+  } catch (error) {
+    throw new Error(
+      [
+        'The integration tests need a real Postgres and Redis, and none could be found:',
+        `  testcontainers could not start them (${error instanceof Error ? error.message : String(error)}).`,
+        'Either start a container runtime (Docker/Podman), or start both servers yourself and set',
+        '  TEST_DATABASE_URL=postgres://user:pass@127.0.0.1:5432/postgres  (a role that may CREATE DATABASE)',
+        '  TEST_REDIS_URL=redis://127.0.0.1:6379',
+        '(`bash .ci/run` does the latter on a machine without containers.)',
+      ].join('\n'),
+    );
+  }
+}
+
+function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
+async function createTemplateDatabase(adminUrl: string) {
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`DROP DATABASE IF EXISTS ${TEMPLATE_DATABASE} WITH (FORCE)`);
+    await admin.unsafe(`CREATE DATABASE ${TEMPLATE_DATABASE}`);
+  } finally {
+    await admin.end();
+  }
+  await runMigrations(withDatabase(adminUrl, TEMPLATE_DATABASE));
+}
+
+export interface TestDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+/** A fresh migrated database of the test's own: a copy of the template, cheap to make. */
+export async function createTestDatabase(services: TestServices): Promise<TestDatabase> {
+  const name = `otp_relay_test_${randomBytes(6).toString('hex')}`;
+  const admin = postgres(services.adminDatabaseUrl, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`CREATE DATABASE ${name} TEMPLATE ${services.templateDatabase}`);
+  } finally {
+    await admin.end();
+  }
+  return {
+    url: withDatabase(services.adminDatabaseUrl, name),
+    drop: async () => {
+      const dropper = postgres(services.adminDatabaseUrl, { max: 1, onnotice: () => {} });
+      try {
+        await dropper.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await dropper.end();
+      }
+    },
+  };
+}
+
+/** A Redis key prefix of the test's own, so queues of parallel test files never meet. */
+export function uniqueQueuePrefix(): string {
+  return `test-${randomBytes(6).toString('hex')}`;
+}
