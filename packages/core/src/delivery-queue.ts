@@ -1,5 +1,5 @@
 import { type JobsOptions, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import Type, { type Static } from 'typebox';
 import Value from 'typebox/value';
 
@@ -44,6 +44,27 @@ export function deliveryJobOptions(deliveryId: string, policy: RetryPolicy): Job
   };
 }
 
+const ENQUEUE_TIMEOUT_MS = 2000;
+
+/**
+ * Adds the delivery's job, or fails fast: while Redis is away BullMQ would wait for it forever,
+ * and the caller has a committed outbox row to fall back on.
+ */
 export async function enqueueDelivery(queue: DeliveryQueue, deliveryId: string, policy: RetryPolicy) {
-  await queue.add('deliver', { deliveryId }, deliveryJobOptions(deliveryId, policy));
+  const { connection } = queue.opts;
+  if (connection instanceof Redis && connection.status !== 'ready') {
+    throw new Error(`Redis is not connected (${connection.status})`);
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('enqueue timed out')), ENQUEUE_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([
+      queue.add('deliver', { deliveryId }, deliveryJobOptions(deliveryId, policy)),
+      timeout,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -1,0 +1,88 @@
+import { once } from 'node:events';
+import { createDeliveryQueue, createLogger, createRedisClient } from '@otp-relay/core';
+import { createDatabase, deliveries, otpChallenges } from '@otp-relay/db';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.js';
+import { post, type Stack, shopper, startStack } from './support/stack.js';
+
+// Nothing listens on port 1 of loopback: a dependency that is down.
+const DEAD_POSTGRES = 'postgres://postgres@127.0.0.1:1/none';
+const DEAD_REDIS = 'redis://127.0.0.1:1';
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(() => stack.close());
+
+async function appWith(databaseUrl: string, redisUrl: string) {
+  const database = databaseUrl === stack.config.DATABASE_URL ? stack.db : createDatabase(databaseUrl);
+  const redis = createRedisClient(redisUrl, 'api');
+  redis.on('error', () => {});
+  if (redisUrl !== DEAD_REDIS) await once(redis, 'ready');
+  const deliveryQueue = createDeliveryQueue(redis);
+  deliveryQueue.on('error', () => {});
+  const app = await buildApp({
+    config: stack.config,
+    database,
+    redis,
+    deliveryQueue,
+    logger: createLogger('silent', 'test'),
+  });
+  return {
+    app,
+    close: async () => {
+      await app.close();
+      await deliveryQueue.close();
+      redis.disconnect();
+      if (database !== stack.db) await database.close();
+    },
+  };
+}
+
+describe('when Postgres is down', () => {
+  it('answers 503 in the error shape, and readiness says so', async () => {
+    const { app, close } = await appWith(DEAD_POSTGRES, stack.config.REDIS_URL);
+    try {
+      const response = await post(app, 'request-otp/', shopper());
+      expect(response.statusCode).toBe(503);
+      expect(response.json()).toMatchObject({ success: false, code: 'SERVICE_UNAVAILABLE' });
+      expect(response.body).not.toMatch(/ECONNREFUSED|127\.0\.0\.1/);
+
+      const verify = await post(app, 'verify-otp/', { email: 'a@example.com', otp: '123456' });
+      expect(verify.statusCode).toBe(503);
+
+      const ready = await app.inject({ method: 'GET', url: '/readyz' });
+      expect(ready.statusCode).toBe(503);
+      expect(ready.json().checks).toEqual({ postgres: 'unavailable', redis: 'ok' });
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe('when Redis is down', () => {
+  it('still accepts the request, and the outbox relay delivers the code once Redis is back', async () => {
+    const { app, close } = await appWith(stack.config.DATABASE_URL, DEAD_REDIS);
+    try {
+      const body = shopper();
+      const response = await post(app, 'request-otp/', body);
+      expect(response.statusCode).toBe(200);
+      const rows = await stack.db.db
+        .select({ status: deliveries.status })
+        .from(deliveries)
+        .innerJoin(otpChallenges, eq(deliveries.challengeId, otpChallenges.id))
+        .where(eq(otpChallenges.email, body.email));
+      expect(rows).toEqual([{ status: 'queued' }]);
+
+      // The worker's relay finds the row that has no job and enqueues it.
+      const worker = stack.startWorker();
+      expect(await worker.relayOnce()).toBe(1);
+      const [email] = await stack.google.waitForEmails(1, { to: body.email });
+      expect(email?.text).toMatch(/code is: \d{6}/);
+    } finally {
+      await close();
+    }
+  });
+});

@@ -1,0 +1,264 @@
+import { deliveries, otpChallenges, users } from '@otp-relay/db';
+import { eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { codeIn, EMAIL_FROM, post, requestCode, type Stack, shopper, startStack } from './support/stack.js';
+
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack();
+  stack.startWorker();
+});
+afterAll(() => stack.close());
+
+describe('registration by email code', () => {
+  it('sends one email with the code and verifies it into an account and a token', async () => {
+    const body = shopper();
+    const response = await post(stack.app, 'request-otp/', body);
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({
+      success: true,
+      message: expect.any(String),
+      expires_in: 600,
+      resend_after: 60,
+    });
+
+    const [email] = await stack.google.waitForEmails(1, { to: body.email });
+    expect(email).toBeDefined();
+    if (!email) return;
+    expect(email.fromHeader).toContain('no-reply@shop.test');
+    expect(email.from).toBe('no-reply@shop.test');
+    expect(EMAIL_FROM).toContain(email.from);
+    const code = codeIn(email);
+    expect(code).toMatch(/^\d{6}$/);
+    expect(email.html).toContain(code);
+    expect(email.text).toMatch(/10 minutes/);
+    expect(email.html).toMatch(/10 minutes/);
+    expect(email.text).toMatch(/didn't try to create an account/);
+
+    const verified = await post(stack.app, 'verify-otp/', { email: body.email, otp: code });
+    expect(verified.statusCode).toBe(200);
+    const verifiedBody = verified.json();
+    expect(verifiedBody).toMatchObject({
+      success: true,
+      message: 'Registration successful',
+      user: {
+        email: body.email,
+        username: body.username,
+        first_name: 'Ann',
+        last_name: 'Lee',
+        is_verified: true,
+      },
+    });
+
+    const me = await stack.app.inject({
+      method: 'GET',
+      url: '/api/accounts/me',
+      headers: { authorization: `Bearer ${verifiedBody.token}` },
+    });
+    expect(me.statusCode).toBe(200);
+    expect(me.json()).toEqual({ success: true, user: verifiedBody.user });
+
+    const [delivery] = await stack.db.db
+      .select()
+      .from(deliveries)
+      .innerJoin(otpChallenges, eq(deliveries.challengeId, otpChallenges.id))
+      .where(eq(otpChallenges.email, body.email));
+    expect(delivery?.deliveries).toMatchObject({
+      status: 'sent',
+      provider: 'gmail',
+      providerMessageId: email.id,
+      attempts: 1,
+      lastError: null,
+    });
+  });
+
+  it('answers on paths with and without the trailing slash, and normalises the email', async () => {
+    const body = shopper();
+    const response = await post(stack.app, 'request-otp', { ...body, email: body.email.toUpperCase() });
+    expect(response.statusCode).toBe(200);
+    const [email] = await stack.google.waitForEmails(1, { to: body.email });
+    if (!email) throw new Error('no email');
+    const verified = await post(stack.app, 'verify-otp', {
+      email: body.email.toUpperCase(),
+      otp: codeIn(email),
+    });
+    expect(verified.statusCode).toBe(200);
+    expect(verified.json().user.email).toBe(body.email);
+  });
+
+  it('accepts a code once only', async () => {
+    const body = shopper();
+    const code = await requestCode(stack, body);
+    expect((await post(stack.app, 'verify-otp/', { email: body.email, otp: code })).statusCode).toBe(200);
+    const again = await post(stack.app, 'verify-otp/', { email: body.email, otp: code });
+    expect(again.statusCode).toBe(400);
+    expect(again.json()).toMatchObject({ success: false, code: 'OTP_INVALID' });
+  });
+
+  it('refuses a wrong code and still accepts the right one afterwards', async () => {
+    const body = shopper();
+    const code = await requestCode(stack, body);
+    const wrong = code === '000000' ? '000001' : '000000';
+    const refused = await post(stack.app, 'verify-otp/', { email: body.email, otp: wrong });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json()).toMatchObject({
+      success: false,
+      code: 'OTP_INVALID',
+      message: expect.any(String),
+    });
+    expect((await post(stack.app, 'verify-otp/', { email: body.email, otp: code })).statusCode).toBe(200);
+  });
+
+  it('after the maximum of wrong codes no code works, not even a new one', async () => {
+    const body = shopper();
+    const code = await requestCode(stack, body);
+    const wrong = code === '000000' ? '000001' : '000000';
+    for (let attempt = 0; attempt < stack.config.OTP_MAX_ATTEMPTS; attempt += 1) {
+      const refused = await post(stack.app, 'verify-otp/', { email: body.email, otp: wrong });
+      expect(refused.json().code).toBe('OTP_INVALID');
+    }
+    const locked = await post(stack.app, 'verify-otp/', { email: body.email, otp: code });
+    expect(locked.statusCode).toBe(400);
+    expect(locked.json().code).toBe('OTP_ATTEMPTS_EXCEEDED');
+
+    stack.advanceClock(stack.config.OTP_RESEND_COOLDOWN_SECONDS + 1);
+    const resent = await post(stack.app, 'resend-otp/', { email: body.email, otp_method: 'email' });
+    expect(resent.statusCode).toBe(200);
+    const emails = await stack.google.waitForEmails(2, { to: body.email });
+    const newCode = codeIn(emails[1] ?? emails[0]!);
+    const stillLocked = await post(stack.app, 'verify-otp/', { email: body.email, otp: newCode });
+    expect(stillLocked.json().code).toBe('OTP_ATTEMPTS_EXCEEDED');
+  });
+
+  it('refuses a code after its lifetime with OTP_EXPIRED', async () => {
+    const body = shopper();
+    const code = await requestCode(stack, body);
+    stack.advanceClock(stack.config.OTP_TTL_SECONDS + 1);
+    const expired = await post(stack.app, 'verify-otp/', { email: body.email, otp: code });
+    expect(expired.statusCode).toBe(400);
+    expect(expired.json()).toMatchObject({ success: false, code: 'OTP_EXPIRED' });
+  });
+
+  it('resend sends a new code and kills the old one', async () => {
+    const body = shopper();
+    const first = await requestCode(stack, body);
+    stack.advanceClock(stack.config.OTP_RESEND_COOLDOWN_SECONDS + 1);
+    const resent = await post(stack.app, 'resend-otp/', { email: body.email, otp_method: 'email' });
+    expect(resent.statusCode).toBe(200);
+    expect(resent.json()).toEqual({
+      success: true,
+      message: expect.any(String),
+      expires_in: 600,
+      resend_after: 60,
+    });
+    const emails = await stack.google.waitForEmails(2, { to: body.email });
+    const second = codeIn(emails[1]!);
+
+    if (first !== second) {
+      const old = await post(stack.app, 'verify-otp/', { email: body.email, otp: first });
+      expect(old.json().code).toBe('OTP_INVALID');
+    }
+    expect((await post(stack.app, 'verify-otp/', { email: body.email, otp: second })).statusCode).toBe(200);
+  });
+
+  it('answers a resend inside the cooldown with 429 and Retry-After', async () => {
+    const body = shopper();
+    await requestCode(stack, body);
+    stack.advanceClock(10);
+    const early = await post(stack.app, 'resend-otp/', { email: body.email, otp_method: 'email' });
+    expect(early.statusCode).toBe(429);
+    expect(early.json()).toMatchObject({ success: false, code: 'RESEND_TOO_SOON' });
+    const retryAfter = Number(early.headers['retry-after']);
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(stack.config.OTP_RESEND_COOLDOWN_SECONDS - 10 + 1);
+  });
+
+  it('gives exactly one success to 20 concurrent verifies of the right code', async () => {
+    const body = shopper();
+    const code = await requestCode(stack, body);
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => post(stack.app, 'verify-otp/', { email: body.email, otp: code })),
+    );
+    const statuses = answers.map((answer) => answer.statusCode);
+    expect(statuses.filter((status) => status === 200)).toHaveLength(1);
+    expect(statuses.filter((status) => status === 400)).toHaveLength(19);
+    const accounts = await stack.db.db.select().from(users).where(eq(users.email, body.email));
+    expect(accounts).toHaveLength(1);
+  });
+
+  it('answers the same for an address that already has an account, and sends it no code', async () => {
+    const body = shopper();
+    const code = await requestCode(stack, body);
+    expect((await post(stack.app, 'verify-otp/', { email: body.email, otp: code })).statusCode).toBe(200);
+    const sentBefore = stack.google.sent.length;
+
+    const again = await post(stack.app, 'request-otp/', { ...body, username: `${body.username}_2` });
+    expect(again.statusCode).toBe(200);
+    expect(Object.keys(again.json()).sort()).toEqual(['expires_in', 'message', 'resend_after', 'success']);
+    const challenges = await stack.db.db
+      .select()
+      .from(otpChallenges)
+      .where(eq(otpChallenges.email, body.email));
+    expect(challenges).toHaveLength(1);
+    expect(stack.google.sent.length).toBe(sentBefore);
+  });
+
+  it('keeps neither the code nor the password in plaintext in any table', async () => {
+    const body = shopper({ password: 'plaintext-detector-Xq93' });
+    const code = await requestCode(stack, body);
+    const dump = async () => {
+      const tables = await stack.db.db.execute<{ tablename: string }>(
+        sql`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`,
+      );
+      let text = '';
+      for (const { tablename } of tables) {
+        const rows = await stack.db.db.execute(sql`SELECT * FROM ${sql.identifier(tablename)}`);
+        text += JSON.stringify(rows);
+      }
+      return text;
+    };
+    const before = await dump();
+    expect(before).toContain(body.email);
+    expect(before).not.toContain(body.password);
+    expect(before).not.toMatch(new RegExp(`(?<!\\d)${code}(?!\\d)`));
+
+    expect((await post(stack.app, 'verify-otp/', { email: body.email, otp: code })).statusCode).toBe(200);
+    const after = await dump();
+    expect(after).not.toContain(body.password);
+    expect(after).not.toMatch(new RegExp(`(?<!\\d)${code}(?!\\d)`));
+  });
+});
+
+describe('the worker', () => {
+  it('skips a delivery whose code was superseded before it went out', async () => {
+    await stack.stopWorker();
+    const body = shopper();
+    await post(stack.app, 'request-otp/', body);
+    stack.advanceClock(stack.config.OTP_RESEND_COOLDOWN_SECONDS + 1);
+    await post(stack.app, 'resend-otp/', { email: body.email, otp_method: 'email' });
+
+    const worker = stack.startWorker();
+    const [email] = await stack.google.waitForEmails(1, { to: body.email });
+    const rows = await stack.db.db
+      .select({ status: deliveries.status, lastError: deliveries.lastError, createdAt: deliveries.createdAt })
+      .from(deliveries)
+      .innerJoin(otpChallenges, eq(deliveries.challengeId, otpChallenges.id))
+      .where(eq(otpChallenges.email, body.email))
+      .orderBy(deliveries.createdAt);
+    // The first delivery may still be in flight when the second email arrives; wait for its job.
+    if (rows[0]?.status !== 'skipped') {
+      await new Promise<void>((resolve) => worker.worker.once('completed', () => resolve()));
+    }
+    const [first, second] = await stack.db.db
+      .select({ status: deliveries.status, lastError: deliveries.lastError })
+      .from(deliveries)
+      .innerJoin(otpChallenges, eq(deliveries.challengeId, otpChallenges.id))
+      .where(eq(otpChallenges.email, body.email))
+      .orderBy(deliveries.createdAt);
+    expect(first).toEqual({ status: 'skipped', lastError: 'code superseded by a newer one' });
+    expect(second?.status).toBe('sent');
+    expect(stack.google.sent.filter((sent) => sent.to.includes(body.email))).toHaveLength(1);
+    expect(email).toBeDefined();
+  });
+});

@@ -1,0 +1,169 @@
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import {
+  createDeliveryQueue,
+  createLogger,
+  createRedisClient,
+  deriveKey,
+  loadApiConfig,
+  loadWorkerConfig,
+} from '@otp-relay/core';
+import { createDatabase } from '@otp-relay/db';
+import {
+  createTestDatabase,
+  type FakeGoogle,
+  type SentEmail,
+  startFakeGoogle,
+  uniqueQueuePrefix,
+} from '@otp-relay/testkit';
+import { createEmailSender, createWorker, type DeliveryWorker } from '@otp-relay/worker';
+import { inject } from 'vitest';
+import { type App, buildApp } from '../../src/app.js';
+
+/**
+ * The whole service for an integration test: the API (through `inject`), a real worker, real
+ * Postgres (a database of the test file's own) and Redis (a queue prefix of its own), and the
+ * fake Google behind the real Gmail client. The clock is the test's to move.
+ */
+
+const GOOGLE = { clientId: 'test-client', clientSecret: 'test-secret', refreshToken: 'test-refresh' };
+export const EMAIL_FROM = 'Test Shop <no-reply@shop.test>';
+
+export interface StackOptions {
+  env?: Record<string, string>;
+}
+
+export async function startStack(options: StackOptions = {}) {
+  const services = inject('testServices');
+  const database = await createTestDatabase(services);
+  const google = await startFakeGoogle(GOOGLE);
+  const queuePrefix = uniqueQueuePrefix();
+  const env: Record<string, string> = {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: database.url,
+    REDIS_URL: services.redisUrl,
+    JWT_SECRET: randomBytes(32).toString('hex'),
+    OTP_PEPPER: randomBytes(32).toString('hex'),
+    OTP_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+    // Cheaper hashing than production keeps the suite quick; the algorithm is the same.
+    ARGON2_MEMORY_COST: '4096',
+    ARGON2_TIME_COST: '1',
+    DELIVERY_BACKOFF_BASE_MS: '10',
+    EMAIL_PROVIDER: 'gmail',
+    EMAIL_CLIENT_ID: GOOGLE.clientId,
+    EMAIL_CLIENT_SECRET: GOOGLE.clientSecret,
+    EMAIL_REFRESH_TOKEN: GOOGLE.refreshToken,
+    EMAIL_FROM,
+    GMAIL_API_ROOT_URL: google.rootUrl,
+    GOOGLE_OAUTH_TOKEN_URL: google.tokenUrl,
+    PROVIDER_TIMEOUT_MS: '5000',
+    ...options.env,
+  };
+  const apiConfig = loadApiConfig(env);
+  const workerConfig = loadWorkerConfig(env);
+  const logger = createLogger('silent', 'test');
+
+  let clockOffsetMs = 0;
+  const now = () => new Date(Date.now() + clockOffsetMs);
+
+  const db = createDatabase(database.url);
+  const apiRedis = createRedisClient(services.redisUrl, 'api');
+  await once(apiRedis, 'ready');
+  const deliveryQueue = createDeliveryQueue(apiRedis, queuePrefix);
+  const app = await buildApp({
+    config: apiConfig,
+    database: db,
+    redis: apiRedis,
+    deliveryQueue,
+    logger,
+    now,
+  });
+
+  const workerRedis = createRedisClient(services.redisUrl, 'worker');
+  let worker: DeliveryWorker | undefined;
+
+  const stack = {
+    app,
+    google,
+    db,
+    config: apiConfig,
+    now,
+    advanceClock(seconds: number) {
+      clockOffsetMs += seconds * 1000;
+    },
+    startWorker() {
+      worker ??= createWorker({
+        config: workerConfig,
+        db: db.db,
+        connection: workerRedis,
+        payloadKey: deriveKey(workerConfig.OTP_ENCRYPTION_KEY, 'payload-encryption'),
+        emailSender: createEmailSender(workerConfig, logger),
+        logger,
+        queuePrefix,
+        now,
+        // Tests run the relay when they mean to (relayOnce), not on a timer.
+        relay: { intervalMs: 3_600_000, graceMs: 0 },
+      });
+      return worker;
+    },
+    async stopWorker() {
+      await worker?.close();
+      worker = undefined;
+    },
+    async close() {
+      await stack.stopWorker();
+      await app.close();
+      await deliveryQueue.close();
+      apiRedis.disconnect();
+      workerRedis.disconnect();
+      await db.close();
+      await google.close();
+      await database.drop();
+    },
+  };
+  return stack;
+}
+
+export type Stack = Awaited<ReturnType<typeof startStack>>;
+
+export const shopper = (overrides: Record<string, unknown> = {}) => ({
+  email: `shopper-${randomBytes(4).toString('hex')}@example.com`,
+  otp_method: 'email',
+  username: `shopper_${randomBytes(4).toString('hex')}`,
+  first_name: 'Ann',
+  last_name: 'Lee',
+  password: 'correct horse battery staple',
+  ...overrides,
+});
+
+export function post(app: App, path: string, payload: unknown) {
+  return app.inject({
+    method: 'POST',
+    url: `/api/accounts/${path}`,
+    payload: payload as Record<string, unknown>,
+  });
+}
+
+/** The code in a verification email's text part. */
+export function codeIn(email: SentEmail): string {
+  const match = /code is: (\d+)/.exec(email.text);
+  if (!match?.[1]) throw new Error(`No code in email: ${email.text}`);
+  return match[1];
+}
+
+/** Registers a shopper and returns the code that the email brought. */
+export async function requestCode(
+  stack: Stack,
+  body: ReturnType<typeof shopper>,
+  google: FakeGoogle = stack.google,
+) {
+  const before = google.sent.filter((email) => email.to.includes(body.email)).length;
+  const response = await post(stack.app, 'request-otp/', body);
+  if (response.statusCode !== 200)
+    throw new Error(`request-otp answered ${response.statusCode}: ${response.body}`);
+  const emails = await google.waitForEmails(before + 1, { to: body.email });
+  const latest = emails.at(-1);
+  if (!latest) throw new Error('no email arrived');
+  return codeIn(latest);
+}
