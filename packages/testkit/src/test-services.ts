@@ -100,12 +100,19 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** A fresh migrated database of the test's own: a copy of the template, cheap to make. */
-export async function createTestDatabase(services: TestServices): Promise<TestDatabase> {
+/**
+ * A fresh database of the test's own: a copy of the migrated template (cheap), or with
+ * `{ migrated: false }` an empty one, for tests of the migrations themselves.
+ */
+export async function createTestDatabase(
+  services: TestServices,
+  options: { migrated?: boolean } = {},
+): Promise<TestDatabase> {
   const name = `otp_relay_test_${randomBytes(6).toString('hex')}`;
   const admin = postgres(services.adminDatabaseUrl, { max: 1, onnotice: () => {} });
   try {
-    await admin.unsafe(`CREATE DATABASE ${name} TEMPLATE ${services.templateDatabase}`);
+    const template = options.migrated === false ? 'template0' : services.templateDatabase;
+    await admin.unsafe(`CREATE DATABASE ${name} TEMPLATE ${template}`);
   } finally {
     await admin.end();
   }

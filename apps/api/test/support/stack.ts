@@ -4,6 +4,7 @@ import {
   createDeliveryQueue,
   createLogger,
   createRedisClient,
+  DELIVERY_QUEUE,
   deriveKey,
   loadApiConfig,
   loadWorkerConfig,
@@ -17,6 +18,7 @@ import {
   uniqueQueuePrefix,
 } from '@otp-relay/testkit';
 import { createEmailSender, createWorker, type DeliveryWorker } from '@otp-relay/worker';
+import { Job, QueueEvents } from 'bullmq';
 import { inject } from 'vitest';
 import { type App, buildApp } from '../../src/app.js';
 
@@ -80,6 +82,12 @@ export async function startStack(options: StackOptions = {}) {
     now,
   });
 
+  const queueEvents = new QueueEvents(DELIVERY_QUEUE, {
+    connection: { url: services.redisUrl },
+    prefix: queuePrefix,
+  });
+  await queueEvents.waitUntilReady();
+
   const workerRedis = createRedisClient(services.redisUrl, 'worker');
   let worker: DeliveryWorker | undefined;
 
@@ -107,6 +115,12 @@ export async function startStack(options: StackOptions = {}) {
       });
       return worker;
     },
+    /** Resolves when the delivery's job has finished for good: done, or failed with no attempt left. */
+    async settled(deliveryId: string) {
+      const job = await Job.fromId(deliveryQueue, deliveryId);
+      if (!job) throw new Error(`no job for delivery ${deliveryId}`);
+      await job.waitUntilFinished(queueEvents).catch(() => undefined);
+    },
     async stopWorker() {
       await worker?.close();
       worker = undefined;
@@ -115,6 +129,7 @@ export async function startStack(options: StackOptions = {}) {
       await stack.stopWorker();
       await app.close();
       await deliveryQueue.close();
+      await queueEvents.close();
       apiRedis.disconnect();
       workerRedis.disconnect();
       await db.close();
@@ -146,9 +161,9 @@ export function post(app: App, path: string, payload: unknown) {
 }
 
 /** The code in a verification email's text part. */
-export function codeIn(email: SentEmail): string {
-  const match = /code is: (\d+)/.exec(email.text);
-  if (!match?.[1]) throw new Error(`No code in email: ${email.text}`);
+export function codeIn(email: SentEmail | undefined): string {
+  const match = /code is: (\d+)/.exec(email?.text ?? '');
+  if (!match?.[1]) throw new Error(`No code in email: ${email?.text}`);
   return match[1];
 }
 
