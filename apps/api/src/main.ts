@@ -1,8 +1,14 @@
-import { createDeliveryQueue, createLogger, createRedisClient, loadApiConfig } from '@otp-relay/core';
+import {
+  createDeliveryQueue,
+  createLogger,
+  createRedisClient,
+  loadApiConfig,
+  loadConfigOrExit,
+} from '@otp-relay/core';
 import { createDatabase } from '@otp-relay/db';
 import { buildApp } from './app.js';
 
-const config = loadApiConfig(process.env);
+const config = loadConfigOrExit(loadApiConfig, process.env);
 const logger = createLogger(config.LOG_LEVEL, 'api');
 const database = createDatabase(config.DATABASE_URL);
 const redis = createRedisClient(config.REDIS_URL, 'api');

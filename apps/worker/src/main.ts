@@ -1,9 +1,15 @@
-import { createLogger, createRedisClient, deriveKey, loadWorkerConfig } from '@otp-relay/core';
+import {
+  createLogger,
+  createRedisClient,
+  deriveKey,
+  loadConfigOrExit,
+  loadWorkerConfig,
+} from '@otp-relay/core';
 import { createDatabase } from '@otp-relay/db';
 import { createEmailSender } from './providers.js';
 import { createWorker } from './worker.js';
 
-const config = loadWorkerConfig(process.env);
+const config = loadConfigOrExit(loadWorkerConfig, process.env);
 const logger = createLogger(config.LOG_LEVEL, 'worker');
 const database = createDatabase(config.DATABASE_URL, {
   maxConnections: Math.min(config.WORKER_CONCURRENCY, 20),

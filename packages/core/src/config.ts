@@ -122,3 +122,14 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
+
+/** For entry points: a configuration problem is a message to the operator, not a stack trace. */
+export function loadConfigOrExit<Config>(load: (env: Env) => Config, env: Env): Config {
+  try {
+    return load(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(2);
+  }
+}

@@ -1,0 +1,72 @@
+# syntax=docker/dockerfile:1
+#
+# One image for otp-relay's three processes (docker-compose.yml wires them up):
+#   API (default command)  node apps/api/dist/main.js
+#   delivery worker        node apps/worker/dist/main.js
+#   database migrations    node packages/db/dist/migrate-cli.js   (reads DATABASE_URL)
+#
+# Debian (glibc), not Alpine: @node-rs/argon2 ships prebuilt glibc binaries (linux-x64-gnu,
+# linux-arm64-gnu), and pnpm installs the one matching the platform the image is built for.
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# ---------------------------------------------------------------------------------------------
+FROM ${NODE_IMAGE} AS build
+
+# The pnpm that CI uses (.ci/run). Installed with npm: corepack is unreliable here.
+ARG PNPM_VERSION=12.21.0
+RUN npm install -g pnpm@${PNPM_VERSION} && pnpm --version
+
+ENV pnpm_config_store_dir=/pnpm/store
+
+WORKDIR /src
+
+# Manifests first, so the dependency layer is rebuilt only when one of them changes.
+# A new workspace package needs its package.json added here (and below, if it ships).
+COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./
+COPY apps/api/package.json apps/api/
+COPY apps/worker/package.json apps/worker/
+COPY packages/core/package.json packages/core/
+COPY packages/db/package.json packages/db/
+COPY packages/testkit/package.json packages/testkit/
+RUN --mount=type=cache,id=otp-relay-pnpm-store,target=/pnpm/store \
+    pnpm install --frozen-lockfile
+
+COPY . .
+RUN pnpm build
+
+# Production tree: the built workspace without tests, sources or dev tooling, laid out as in the
+# repository (so all three entry points keep their paths and packages/db/dist finds
+# ../migrations), with production dependencies only, taken from the store filled above
+# (--prefer-offline, not --offline: the cache mount may have been pruned since that layer was built).
+# packages/testkit is left out on purpose: it is used by tests only; pnpm skips its lockfile entry.
+RUN set -eu; \
+    for dir in apps/api apps/worker packages/core packages/db; do \
+      mkdir -p "/prod/$dir"; \
+      cp -R "$dir/package.json" "$dir/dist" "/prod/$dir/"; \
+    done; \
+    cp -R packages/db/migrations /prod/packages/db/; \
+    cp package.json pnpm-lock.yaml pnpm-workspace.yaml /prod/; \
+    find /prod/apps /prod/packages -name '*.tsbuildinfo' -delete
+WORKDIR /prod
+RUN --mount=type=cache,id=otp-relay-pnpm-store,target=/pnpm/store \
+    pnpm install --prod --frozen-lockfile --prefer-offline
+
+# ---------------------------------------------------------------------------------------------
+FROM ${NODE_IMAGE} AS runtime
+
+# HOST: the API's default (127.0.0.1) is unreachable from outside a container.
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=3000
+
+WORKDIR /app
+# Owned by root and read-only to the app user: nothing writes here at run time.
+COPY --from=build /prod ./
+
+USER node
+EXPOSE 3000
+
+# The health check lives in docker-compose.yml, on the api service only: this image also runs
+# the worker and the one-shot migration, which serve no HTTP.
+CMD ["node", "apps/api/dist/main.js"]
