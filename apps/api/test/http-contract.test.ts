@@ -76,19 +76,6 @@ describe('validation errors', () => {
     expect(response.statusCode).toBe(404);
     expect(response.json()).toMatchObject({ success: false, code: 'NOT_FOUND' });
   });
-
-  it('refuses WhatsApp, naming otp_method, until that channel exists', async () => {
-    const response = await post(
-      stack.app,
-      'request-otp/',
-      shopper({ otp_method: 'whatsapp', mobile: '+14155550100' }),
-    );
-    expect(response.statusCode).toBe(400);
-    expect(response.json()).toMatchObject({
-      code: 'CHANNEL_UNAVAILABLE',
-      errors: { otp_method: expect.any(String) },
-    });
-  });
 });
 
 describe('usernames', () => {

@@ -1,3 +1,3 @@
-export type { EmailSender, OutgoingEmail, SendResult } from './email/email-sender.js';
-export { createEmailSender } from './providers.js';
+export type { MessageSender, OtpMessage, SendResult } from './delivery/message-sender.js';
+export { createSenders, type Senders, sendersOf } from './delivery/senders.js';
 export { createWorker, type DeliveryWorker, type WorkerDeps } from './worker.js';

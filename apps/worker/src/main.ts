@@ -6,7 +6,7 @@ import {
   loadWorkerConfig,
 } from '@otp-relay/core';
 import { createDatabase } from '@otp-relay/db';
-import { createEmailSender } from './providers.js';
+import { createSenders } from './delivery/senders.js';
 import { createWorker } from './worker.js';
 
 const config = loadConfigOrExit(loadWorkerConfig, process.env);
@@ -22,7 +22,7 @@ const delivery = createWorker({
   db: database.db,
   connection,
   payloadKey: deriveKey(config.OTP_ENCRYPTION_KEY, 'payload-encryption'),
-  emailSender: createEmailSender(config, logger),
+  senders: createSenders(config, logger),
   logger,
 });
 logger.info(

@@ -1,5 +1,7 @@
 import {
+  createDeadLetterQueue,
   createDeliveryQueue,
+  DELIVERY_BACKOFF_TYPE,
   DELIVERY_QUEUE,
   type DeliveryJob,
   type Logger,
@@ -10,7 +12,8 @@ import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createOutboxRelay } from './delivery/outbox-relay.js';
 import { createDeliveryProcessor, type DeliveryOutcome } from './delivery/process-delivery.js';
-import type { EmailSender } from './email/email-sender.js';
+import { deliveryBackoffDelay } from './delivery/retry-policy.js';
+import type { Senders } from './delivery/senders.js';
 
 export interface WorkerDeps {
   config: WorkerConfig;
@@ -18,7 +21,7 @@ export interface WorkerDeps {
   /** A connection made with the 'worker' profile (`maxRetriesPerRequest: null`). */
   connection: Redis;
   payloadKey: Buffer;
-  emailSender: EmailSender;
+  senders: Senders;
   logger: Logger;
   /** Redis key prefix of the queues; BullMQ's default when unset. */
   queuePrefix?: string;
@@ -37,7 +40,25 @@ export interface DeliveryWorker {
 }
 
 export function createWorker(deps: WorkerDeps): DeliveryWorker {
-  const processDelivery = createDeliveryProcessor(deps);
+  const { config } = deps;
+  const prefix = deps.queuePrefix ? { prefix: deps.queuePrefix } : {};
+  const deliveryQueue = createDeliveryQueue(deps.connection, deps.queuePrefix);
+  const deadLetterQueue = createDeadLetterQueue(deps.connection, deps.queuePrefix);
+  const retryPolicy = { maxAttempts: config.DELIVERY_MAX_ATTEMPTS };
+
+  const processDelivery = createDeliveryProcessor({
+    db: deps.db,
+    payloadKey: deps.payloadKey,
+    senders: deps.senders,
+    deliveryQueue,
+    deadLetterQueue,
+    retryPolicy,
+    whatsappFallbackToEmail: config.WHATSAPP_FALLBACK_TO_EMAIL,
+    logger: deps.logger,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  const backoff = { baseMs: config.DELIVERY_BACKOFF_BASE_MS, maxMs: config.DELIVERY_BACKOFF_MAX_MS };
+
   const worker = new Worker<DeliveryJob, DeliveryOutcome>(
     DELIVERY_QUEUE,
     (job) =>
@@ -48,21 +69,25 @@ export function createWorker(deps: WorkerDeps): DeliveryWorker {
       }),
     {
       connection: deps.connection,
-      concurrency: deps.config.WORKER_CONCURRENCY,
-      ...(deps.queuePrefix ? { prefix: deps.queuePrefix } : {}),
+      concurrency: config.WORKER_CONCURRENCY,
+      // A worker that dies mid-send stops renewing its lock; after it lapses another worker takes the job.
+      lockDuration: config.DELIVERY_LOCK_MS,
+      stalledInterval: config.DELIVERY_LOCK_MS,
+      maxStalledCount: 2,
+      settings: {
+        backoffStrategy: (attemptsMade, type, error) =>
+          type === DELIVERY_BACKOFF_TYPE ? deliveryBackoffDelay(attemptsMade, error, backoff) : 0,
+      },
+      ...prefix,
     },
   );
   // Without a listener an 'error' event would crash the process; Redis hiccups are logged and survived.
-  worker.on('error', (error) => deps.logger.error({ err: error }, 'worker error'));
+  worker.on('error', (error) => deps.logger.error({ error: error.message }, 'worker error'));
 
-  const queue = createDeliveryQueue(deps.connection, deps.queuePrefix);
   const relay = createOutboxRelay({
     db: deps.db,
-    queue,
-    policy: {
-      maxAttempts: deps.config.DELIVERY_MAX_ATTEMPTS,
-      backoffBaseMs: deps.config.DELIVERY_BACKOFF_BASE_MS,
-    },
+    queue: deliveryQueue,
+    policy: retryPolicy,
     logger: deps.logger,
     intervalMs: deps.relay?.intervalMs ?? 5000,
     graceMs: deps.relay?.graceMs ?? 10_000,
@@ -76,7 +101,7 @@ export function createWorker(deps: WorkerDeps): DeliveryWorker {
     async close() {
       await relay.stop();
       await worker.close();
-      await queue.close();
+      await Promise.all([deliveryQueue.close(), deadLetterQueue.close()]);
     },
   };
 }

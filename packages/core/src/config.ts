@@ -26,7 +26,10 @@ const CommonProperties = {
   REDIS_URL: Type.String({ pattern: '^rediss?://' }),
   OTP_ENCRYPTION_KEY: Secret('key material for the AES-256-GCM encryption of send payloads'),
   DELIVERY_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 50, default: 8 }),
-  DELIVERY_BACKOFF_BASE_MS: Type.Integer({ minimum: 1, default: 2000 }),
+  // 'disabled' (the default) keeps shops that only verify by email free of Twilio settings.
+  WHATSAPP_PROVIDER: Type.Union([Type.Literal('twilio'), Type.Literal('console'), Type.Literal('disabled')], {
+    default: 'disabled',
+  }),
 } satisfies TProperties;
 
 const ApiProperties = {
@@ -60,7 +63,18 @@ const WorkerProperties = {
     pattern: '^https?://',
     default: 'https://oauth2.googleapis.com/token',
   }),
+  TWILIO_ACCOUNT_SID: Type.Optional(Type.String({ pattern: '^AC[0-9a-fA-F]{32}$' })),
+  TWILIO_AUTH_TOKEN: OptionalString(),
+  TWILIO_WHATSAPP_FROM: Type.Optional(Type.String({ pattern: '^(whatsapp:)?\\+[1-9][0-9]{6,14}$' })),
+  TWILIO_API_BASE_URL: Type.String({ pattern: '^https?://', default: 'https://api.twilio.com' }),
+  TWILIO_WHATSAPP_CONTENT_SID: Type.Optional(Type.String({ pattern: '^HX[0-9a-fA-F]{32}$' })),
+  WHATSAPP_FALLBACK_TO_EMAIL: Type.Boolean({ default: true }),
+  SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
   PROVIDER_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10000 }),
+  DELIVERY_BACKOFF_BASE_MS: Type.Integer({ minimum: 1, default: 2000 }),
+  DELIVERY_BACKOFF_MAX_MS: Type.Integer({ minimum: 1, default: 300_000 }),
+  // How long a worker's claim on a job lasts without renewal; a killed worker's job is retried after it.
+  DELIVERY_LOCK_MS: Type.Integer({ minimum: 1000, default: 30_000 }),
 } satisfies TProperties;
 
 export const ApiConfigSchema = Type.Object({ ...CommonProperties, ...ApiProperties });
@@ -116,8 +130,16 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
       if (!env[name]) problems.push(`${name}: required when EMAIL_PROVIDER=gmail`);
     }
   }
-  if (config.NODE_ENV === 'production' && config.EMAIL_PROVIDER === 'console') {
-    problems.push('EMAIL_PROVIDER: console only prints messages; not allowed in production');
+  if (config.WHATSAPP_PROVIDER === 'twilio') {
+    for (const name of ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_WHATSAPP_FROM'] as const) {
+      if (!env[name]) problems.push(`${name}: required when WHATSAPP_PROVIDER=twilio`);
+    }
+  }
+  if (config.NODE_ENV === 'production') {
+    for (const name of ['EMAIL_PROVIDER', 'WHATSAPP_PROVIDER'] as const) {
+      if (config[name] === 'console')
+        problems.push(`${name}: console only prints messages; not allowed in production`);
+    }
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -22,9 +22,11 @@ export function parseDeliveryJob(data: unknown): DeliveryJob {
   return data;
 }
 
+/** The worker registers the backoff strategy of this name (apps/worker/src/delivery/retry-policy.ts). */
+export const DELIVERY_BACKOFF_TYPE = 'delivery';
+
 export interface RetryPolicy {
   maxAttempts: number;
-  backoffBaseMs: number;
 }
 
 export type DeliveryQueue = Queue<DeliveryJob>;
@@ -38,7 +40,7 @@ export function deliveryJobOptions(deliveryId: string, policy: RetryPolicy): Job
     // jobId = deliveryId makes a second enqueue of the same delivery a no-op (while the job is kept).
     jobId: deliveryId,
     attempts: policy.maxAttempts,
-    backoff: { type: 'exponential', delay: policy.backoffBaseMs, jitter: 0.5 },
+    backoff: { type: DELIVERY_BACKOFF_TYPE },
     removeOnComplete: { age: 24 * 3600, count: 50_000 },
     removeOnFail: { age: 14 * 24 * 3600 },
   };
@@ -67,4 +69,20 @@ export async function enqueueDelivery(queue: DeliveryQueue, deliveryId: string, 
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** What the dead-letter queue keeps of a delivery that failed for good: ids and reasons, no code. */
+export interface DeadLetterJob {
+  deliveryId: string;
+  channel: string;
+  provider: string;
+  reason: string;
+  errors: { attempt: number; at: string; provider: string; error: string; retryable: boolean }[];
+  diedAt: string;
+}
+
+export type DeadLetterQueue = Queue<DeadLetterJob>;
+
+export function createDeadLetterQueue(connection: Redis, prefix?: string): DeadLetterQueue {
+  return new Queue<DeadLetterJob>(DEAD_LETTER_QUEUE, { connection, ...(prefix ? { prefix } : {}) });
 }

@@ -3,12 +3,14 @@ CREATE TABLE "deliveries" (
 	"challenge_id" uuid NOT NULL,
 	"channel" text NOT NULL,
 	"provider" text,
+	"fallback_of" uuid,
 	"destination" text NOT NULL,
 	"payload_ciphertext" text NOT NULL,
 	"status" text DEFAULT 'queued' NOT NULL,
 	"attempts" integer DEFAULT 0 NOT NULL,
 	"provider_message_id" text,
 	"last_error" text,
+	"error_history" jsonb DEFAULT '[]'::jsonb NOT NULL,
 	"sent_at" timestamp with time zone,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
@@ -20,6 +22,7 @@ CREATE TABLE "otp_challenges" (
 	"email" text NOT NULL,
 	"channel" text NOT NULL,
 	"destination" text NOT NULL,
+	"mobile" text,
 	"code_hash" text NOT NULL,
 	"username" text NOT NULL,
 	"first_name" text NOT NULL,
@@ -47,6 +50,7 @@ CREATE TABLE "users" (
 );
 --> statement-breakpoint
 ALTER TABLE "deliveries" ADD CONSTRAINT "deliveries_challenge_id_otp_challenges_id_fk" FOREIGN KEY ("challenge_id") REFERENCES "public"."otp_challenges"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "deliveries" ADD CONSTRAINT "deliveries_fallback_of_deliveries_id_fk" FOREIGN KEY ("fallback_of") REFERENCES "public"."deliveries"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "deliveries_challenge_id_idx" ON "deliveries" USING btree ("challenge_id");--> statement-breakpoint
 CREATE INDEX "deliveries_queued_idx" ON "deliveries" USING btree ("created_at") WHERE "deliveries"."status" = 'queued';--> statement-breakpoint
 CREATE UNIQUE INDEX "otp_challenges_live_email_key" ON "otp_challenges" USING btree ("email") WHERE "otp_challenges"."consumed_at" IS NULL AND "otp_challenges"."superseded_at" IS NULL;--> statement-breakpoint

@@ -1,9 +1,11 @@
 import { sql } from 'drizzle-orm';
 import {
+  type AnyPgColumn,
   boolean,
   check,
   index,
   integer,
+  jsonb,
   pgTable,
   text,
   timestamp,
@@ -52,6 +54,8 @@ export const otpChallenges = pgTable(
     email: text('email').notNull(),
     channel: text('channel', { enum: CHANNELS }).notNull(),
     destination: text('destination').notNull(),
+    /** E.164, when the shopper gave one: a resend may switch to WhatsApp. */
+    mobile: text('mobile'),
     codeHash: text('code_hash').notNull(),
     username: text('username').notNull(),
     firstName: text('first_name').notNull(),
@@ -83,8 +87,13 @@ export const deliveries = pgTable(
       .notNull()
       .references(() => otpChallenges.id, { onDelete: 'cascade' }),
     channel: text('channel', { enum: CHANNELS }).notNull(),
-    /** Set by the worker when it sends: which provider took the message (gmail, console, ...). */
+    /**
+     * Which provider sends it (gmail, smtp, twilio, console). Unset on a first delivery: the worker
+     * records the channel's configured provider. Preset on a fallback that must use a given one.
+     */
     provider: text('provider'),
+    /** The delivery this one replaces after it died (WhatsApp → email, Gmail → SMTP). */
+    fallbackOf: uuid('fallback_of').references((): AnyPgColumn => deliveries.id),
     destination: text('destination').notNull(),
     /** AES-256-GCM sealed JSON of what the worker needs to send (the code); bound to this row's id. */
     payloadCiphertext: text('payload_ciphertext').notNull(),
@@ -92,6 +101,8 @@ export const deliveries = pgTable(
     attempts: integer('attempts').notNull().default(0),
     providerMessageId: text('provider_message_id'),
     lastError: text('last_error'),
+    /** Every failed attempt: `[{attempt, at, error, retryable}]`, for operators and the dead-letter queue. */
+    errorHistory: jsonb('error_history').$type<DeliveryAttemptError[]>().notNull().default([]),
     sentAt: timestamp('sent_at', { withTimezone: true }),
     ...timestamps,
   },
@@ -105,6 +116,14 @@ export const deliveries = pgTable(
     ),
   ],
 );
+
+export interface DeliveryAttemptError {
+  attempt: number;
+  at: string;
+  provider: string;
+  error: string;
+  retryable: boolean;
+}
 
 export type User = typeof users.$inferSelect;
 export type OtpChallenge = typeof otpChallenges.$inferSelect;

@@ -1,2 +1,4 @@
 export * from './fake-google.js';
+export * from './fake-smtp.js';
+export * from './fake-twilio.js';
 export * from './test-services.js';

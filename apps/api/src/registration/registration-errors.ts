@@ -3,6 +3,7 @@
  * The HTTP layer maps each code to a status in one table (http/error-contract.ts).
  */
 export type RegistrationErrorCode =
+  | 'VALIDATION_ERROR'
   | 'OTP_INVALID'
   | 'OTP_EXPIRED'
   | 'OTP_ATTEMPTS_EXCEEDED'

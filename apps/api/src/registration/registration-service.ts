@@ -20,6 +20,7 @@ import {
   users,
 } from '@otp-relay/db';
 import { and, eq, isNull, sql } from 'drizzle-orm';
+import { normalizeMobile } from './mobile-number.js';
 import { addSeconds, isExpired, secondsUntil } from './otp-timing.js';
 import { type Argon2Parameters, hashPassword } from './password-hashing.js';
 import { RegistrationError } from './registration-errors.js';
@@ -46,6 +47,8 @@ export interface RegistrationDeps {
 export interface RequestOtpInput {
   email: string;
   channel: Channel;
+  /** Any common notation; required for WhatsApp. */
+  mobile?: string;
   username: string;
   firstName: string;
   lastName: string;
@@ -61,7 +64,7 @@ export interface IssuedCode {
 
 type PendingProfile = Pick<
   OtpChallenge,
-  'email' | 'channel' | 'destination' | 'username' | 'firstName' | 'lastName' | 'passwordHash'
+  'email' | 'channel' | 'destination' | 'mobile' | 'username' | 'firstName' | 'lastName' | 'passwordHash'
 >;
 
 export function normalizeEmail(email: string): string {
@@ -174,10 +177,7 @@ export function createRegistrationService(deps: RegistrationDeps) {
    */
   async function enqueue(deliveryId: string) {
     try {
-      await enqueueDelivery(deps.deliveryQueue, deliveryId, {
-        maxAttempts: config.DELIVERY_MAX_ATTEMPTS,
-        backoffBaseMs: config.DELIVERY_BACKOFF_BASE_MS,
-      });
+      await enqueueDelivery(deps.deliveryQueue, deliveryId, { maxAttempts: config.DELIVERY_MAX_ATTEMPTS });
     } catch (error) {
       logger.warn({ err: error, deliveryId }, 'enqueue failed; the outbox relay will enqueue this delivery');
     }
@@ -192,16 +192,33 @@ export function createRegistrationService(deps: RegistrationDeps) {
   }
 
   function assertChannelAvailable(channel: Channel) {
-    if (channel !== 'email') {
-      throw new RegistrationError('CHANNEL_UNAVAILABLE', 'WhatsApp delivery is not available yet.', {
-        field: 'otp_method',
+    if (channel === 'whatsapp' && config.WHATSAPP_PROVIDER === 'disabled') {
+      throw new RegistrationError(
+        'CHANNEL_UNAVAILABLE',
+        'WhatsApp delivery is not enabled on this service.',
+        {
+          field: 'otp_method',
+        },
+      );
+    }
+  }
+
+  /** Where a code on `channel` goes: the address, or the WhatsApp number. */
+  function destinationFor(channel: Channel, email: string, mobile: string | null): string {
+    if (channel === 'email') return email;
+    if (!mobile) {
+      throw new RegistrationError('VALIDATION_ERROR', 'is required to send the code by WhatsApp', {
+        field: 'mobile',
       });
     }
+    return mobile;
   }
 
   async function requestOtp(input: RequestOtpInput): Promise<IssuedCode> {
     assertChannelAvailable(input.channel);
     const email = normalizeEmail(input.email);
+    const mobile = input.mobile === undefined ? null : normalizeMobile(input.mobile);
+    const destination = destinationFor(input.channel, email, mobile);
     if (await usernameTaken(input.username)) {
       throw new RegistrationError('USERNAME_TAKEN', 'This username is already taken.', { field: 'username' });
     }
@@ -214,7 +231,8 @@ export function createRegistrationService(deps: RegistrationDeps) {
     const profile: PendingProfile = {
       email,
       channel: input.channel,
-      destination: email,
+      destination,
+      mobile,
       username: input.username,
       firstName: input.firstName,
       lastName: input.lastName,
@@ -239,8 +257,16 @@ export function createRegistrationService(deps: RegistrationDeps) {
       const live = await lockLiveChallenge(tx, email);
       if (!live) return undefined;
       assertCooldownOver(live, at);
-      const { id: _id, codeHash: _codeHash, ...rest } = live;
-      const profile: PendingProfile = { ...rest, channel: input.channel, destination: email };
+      const profile: PendingProfile = {
+        email,
+        channel: input.channel,
+        destination: destinationFor(input.channel, email, live.mobile),
+        mobile: live.mobile,
+        username: live.username,
+        firstName: live.firstName,
+        lastName: live.lastName,
+        passwordHash: live.passwordHash,
+      };
       return issueCode(tx, profile, live, at);
     });
     if (!result) return issued();

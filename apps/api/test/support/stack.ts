@@ -15,9 +15,11 @@ import {
   type FakeGoogle,
   type SentEmail,
   startFakeGoogle,
+  startFakeSmtp,
+  startFakeTwilio,
   uniqueQueuePrefix,
 } from '@otp-relay/testkit';
-import { createEmailSender, createWorker, type DeliveryWorker } from '@otp-relay/worker';
+import { createSenders, createWorker, type DeliveryWorker } from '@otp-relay/worker';
 import { Job, QueueEvents } from 'bullmq';
 import { inject } from 'vitest';
 import { type App, buildApp } from '../../src/app.js';
@@ -29,16 +31,25 @@ import { type App, buildApp } from '../../src/app.js';
  */
 
 const GOOGLE = { clientId: 'test-client', clientSecret: 'test-secret', refreshToken: 'test-refresh' };
+const TWILIO = { accountSid: `AC${'0123456789abcdef'.repeat(2)}`, authToken: 'test-twilio-token' };
+const SMTP = { user: 'relay', password: 'smtp-password' };
 export const EMAIL_FROM = 'Test Shop <no-reply@shop.test>';
+export const WHATSAPP_FROM = 'whatsapp:+14155238886';
 
 export interface StackOptions {
   env?: Record<string, string>;
+  /** Configure the fake SMTP server as the backup mail transport (SMTP_URL). */
+  smtpBackup?: boolean;
 }
 
 export async function startStack(options: StackOptions = {}) {
   const services = inject('testServices');
   const database = await createTestDatabase(services);
-  const google = await startFakeGoogle(GOOGLE);
+  const [google, twilio, smtp] = await Promise.all([
+    startFakeGoogle(GOOGLE),
+    startFakeTwilio(TWILIO),
+    startFakeSmtp(SMTP),
+  ]);
   const queuePrefix = uniqueQueuePrefix();
   const env: Record<string, string> = {
     NODE_ENV: 'test',
@@ -59,7 +70,14 @@ export async function startStack(options: StackOptions = {}) {
     EMAIL_FROM,
     GMAIL_API_ROOT_URL: google.rootUrl,
     GOOGLE_OAUTH_TOKEN_URL: google.tokenUrl,
+    WHATSAPP_PROVIDER: 'twilio',
+    TWILIO_ACCOUNT_SID: TWILIO.accountSid,
+    TWILIO_AUTH_TOKEN: TWILIO.authToken,
+    TWILIO_WHATSAPP_FROM: WHATSAPP_FROM,
+    TWILIO_API_BASE_URL: twilio.baseUrl,
+    ...(options.smtpBackup ? { SMTP_URL: smtp.url } : {}),
     PROVIDER_TIMEOUT_MS: '5000',
+    DELIVERY_BACKOFF_MAX_MS: '1000',
     ...options.env,
   };
   const apiConfig = loadApiConfig(env);
@@ -94,6 +112,10 @@ export async function startStack(options: StackOptions = {}) {
   const stack = {
     app,
     google,
+    twilio,
+    smtp,
+    twilioCredentials: TWILIO,
+    workerConfig,
     db,
     config: apiConfig,
     now,
@@ -106,7 +128,7 @@ export async function startStack(options: StackOptions = {}) {
         db: db.db,
         connection: workerRedis,
         payloadKey: deriveKey(workerConfig.OTP_ENCRYPTION_KEY, 'payload-encryption'),
-        emailSender: createEmailSender(workerConfig, logger),
+        senders: createSenders(workerConfig, logger),
         logger,
         queuePrefix,
         now,
@@ -133,7 +155,7 @@ export async function startStack(options: StackOptions = {}) {
       apiRedis.disconnect();
       workerRedis.disconnect();
       await db.close();
-      await google.close();
+      await Promise.all([google.close(), twilio.close(), smtp.close()]);
       await database.drop();
     },
   };

@@ -1,14 +1,36 @@
-import { type Logger, openDeliveryPayload, parseDeliveryJob } from '@otp-relay/core';
-import { type Database, type Delivery, type DeliveryStatus, deliveries, otpChallenges } from '@otp-relay/db';
+import { randomUUID } from 'node:crypto';
+import {
+  type DeadLetterQueue,
+  type DeliveryQueue,
+  enqueueDelivery,
+  type Logger,
+  openDeliveryPayload,
+  parseDeliveryJob,
+  type RetryPolicy,
+  sealDeliveryPayload,
+} from '@otp-relay/core';
+import {
+  type Database,
+  type Delivery,
+  type DeliveryAttemptError,
+  deliveries,
+  type OtpChallenge,
+  otpChallenges,
+} from '@otp-relay/db';
 import { UnrecoverableError } from 'bullmq';
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import { DeliveryError, type EmailSender } from '../email/email-sender.js';
-import { renderOtpEmail } from '../email/otp-email.js';
+import { DeliveryError } from './message-sender.js';
+import type { Senders } from './senders.js';
 
 export interface ProcessDeliveryDeps {
   db: Database;
   payloadKey: Buffer;
-  emailSender: EmailSender;
+  senders: Senders;
+  deliveryQueue: DeliveryQueue;
+  deadLetterQueue: DeadLetterQueue;
+  retryPolicy: RetryPolicy;
+  /** When a WhatsApp delivery dies, send the same code by email. */
+  whatsappFallbackToEmail: boolean;
   logger: Logger;
   now?: () => Date;
 }
@@ -22,12 +44,22 @@ export interface DeliveryAttempt {
   maxAttempts: number;
 }
 
+/** Why a code must not go out any more, or undefined when it may. */
+function unusableReason(challenge: OtpChallenge | undefined, at: Date): string | undefined {
+  if (!challenge) return 'challenge gone';
+  if (challenge.consumedAt) return 'code already used';
+  if (challenge.supersededAt) return 'code superseded by a newer one';
+  if (challenge.expiresAt <= at) return 'code expired';
+  return undefined;
+}
+
 /**
  * One attempt at one delivery. Idempotent and safe under at-least-once: a delivery already sent,
- * skipped or dead is left alone; a code that can no longer be used is not sent.
+ * skipped or dead is left alone; a code that can no longer be used is not sent. A delivery that
+ * fails for good is marked dead, copied to the dead-letter queue, and handed to its fallback.
  */
 export function createDeliveryProcessor(deps: ProcessDeliveryDeps) {
-  const { db, logger } = deps;
+  const { db, logger, senders } = deps;
   const now = deps.now ?? (() => new Date());
 
   async function claim(deliveryId: string): Promise<Delivery | undefined> {
@@ -40,11 +72,83 @@ export function createDeliveryProcessor(deps: ProcessDeliveryDeps) {
     return claimed;
   }
 
-  async function finish(deliveryId: string, status: DeliveryStatus, fields: Partial<Delivery> = {}) {
-    await db
-      .update(deliveries)
-      .set({ status, updatedAt: now(), ...fields })
-      .where(eq(deliveries.id, deliveryId));
+  /** The delivery that takes over from a dead one, if any: WhatsApp → email, Gmail → the SMTP backup. */
+  function fallbackFor(delivery: Delivery, provider: string, challenge: OtpChallenge) {
+    if (delivery.channel === 'whatsapp' && deps.whatsappFallbackToEmail) {
+      return { channel: 'email' as const, destination: challenge.email, provider: null };
+    }
+    if (delivery.channel === 'email' && provider === 'gmail' && senders.byProvider.smtp) {
+      return { channel: 'email' as const, destination: delivery.destination, provider: 'smtp' };
+    }
+    return undefined;
+  }
+
+  async function recordFailure(
+    delivery: Delivery,
+    challenge: OtpChallenge,
+    provider: string,
+    failure: DeliveryError,
+    final: boolean,
+  ) {
+    const entry: DeliveryAttemptError = {
+      attempt: delivery.attempts,
+      at: now().toISOString(),
+      provider,
+      error: failure.message,
+      retryable: failure.retryable,
+    };
+    const history = [...delivery.errorHistory, entry];
+    const fallback = final ? fallbackFor(delivery, provider, challenge) : undefined;
+    const fallbackId = fallback ? randomUUID() : undefined;
+
+    await db.transaction(async (tx) => {
+      await tx
+        .update(deliveries)
+        .set({
+          status: final ? 'dead' : 'failed',
+          provider,
+          lastError: failure.message,
+          errorHistory: sql`${deliveries.errorHistory} || ${JSON.stringify([entry])}::jsonb`,
+          updatedAt: now(),
+        })
+        .where(eq(deliveries.id, delivery.id));
+      if (fallback && fallbackId && !unusableReason(challenge, now())) {
+        const payload = openDeliveryPayload(deps.payloadKey, delivery.id, delivery.payloadCiphertext);
+        await tx.insert(deliveries).values({
+          id: fallbackId,
+          challengeId: delivery.challengeId,
+          fallbackOf: delivery.id,
+          ...fallback,
+          payloadCiphertext: sealDeliveryPayload(deps.payloadKey, fallbackId, payload),
+        });
+      }
+    });
+    if (!final) return;
+
+    const log = logger.child({ deliveryId: delivery.id });
+    // The row is the record; the queue copies are for operators and the relay recovers a lost enqueue.
+    await deps.deadLetterQueue
+      .add(
+        'dead',
+        {
+          deliveryId: delivery.id,
+          channel: delivery.channel,
+          provider,
+          reason: failure.message,
+          errors: history,
+          diedAt: now().toISOString(),
+        },
+        { jobId: `${delivery.id}-${delivery.attempts}`, removeOnComplete: true },
+      )
+      .catch((error: unknown) =>
+        log.warn({ err: error }, 'could not copy the delivery to the dead-letter queue'),
+      );
+    if (fallback && fallbackId) {
+      log.warn({ fallbackDeliveryId: fallbackId, channel: fallback.channel }, 'delivery dead; falling back');
+      await enqueueDelivery(deps.deliveryQueue, fallbackId, deps.retryPolicy).catch((error: unknown) =>
+        log.warn({ err: error }, 'fallback enqueue failed; the outbox relay will enqueue it'),
+      );
+    }
   }
 
   return async function processDelivery(attempt: DeliveryAttempt): Promise<DeliveryOutcome> {
@@ -61,47 +165,56 @@ export function createDeliveryProcessor(deps: ProcessDeliveryDeps) {
       .from(otpChallenges)
       .where(eq(otpChallenges.id, delivery.challengeId))
       .limit(1);
-    const at = now();
-    const unusable = !challenge
-      ? 'challenge gone'
-      : challenge.consumedAt
-        ? 'code already used'
-        : challenge.supersededAt
-          ? 'code superseded by a newer one'
-          : challenge.expiresAt <= at
-            ? 'code expired'
-            : undefined;
+    const unusable = unusableReason(challenge, now());
     if (unusable || !challenge) {
-      await finish(deliveryId, 'skipped', { lastError: unusable ?? null });
+      await db
+        .update(deliveries)
+        .set({ status: 'skipped', lastError: unusable ?? null, updatedAt: now() })
+        .where(eq(deliveries.id, deliveryId));
       log.info({ reason: unusable }, 'delivery skipped');
       return 'skipped';
     }
 
-    const payload = openDeliveryPayload(deps.payloadKey, delivery.id, delivery.payloadCiphertext);
-    const validForMinutes = Math.round(
-      (challenge.expiresAt.getTime() - challenge.createdAt.getTime()) / 60_000,
-    );
-    const email = renderOtpEmail({ code: payload.code, firstName: payload.firstName, validForMinutes });
-
+    const sender = delivery.provider
+      ? senders.byProvider[delivery.provider]
+      : senders.primary[delivery.channel];
+    const provider = sender?.provider ?? delivery.provider ?? `${delivery.channel} (not configured)`;
     try {
-      const result = await deps.emailSender.send({ to: delivery.destination, ...email });
-      await finish(deliveryId, 'sent', {
-        provider: result.provider,
-        providerMessageId: result.providerMessageId,
-        sentAt: now(),
-        lastError: null,
-      });
+      if (!sender) {
+        throw new DeliveryError(`no ${provider} provider is configured for ${delivery.channel}`, {
+          retryable: false,
+        });
+      }
+      const { code, firstName } = openDeliveryPayload(
+        deps.payloadKey,
+        delivery.id,
+        delivery.payloadCiphertext,
+      );
+      const validForMinutes = Math.round(
+        (challenge.expiresAt.getTime() - challenge.createdAt.getTime()) / 60_000,
+      );
+      const result = await sender.send({ to: delivery.destination, code, firstName, validForMinutes });
+      await db
+        .update(deliveries)
+        .set({
+          status: 'sent',
+          provider: result.provider,
+          providerMessageId: result.providerMessageId,
+          sentAt: now(),
+          lastError: null,
+          updatedAt: now(),
+        })
+        .where(eq(deliveries.id, deliveryId));
       log.info({ provider: result.provider, attempts: delivery.attempts }, 'delivery sent');
       return 'sent';
     } catch (error) {
       const failure =
-        error instanceof DeliveryError ? error : new DeliveryError(String(error), true, { cause: error });
+        error instanceof DeliveryError
+          ? error
+          : new DeliveryError(error instanceof Error ? error.message : String(error), { retryable: true });
       const final = !failure.retryable || attempt.attemptsMade + 1 >= attempt.maxAttempts;
-      await finish(deliveryId, final ? 'dead' : 'failed', {
-        provider: deps.emailSender.provider,
-        lastError: failure.message,
-      });
-      log.warn({ err: failure, retryable: failure.retryable, final }, 'delivery attempt failed');
+      await recordFailure(delivery, challenge, provider, failure, final);
+      log.warn({ err: failure, provider, retryable: failure.retryable, final }, 'delivery attempt failed');
       // Not retryable: end the job now instead of spending attempts on a certain failure.
       throw failure.retryable ? failure : new UnrecoverableError(failure.message);
     }

@@ -1,12 +1,14 @@
 import { gmail } from '@googleapis/gmail';
 import { OAuth2Client } from 'google-auth-library';
 import {
-  composeMime,
   DeliveryError,
-  type EmailSender,
-  type OutgoingEmail,
+  type MessageSender,
+  type OtpMessage,
+  parseRetryAfter,
   type SendResult,
-} from './email-sender.js';
+} from '../delivery/message-sender.js';
+import { composeMime } from './compose-mime.js';
+import { renderOtpEmail } from './otp-email.js';
 
 export interface GmailSenderOptions {
   clientId: string;
@@ -24,7 +26,7 @@ export interface GmailSenderOptions {
  * refreshes and caches the access token itself. The clients' own retries are off: the queue
  * owns retries, with backoff, so a failure is seen and counted once.
  */
-export function createGmailSender(options: GmailSenderOptions): EmailSender {
+export function createGmailSender(options: GmailSenderOptions): MessageSender {
   const auth = new OAuth2Client({
     clientId: options.clientId,
     clientSecret: options.clientSecret,
@@ -35,9 +37,12 @@ export function createGmailSender(options: GmailSenderOptions): EmailSender {
   const client = gmail({ version: 'v1', auth, rootUrl: options.apiRootUrl, retry: false });
 
   return {
+    channel: 'email',
     provider: 'gmail',
-    async send(email: OutgoingEmail): Promise<SendResult> {
-      const raw = (await composeMime(options.from, email)).toString('base64url');
+    async send(message: OtpMessage): Promise<SendResult> {
+      const raw = (await composeMime(options.from, message.to, renderOtpEmail(message))).toString(
+        'base64url',
+      );
       try {
         const response = await client.users.messages.send(
           { userId: 'me', requestBody: { raw } },
@@ -55,7 +60,15 @@ interface GaxiosLikeError {
   status?: number;
   code?: string | number;
   message?: string;
-  response?: { status?: number; data?: unknown };
+  response?: { status?: number; data?: unknown; headers?: unknown };
+}
+
+/** gaxios hands headers over as a fetch `Headers` on errors and as a plain object elsewhere. */
+function headerOf(headers: unknown, name: string): string | undefined {
+  if (!headers || typeof headers !== 'object') return undefined;
+  if ('get' in headers && typeof headers.get === 'function') return headers.get(name) ?? undefined;
+  const value = (headers as Record<string, unknown>)[name];
+  return typeof value === 'string' ? value : undefined;
 }
 
 // Google's 403 reasons that mean "later", not "never" (quota and rate limits).
@@ -81,14 +94,17 @@ export function classifyGmailError(error: unknown): DeliveryError {
   const reason = apiError?.errors?.[0]?.reason;
   const detail = oauthError ?? apiError?.message ?? failure.message ?? 'unknown error';
   const describe = (what: string) => `gmail: ${what}${status ? ` (HTTP ${status})` : ''}: ${detail}`;
+  const retryAfterMs = parseRetryAfter(headerOf(failure.response?.headers, 'retry-after'));
+  const transient = (what: string) =>
+    new DeliveryError(describe(what), {
+      retryable: true,
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    });
+  const permanent = (what: string) => new DeliveryError(describe(what), { retryable: false });
 
-  if (status === undefined) return new DeliveryError(describe('no answer'), true, { cause: error });
-  if (oauthError) return new DeliveryError(describe('OAuth token refresh refused'), false, { cause: error });
-  if (status === 429 || status === 408 || status >= 500) {
-    return new DeliveryError(describe('temporarily unavailable'), true, { cause: error });
-  }
-  if (status === 403 && reason && RETRYABLE_403_REASONS.has(reason)) {
-    return new DeliveryError(describe('rate limited'), true, { cause: error });
-  }
-  return new DeliveryError(describe('rejected'), false, { cause: error });
+  if (status === undefined) return transient('no answer');
+  if (oauthError) return permanent('OAuth token refresh refused');
+  if (status === 429 || status === 408 || status >= 500) return transient('temporarily unavailable');
+  if (status === 403 && reason && RETRYABLE_403_REASONS.has(reason)) return transient('rate limited');
+  return permanent('rejected');
 }

@@ -55,6 +55,7 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = 
       const issued = await registration.requestOtp({
         email: body.email,
         channel: body.otp_method,
+        ...(body.mobile === undefined ? {} : { mobile: body.mobile }),
         username: body.username,
         firstName: body.first_name,
         lastName: body.last_name,

@@ -1,0 +1,50 @@
+import type { Channel } from '@otp-relay/db';
+
+/** What every sender needs to say: the code, to whom, and for how long it works. */
+export interface OtpMessage {
+  to: string;
+  code: string;
+  firstName: string;
+  validForMinutes: number;
+}
+
+export interface SendResult {
+  provider: string;
+  providerMessageId: string;
+}
+
+/**
+ * One provider on one channel (Gmail, SMTP, Twilio WhatsApp, console). It renders its own
+ * content and turns each of its failures into a `DeliveryError`.
+ */
+export interface MessageSender {
+  readonly channel: Channel;
+  readonly provider: string;
+  send(message: OtpMessage): Promise<SendResult>;
+}
+
+/**
+ * A failed send. `retryable` says whether trying later can succeed (network, timeout, 5xx, 429)
+ * or cannot (bad recipient, bad credentials); `retryAfterMs` is the provider's own Retry-After.
+ */
+export class DeliveryError extends Error {
+  readonly retryable: boolean;
+  readonly retryAfterMs: number | undefined;
+
+  // No `cause`: provider errors carry request config (tokens, Basic auth) that must never reach a log.
+  constructor(message: string, options: { retryable: boolean; retryAfterMs?: number }) {
+    super(message);
+    this.name = 'DeliveryError';
+    this.retryable = options.retryable;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/** Seconds (or an HTTP date) from a Retry-After header, as milliseconds. */
+export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
