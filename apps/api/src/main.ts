@@ -13,7 +13,7 @@ const logger = createLogger(config.LOG_LEVEL, 'api');
 const database = createDatabase(config.DATABASE_URL);
 const redis = createRedisClient(config.REDIS_URL, 'api');
 redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
-const deliveryQueue = createDeliveryQueue(redis);
+const deliveryQueue = createDeliveryQueue(redis, config.QUEUE_PREFIX);
 deliveryQueue.on('error', (error) => logger.warn({ err: error }, 'delivery queue error'));
 
 const app = await buildApp({ config, database, redis, deliveryQueue, logger });

@@ -21,7 +21,7 @@ async function appWith(databaseUrl: string, redisUrl: string) {
   const redis = createRedisClient(redisUrl, 'api');
   redis.on('error', () => {});
   if (redisUrl !== DEAD_REDIS) await once(redis, 'ready');
-  const deliveryQueue = createDeliveryQueue(redis);
+  const deliveryQueue = createDeliveryQueue(redis, stack.config.QUEUE_PREFIX);
   deliveryQueue.on('error', () => {});
   const app = await buildApp({
     config: stack.config,

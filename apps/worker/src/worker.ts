@@ -23,8 +23,6 @@ export interface WorkerDeps {
   payloadKey: Buffer;
   senders: Senders;
   logger: Logger;
-  /** Redis key prefix of the queues; BullMQ's default when unset. */
-  queuePrefix?: string;
   /** The clock that decides whether a code has expired; tests move it. */
   now?: () => Date;
   /** Outbox relay timing; see outbox-relay.ts. */
@@ -41,9 +39,8 @@ export interface DeliveryWorker {
 
 export function createWorker(deps: WorkerDeps): DeliveryWorker {
   const { config } = deps;
-  const prefix = deps.queuePrefix ? { prefix: deps.queuePrefix } : {};
-  const deliveryQueue = createDeliveryQueue(deps.connection, deps.queuePrefix);
-  const deadLetterQueue = createDeadLetterQueue(deps.connection, deps.queuePrefix);
+  const deliveryQueue = createDeliveryQueue(deps.connection, config.QUEUE_PREFIX);
+  const deadLetterQueue = createDeadLetterQueue(deps.connection, config.QUEUE_PREFIX);
   const retryPolicy = { maxAttempts: config.DELIVERY_MAX_ATTEMPTS };
 
   const processDelivery = createDeliveryProcessor({
@@ -78,7 +75,7 @@ export function createWorker(deps: WorkerDeps): DeliveryWorker {
         backoffStrategy: (attemptsMade, type, error) =>
           type === DELIVERY_BACKOFF_TYPE ? deliveryBackoffDelay(attemptsMade, error, backoff) : 0,
       },
-      ...prefix,
+      prefix: config.QUEUE_PREFIX,
     },
   );
   // Without a listener an 'error' event would crash the process; Redis hiccups are logged and survived.

@@ -24,6 +24,8 @@ const CommonProperties = {
   ),
   DATABASE_URL: Type.String({ pattern: '^postgres(ql)?://' }),
   REDIS_URL: Type.String({ pattern: '^rediss?://' }),
+  // Lets several deployments (or test runs) share one Redis without seeing each other's queues.
+  QUEUE_PREFIX: Type.String({ pattern: '^[A-Za-z0-9_-]+$', default: 'bull' }),
   OTP_ENCRYPTION_KEY: Secret('key material for the AES-256-GCM encryption of send payloads'),
   DELIVERY_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 50, default: 8 }),
   // 'disabled' (the default) keeps shops that only verify by email free of Twilio settings.

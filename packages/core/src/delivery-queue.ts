@@ -31,8 +31,8 @@ export interface RetryPolicy {
 
 export type DeliveryQueue = Queue<DeliveryJob>;
 
-export function createDeliveryQueue(connection: Redis, prefix?: string): DeliveryQueue {
-  return new Queue<DeliveryJob>(DELIVERY_QUEUE, { connection, ...(prefix ? { prefix } : {}) });
+export function createDeliveryQueue(connection: Redis, prefix: string): DeliveryQueue {
+  return new Queue<DeliveryJob>(DELIVERY_QUEUE, { connection, prefix });
 }
 
 export function deliveryJobOptions(deliveryId: string, policy: RetryPolicy): JobsOptions {
@@ -83,6 +83,6 @@ export interface DeadLetterJob {
 
 export type DeadLetterQueue = Queue<DeadLetterJob>;
 
-export function createDeadLetterQueue(connection: Redis, prefix?: string): DeadLetterQueue {
-  return new Queue<DeadLetterJob>(DEAD_LETTER_QUEUE, { connection, ...(prefix ? { prefix } : {}) });
+export function createDeadLetterQueue(connection: Redis, prefix: string): DeadLetterQueue {
+  return new Queue<DeadLetterJob>(DEAD_LETTER_QUEUE, { connection, prefix });
 }

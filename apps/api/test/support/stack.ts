@@ -50,12 +50,12 @@ export async function startStack(options: StackOptions = {}) {
     startFakeTwilio(TWILIO),
     startFakeSmtp(SMTP),
   ]);
-  const queuePrefix = uniqueQueuePrefix();
   const env: Record<string, string> = {
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
     DATABASE_URL: database.url,
     REDIS_URL: services.redisUrl,
+    QUEUE_PREFIX: uniqueQueuePrefix(),
     JWT_SECRET: randomBytes(32).toString('hex'),
     OTP_PEPPER: randomBytes(32).toString('hex'),
     OTP_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
@@ -90,7 +90,7 @@ export async function startStack(options: StackOptions = {}) {
   const db = createDatabase(database.url);
   const apiRedis = createRedisClient(services.redisUrl, 'api');
   await once(apiRedis, 'ready');
-  const deliveryQueue = createDeliveryQueue(apiRedis, queuePrefix);
+  const deliveryQueue = createDeliveryQueue(apiRedis, apiConfig.QUEUE_PREFIX);
   const app = await buildApp({
     config: apiConfig,
     database: db,
@@ -102,7 +102,7 @@ export async function startStack(options: StackOptions = {}) {
 
   const queueEvents = new QueueEvents(DELIVERY_QUEUE, {
     connection: { url: services.redisUrl },
-    prefix: queuePrefix,
+    prefix: apiConfig.QUEUE_PREFIX,
   });
   await queueEvents.waitUntilReady();
 
@@ -130,7 +130,6 @@ export async function startStack(options: StackOptions = {}) {
         payloadKey: deriveKey(workerConfig.OTP_ENCRYPTION_KEY, 'payload-encryption'),
         senders: createSenders(workerConfig, logger),
         logger,
-        queuePrefix,
         now,
         // Tests run the relay when they mean to (relayOnce), not on a timer.
         relay: { intervalMs: 3_600_000, graceMs: 0 },

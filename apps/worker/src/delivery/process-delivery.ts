@@ -19,6 +19,7 @@ import {
 } from '@otp-relay/db';
 import { UnrecoverableError } from 'bullmq';
 import { and, eq, inArray, sql } from 'drizzle-orm';
+import { deadLetterJobId } from './dead-letters.js';
 import { DeliveryError } from './message-sender.js';
 import type { Senders } from './senders.js';
 
@@ -138,7 +139,7 @@ export function createDeliveryProcessor(deps: ProcessDeliveryDeps) {
           errors: history,
           diedAt: now().toISOString(),
         },
-        { jobId: `${delivery.id}-${delivery.attempts}`, removeOnComplete: true },
+        { jobId: deadLetterJobId(delivery.id, delivery.attempts) },
       )
       .catch((error: unknown) =>
         log.warn({ err: error }, 'could not copy the delivery to the dead-letter queue'),

@@ -1,0 +1,116 @@
+import { createDeadLetterQueue, createDeliveryQueue, createRedisClient } from '@otp-relay/core';
+import { deliveries, otpChallenges } from '@otp-relay/db';
+import { replayDeadDeliveries } from '@otp-relay/worker';
+import { asc, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { codeIn, post, type Stack, shopper, startStack } from './support/stack.js';
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack({ smtpBackup: true, env: { DELIVERY_MAX_ATTEMPTS: '3' } });
+  stack.startWorker();
+});
+afterAll(() => stack.close());
+
+async function deliveriesOf(email: string) {
+  const rows = await stack.db.db
+    .select({ delivery: deliveries })
+    .from(deliveries)
+    .innerJoin(otpChallenges, eq(deliveries.challengeId, otpChallenges.id))
+    .where(eq(otpChallenges.email, email))
+    .orderBy(asc(deliveries.createdAt));
+  return rows.map((row) => row.delivery);
+}
+
+async function withQueues<T>(use: (queues: Parameters<typeof replayDeadDeliveries>[0]) => Promise<T>) {
+  const connection = createRedisClient(stack.config.REDIS_URL, 'worker');
+  const deliveryQueue = createDeliveryQueue(connection, stack.config.QUEUE_PREFIX);
+  const deadLetterQueue = createDeadLetterQueue(connection, stack.config.QUEUE_PREFIX);
+  try {
+    return await use({
+      db: stack.db.db,
+      deliveryQueue,
+      deadLetterQueue,
+      retryPolicy: { maxAttempts: stack.config.DELIVERY_MAX_ATTEMPTS },
+      now: stack.now,
+    });
+  } finally {
+    await Promise.all([deliveryQueue.close(), deadLetterQueue.close()]);
+    connection.disconnect();
+  }
+}
+
+describe('the SMTP backup', () => {
+  it('sends the email through SMTP when Gmail refuses the refresh token', async () => {
+    stack.google.revokeRefreshToken();
+    try {
+      const body = shopper();
+      expect((await post(stack.app, 'request-otp/', body)).statusCode).toBe(200);
+      const [mail] = await stack.smtp.waitForMails(1, { to: body.email });
+      expect(mail?.subject).toMatch(/verification code/);
+      const [gmail, smtp] = await deliveriesOf(body.email);
+      expect(gmail).toMatchObject({
+        provider: 'gmail',
+        status: 'dead',
+        lastError: expect.stringMatching(/invalid_grant/),
+      });
+      await stack.settled(smtp?.id ?? '');
+      expect((await deliveriesOf(body.email))[1]).toMatchObject({
+        provider: 'smtp',
+        status: 'sent',
+        fallbackOf: gmail?.id,
+      });
+      const code = /code is: (\d{6})/.exec(mail?.text ?? '')?.[1];
+      expect((await post(stack.app, 'verify-otp/', { email: body.email, otp: code })).statusCode).toBe(200);
+    } finally {
+      stack.google.reset();
+    }
+  });
+});
+
+describe('dead letters', () => {
+  it('replays a delivery that died while every provider was down, once they are back', async () => {
+    stack.google.failSends(Number.POSITIVE_INFINITY, { kind: 'status', status: 503 });
+    stack.smtp.failNext(Number.POSITIVE_INFINITY, 451);
+    const body = shopper();
+    expect((await post(stack.app, 'request-otp/', body)).statusCode).toBe(200);
+    const [gmail] = await deliveriesOf(body.email);
+    await stack.settled(gmail?.id ?? '');
+    const [, smtp] = await deliveriesOf(body.email);
+    await stack.settled(smtp?.id ?? '');
+    const dead = await deliveriesOf(body.email);
+    expect(dead.map((row) => [row.provider, row.status, row.attempts])).toEqual([
+      ['gmail', 'dead', 3],
+      ['smtp', 'dead', 3],
+    ]);
+
+    stack.google.reset();
+    stack.smtp.reset();
+    const report = await withQueues((deps) => replayDeadDeliveries(deps, [dead[0]?.id ?? '']));
+    expect(report).toEqual({ replayed: [dead[0]?.id], skipped: [], notDead: [] });
+    const [email] = await stack.google.waitForEmails(1, { to: body.email });
+    expect((await post(stack.app, 'verify-otp/', { email: body.email, otp: codeIn(email) })).statusCode).toBe(
+      200,
+    );
+  });
+
+  it('does not replay a code that has expired since: the delivery is skipped', async () => {
+    stack.google.failSends(Number.POSITIVE_INFINITY, { kind: 'status', status: 400 });
+    stack.smtp.failNext(Number.POSITIVE_INFINITY, 550);
+    const body = shopper();
+    expect((await post(stack.app, 'request-otp/', body)).statusCode).toBe(200);
+    const [gmail] = await deliveriesOf(body.email);
+    await stack.settled(gmail?.id ?? '');
+    const [, smtp] = await deliveriesOf(body.email);
+    await stack.settled(smtp?.id ?? '');
+    stack.google.reset();
+    stack.smtp.reset();
+
+    stack.advanceClock(stack.config.OTP_TTL_SECONDS + 1);
+    const report = await withQueues((deps) => replayDeadDeliveries(deps, [gmail?.id ?? '', smtp?.id ?? '']));
+    expect(report.replayed).toEqual([]);
+    expect(report.skipped.map((skip) => skip.reason)).toEqual(['code expired', 'code expired']);
+    expect((await deliveriesOf(body.email)).map((row) => row.status)).toEqual(['skipped', 'skipped']);
+    expect(stack.google.sent.filter((sent) => sent.to.includes(body.email))).toHaveLength(0);
+  });
+});
