@@ -25,8 +25,6 @@ export interface WorkerDeps {
   logger: Logger;
   /** The clock that decides whether a code has expired; tests move it. */
   now?: () => Date;
-  /** Outbox relay timing; see outbox-relay.ts. */
-  relay?: { intervalMs: number; graceMs: number };
 }
 
 export interface DeliveryWorker {
@@ -86,8 +84,8 @@ export function createWorker(deps: WorkerDeps): DeliveryWorker {
     queue: deliveryQueue,
     policy: retryPolicy,
     logger: deps.logger,
-    intervalMs: deps.relay?.intervalMs ?? 5000,
-    graceMs: deps.relay?.graceMs ?? 10_000,
+    intervalMs: config.OUTBOX_RELAY_INTERVAL_MS,
+    graceMs: config.OUTBOX_RELAY_GRACE_MS,
     ...(deps.now ? { now: deps.now } : {}),
   });
   relay.start();

@@ -8,6 +8,7 @@ CREATE TABLE "deliveries" (
 	"payload_ciphertext" text NOT NULL,
 	"status" text DEFAULT 'queued' NOT NULL,
 	"attempts" integer DEFAULT 0 NOT NULL,
+	"interrupted_attempts" integer DEFAULT 0 NOT NULL,
 	"provider_message_id" text,
 	"last_error" text,
 	"error_history" jsonb DEFAULT '[]'::jsonb NOT NULL,

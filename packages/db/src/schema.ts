@@ -99,6 +99,11 @@ export const deliveries = pgTable(
     payloadCiphertext: text('payload_ciphertext').notNull(),
     status: text('status', { enum: DELIVERY_STATUSES }).notNull().default('queued'),
     attempts: integer('attempts').notNull().default(0),
+    /**
+     * Attempts that began while an earlier one was still marked in flight: its worker died mid-send,
+     * so the provider may have accepted that one too. Counts possible duplicates.
+     */
+    interruptedAttempts: integer('interrupted_attempts').notNull().default(0),
     providerMessageId: text('provider_message_id'),
     lastError: text('last_error'),
     /** Every failed attempt: `[{attempt, at, error, retryable}]`, for operators and the dead-letter queue. */

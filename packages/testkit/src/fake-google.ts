@@ -75,6 +75,8 @@ export interface FakeGoogle {
   readonly tokenRequests: number;
   /** Send requests that arrived, including failed ones. */
   readonly sendRequests: number;
+  /** Resolves once `count` send calls have arrived (answered or not): e.g. to kill a client mid-send. */
+  waitForSendRequests(count: number, timeoutMs?: number): Promise<void>;
   /** Resolves with the first `count` matching emails once they have been recorded. */
   waitForEmails(count: number, opts?: WaitForEmailsOptions): Promise<SentEmail[]>;
   /** Delay every response (token and send) by `ms`. */
@@ -378,7 +380,10 @@ export async function startFakeGoogle(options: FakeGoogleOptions): Promise<FakeG
     const isToken = req.method === 'POST' && path === '/token';
     const isSend = req.method === 'POST' && SEND_PATH.test(path);
     if (isToken) tokenRequests += 1;
-    if (isSend) sendRequests += 1;
+    if (isSend) {
+      sendRequests += 1;
+      events.emit('send-request');
+    }
 
     const body = await readBody(req);
     if (latencyMs > 0) await delay(latencyMs, undefined, { signal: lifetime.signal });
@@ -448,6 +453,26 @@ export async function startFakeGoogle(options: FakeGoogleOptions): Promise<FakeG
     },
     get sendRequests() {
       return sendRequests;
+    },
+
+    waitForSendRequests(count, timeoutMs = DEFAULT_WAIT_TIMEOUT_MS) {
+      return new Promise<void>((resolve, reject) => {
+        const check = (): void => {
+          if (sendRequests < count) return;
+          cleanup();
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`waitForSendRequests: ${sendRequests} of ${count} arrived in ${timeoutMs} ms`));
+        }, timeoutMs);
+        const cleanup = (): void => {
+          clearTimeout(timer);
+          events.off('send-request', check);
+        };
+        events.on('send-request', check);
+        check();
+      });
     },
 
     waitForEmails(count, opts = {}) {

@@ -78,6 +78,9 @@ export async function startStack(options: StackOptions = {}) {
     ...(options.smtpBackup ? { SMTP_URL: smtp.url } : {}),
     PROVIDER_TIMEOUT_MS: '5000',
     DELIVERY_BACKOFF_MAX_MS: '1000',
+    // Tests run the relay when they mean to (relayOnce), not on a timer.
+    OUTBOX_RELAY_INTERVAL_MS: '3600000',
+    OUTBOX_RELAY_GRACE_MS: '0',
     ...options.env,
   };
   const apiConfig = loadApiConfig(env);
@@ -131,8 +134,6 @@ export async function startStack(options: StackOptions = {}) {
         senders: createSenders(workerConfig, logger),
         logger,
         now,
-        // Tests run the relay when they mean to (relayOnce), not on a timer.
-        relay: { intervalMs: 3_600_000, graceMs: 0 },
       });
       return worker;
     },

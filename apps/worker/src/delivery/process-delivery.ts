@@ -67,7 +67,13 @@ export function createDeliveryProcessor(deps: ProcessDeliveryDeps) {
     // 'sending' is claimable too: a worker that died mid-send left it so, and BullMQ hands the stalled job on.
     const [claimed] = await db
       .update(deliveries)
-      .set({ status: 'sending', attempts: sql`${deliveries.attempts} + 1`, updatedAt: now() })
+      .set({
+        status: 'sending',
+        attempts: sql`${deliveries.attempts} + 1`,
+        // Right-hand sides see the old row: 'sending' here means the last attempt never finished.
+        interruptedAttempts: sql`${deliveries.interruptedAttempts} + (${deliveries.status} = 'sending')::int`,
+        updatedAt: now(),
+      })
       .where(and(eq(deliveries.id, deliveryId), inArray(deliveries.status, ['queued', 'failed', 'sending'])))
       .returning();
     return claimed;
@@ -159,6 +165,12 @@ export function createDeliveryProcessor(deps: ProcessDeliveryDeps) {
     if (!delivery) {
       log.info('delivery already finished or unknown; nothing to do');
       return 'already-done';
+    }
+    if (delivery.interruptedAttempts > 0 && delivery.attempts > 1) {
+      log.warn(
+        { interruptedAttempts: delivery.interruptedAttempts },
+        'resuming a delivery whose previous attempt was interrupted; the provider may have accepted it already',
+      );
     }
 
     const [challenge] = await db

@@ -1,0 +1,80 @@
+import { createDatabase } from '@otp-relay/db';
+import { createTestDatabase, type FakeGoogle, startFakeGoogle, type TestDatabase } from '@otp-relay/testkit';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  apiClient,
+  freePort,
+  GOOGLE_CREDENTIALS,
+  killStartedProcesses,
+  ready,
+  registration,
+  SCRIPTS,
+  serviceEnv,
+  startProcess,
+} from './support/processes.js';
+
+/** Any number of worker processes share one queue, and every code goes out once. */
+
+const REQUESTS = 200;
+const CLIENT_CONCURRENCY = 20;
+
+let google: FakeGoogle;
+let database: TestDatabase;
+
+beforeAll(async () => {
+  google = await startFakeGoogle(GOOGLE_CREDENTIALS);
+  database = await createTestDatabase(inject('testServices'));
+});
+afterAll(async () => {
+  killStartedProcesses();
+  await google.close();
+  await database.drop();
+});
+
+describe('two worker processes on one queue', () => {
+  it(`deliver ${REQUESTS} codes, each exactly once`, async () => {
+    const port = await freePort();
+    const env = serviceEnv({
+      databaseUrl: database.url,
+      redisUrl: inject('testServices').redisUrl,
+      google,
+      port,
+      // Registration cost is not what this test is about.
+      extra: { ARGON2_MEMORY_COST: '1024', ARGON2_TIME_COST: '1', WORKER_CONCURRENCY: '10' },
+    });
+    const api = startProcess(SCRIPTS.api, env);
+    const workers = [startProcess(SCRIPTS.worker, env), startProcess(SCRIPTS.worker, env)];
+    await Promise.all([ready.api(api), ...workers.map(ready.worker)]);
+
+    const call = apiClient(port);
+    const emails = Array.from({ length: REQUESTS }, (_, index) => `many-${index}-${port}@example.com`);
+    const queue = [...emails];
+    await Promise.all(
+      Array.from({ length: CLIENT_CONCURRENCY }, async () => {
+        for (let email = queue.shift(); email; email = queue.shift()) {
+          const response = await call('request-otp/', registration(email));
+          expect(response.status).toBe(200);
+        }
+      }),
+    );
+
+    const sent = await google.waitForEmails(REQUESTS, { timeoutMs: 60_000 });
+    const recipients = sent.flatMap((message) => message.to);
+    expect(new Set(recipients).size).toBe(REQUESTS);
+    expect(recipients.sort()).toEqual([...emails].sort());
+
+    for (const worker of workers) {
+      expect(worker.lines.filter((line) => line.includes('delivery sent')).length).toBeGreaterThan(0);
+    }
+    // Every row was claimed once, by one worker.
+    const db = createDatabase(database.url, { maxConnections: 1 });
+    try {
+      const rows = await db.db.query.deliveries.findMany();
+      expect(rows).toHaveLength(REQUESTS);
+      expect(rows.every((row) => row.attempts === 1 && row.interruptedAttempts === 0)).toBe(true);
+    } finally {
+      await db.close();
+    }
+    expect(google.sent).toHaveLength(REQUESTS);
+  });
+});

@@ -1,0 +1,102 @@
+import { createDatabase } from '@otp-relay/db';
+import { createTestDatabase, type FakeGoogle, startFakeGoogle, type TestDatabase } from '@otp-relay/testkit';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  apiClient,
+  freePort,
+  GOOGLE_CREDENTIALS,
+  hasRedisServer,
+  killStartedProcesses,
+  ready,
+  registration,
+  SCRIPTS,
+  serviceEnv,
+  startProcess,
+  startRedisServer,
+} from './support/processes.js';
+
+/** Accepted codes survive a Redis restart and a worker killed mid-send. */
+
+let google: FakeGoogle;
+let database: TestDatabase;
+
+beforeAll(async () => {
+  google = await startFakeGoogle(GOOGLE_CREDENTIALS);
+  database = await createTestDatabase(inject('testServices'));
+});
+afterAll(async () => {
+  killStartedProcesses();
+  await google.close();
+  await database.drop();
+});
+
+describe('nothing accepted is lost', () => {
+  // CI installs redis-server; a machine that only has containers cannot stop and start one here.
+  it.runIf(hasRedisServer)('Redis stopped, request accepted, Redis started: the email arrives', async () => {
+    const redisPort = await freePort();
+    let redis = await startRedisServer(redisPort);
+    const port = await freePort();
+    const env = serviceEnv({
+      databaseUrl: database.url,
+      redisUrl: redis.url,
+      google,
+      port,
+      extra: { OUTBOX_RELAY_INTERVAL_MS: '200', OUTBOX_RELAY_GRACE_MS: '500' },
+    });
+    const api = startProcess(SCRIPTS.api, env);
+    const worker = startProcess(SCRIPTS.worker, env);
+    await Promise.all([ready.api(api), ready.worker(worker)]);
+
+    await redis.stop();
+    const email = `redis-restart-${port}@example.com`;
+    const requested = await apiClient(port)('request-otp/', registration(email));
+    expect(requested.status).toBe(200);
+
+    redis = await startRedisServer(redisPort);
+    const [message] = await google.waitForEmails(1, { to: email, timeoutMs: 30_000 });
+    expect(message?.text).toMatch(/code is: \d{6}/);
+    await redis.stop();
+  });
+
+  it('a worker killed with SIGKILL during a slow send: a new worker delivers the email', async () => {
+    const port = await freePort();
+    const env = serviceEnv({
+      databaseUrl: database.url,
+      redisUrl: inject('testServices').redisUrl,
+      google,
+      port,
+      extra: { DELIVERY_LOCK_MS: '1000' },
+    });
+    const api = startProcess(SCRIPTS.api, env);
+    const doomed = startProcess(SCRIPTS.worker, env);
+    await Promise.all([ready.api(api), ready.worker(doomed)]);
+
+    google.setLatency(5000);
+    const sendsBefore = google.sendRequests;
+    const email = `sigkill-${port}@example.com`;
+    expect((await apiClient(port)('request-otp/', registration(email))).status).toBe(200);
+    await google.waitForSendRequests(sendsBefore + 1);
+    doomed.child.kill('SIGKILL');
+    await doomed.exited;
+    google.setLatency(0);
+
+    const successor = startProcess(SCRIPTS.worker, env);
+    await ready.worker(successor);
+    await successor.lineMatching(/delivery sent/);
+    const [message] = await google.waitForEmails(1, { to: email, timeoutMs: 30_000 });
+    expect(message?.text).toMatch(/code is: \d{6}/);
+
+    // The interrupted attempt is counted: Gmail may have sent the first one as well.
+    const db = createDatabase(database.url, { maxConnections: 1 });
+    try {
+      const rows = await db.db.query.deliveries.findMany({
+        where: (row, { eq }) => eq(row.destination, email),
+      });
+      expect(rows).toEqual([
+        expect.objectContaining({ status: 'sent', attempts: 2, interruptedAttempts: 1 }),
+      ]);
+    } finally {
+      await db.close();
+    }
+  });
+});

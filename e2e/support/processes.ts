@@ -1,0 +1,180 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { FakeGoogle } from '@otp-relay/testkit';
+
+/** Running the built services (`pnpm build`) as separate processes, as operators do. */
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export const SCRIPTS = {
+  migrate: 'packages/db/dist/migrate-cli.js',
+  api: 'apps/api/dist/main.js',
+  worker: 'apps/worker/dist/main.js',
+} as const;
+
+export async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  if (!address || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+export const GOOGLE_CREDENTIALS = {
+  clientId: 'e2e-client',
+  clientSecret: 'e2e-secret',
+  refreshToken: 'e2e-refresh',
+};
+
+/** The contract's environment for API and worker, Gmail pointed at the fake. */
+export function serviceEnv(options: {
+  databaseUrl: string;
+  redisUrl: string;
+  google: FakeGoogle;
+  port: number;
+  extra?: Record<string, string>;
+}): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'info',
+    HOST: '127.0.0.1',
+    PORT: String(options.port),
+    DATABASE_URL: options.databaseUrl,
+    REDIS_URL: options.redisUrl,
+    QUEUE_PREFIX: `e2e-${randomBytes(4).toString('hex')}`,
+    JWT_SECRET: randomBytes(32).toString('hex'),
+    OTP_PEPPER: randomBytes(32).toString('hex'),
+    OTP_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+    EMAIL_PROVIDER: 'gmail',
+    EMAIL_CLIENT_ID: GOOGLE_CREDENTIALS.clientId,
+    EMAIL_CLIENT_SECRET: GOOGLE_CREDENTIALS.clientSecret,
+    EMAIL_REFRESH_TOKEN: GOOGLE_CREDENTIALS.refreshToken,
+    EMAIL_FROM: 'Shop <no-reply@shop.test>',
+    GMAIL_API_ROOT_URL: options.google.rootUrl,
+    GOOGLE_OAUTH_TOKEN_URL: options.google.tokenUrl,
+    ...options.extra,
+  };
+}
+
+export interface ServiceProcess {
+  child: ChildProcess;
+  /** Every stdout line so far. */
+  readonly lines: readonly string[];
+  /** Resolves with the first stdout line that matches; rejects if the process exits first. */
+  lineMatching(pattern: RegExp): Promise<string>;
+  /** Resolves with the exit code (or signal) once it has exited. */
+  exited: Promise<number | string | null>;
+}
+
+const started: ChildProcess[] = [];
+
+export function startProcess(script: string, env: NodeJS.ProcessEnv): ServiceProcess {
+  const child = spawn(process.execPath, [script], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  started.push(child);
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string | null);
+  const lines: string[] = [];
+  const listeners = new Set<(line: string) => void>();
+  if (!child.stdout) throw new Error('child has no stdout pipe');
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    lines.push(line);
+    for (const listener of listeners) listener(line);
+  });
+  return {
+    child,
+    exited,
+    lines,
+    lineMatching(pattern) {
+      const seen = lines.find((line) => pattern.test(line));
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const listener = (line: string) => {
+          if (!pattern.test(line)) return;
+          listeners.delete(listener);
+          resolve(line);
+        };
+        listeners.add(listener);
+        void exited.then((code) => {
+          if (listeners.delete(listener)) {
+            reject(new Error(`${script} exited (${code}) before logging ${pattern}: ${stderr}`));
+          }
+        });
+      });
+    },
+  };
+}
+
+/** Kills whatever a test file started and left running (afterAll). */
+export function killStartedProcesses() {
+  for (const child of started)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
+export async function migrate(env: NodeJS.ProcessEnv) {
+  const code = await startProcess(SCRIPTS.migrate, env).exited;
+  if (code !== 0) throw new Error(`migration failed (${code})`);
+}
+
+export const ready = {
+  api: (service: ServiceProcess) => service.lineMatching(/Server listening/),
+  worker: (service: ServiceProcess) => service.lineMatching(/worker started/),
+};
+
+/** A JSON client for the API of a started process. */
+export function apiClient(port: number) {
+  return async (path: string, body?: unknown, token?: string) => {
+    const response = await fetch(`http://127.0.0.1:${port}/api/accounts/${path}`, {
+      method: body ? 'POST' : 'GET',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+}
+
+export const registration = (email: string) => ({
+  email,
+  otp_method: 'email',
+  username: `u_${randomBytes(5).toString('hex')}`,
+  first_name: 'Eve',
+  last_name: 'Two',
+  password: 'a long enough password',
+});
+
+/** A Redis server of the test's own, which it may stop and start (needs `redis-server` on PATH). */
+export const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0;
+
+export async function startRedisServer(port: number) {
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  );
+  started.push(child);
+  if (!child.stdout) throw new Error('redis-server has no stdout pipe');
+  const lines = createInterface({ input: child.stdout });
+  await new Promise<void>((resolve, reject) => {
+    lines.on('line', (line) => {
+      if (/Ready to accept connections/.test(line)) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`redis-server exited (${code})`)));
+  });
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    async stop() {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+}
