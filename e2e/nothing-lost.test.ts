@@ -99,4 +99,31 @@ describe('nothing accepted is lost', () => {
       await db.close();
     }
   });
+
+  it('a worker told to stop (SIGTERM) mid-send finishes that send, then exits', async () => {
+    const port = await freePort();
+    const env = serviceEnv({
+      databaseUrl: database.url,
+      redisUrl: inject('testServices').redisUrl,
+      google,
+      port,
+    });
+    const api = startProcess(SCRIPTS.api, env);
+    const worker = startProcess(SCRIPTS.worker, env);
+    await Promise.all([ready.api(api), ready.worker(worker)]);
+
+    google.setLatency(1500);
+    try {
+      const sendsBefore = google.sendRequests;
+      const email = `sigterm-${port}@example.com`;
+      expect((await apiClient(port)('request-otp/', registration(email))).status).toBe(200);
+      await google.waitForSendRequests(sendsBefore + 1);
+      worker.child.kill('SIGTERM');
+      expect(await worker.exited).toBe(0);
+      expect(worker.lines.some((line) => line.includes('delivery sent'))).toBe(true);
+      expect(google.sent.filter((sent) => sent.to.includes(email))).toHaveLength(1);
+    } finally {
+      google.setLatency(0);
+    }
+  });
 });

@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { createDeadLetterQueue, createDeliveryQueue, createRedisClient } from '@otp-relay/core';
 import { deliveries, otpChallenges } from '@otp-relay/db';
 import { replayDeadDeliveries } from '@otp-relay/worker';
@@ -86,8 +89,19 @@ describe('dead letters', () => {
 
     stack.google.reset();
     stack.smtp.reset();
-    const report = await withQueues((deps) => replayDeadDeliveries(deps, [dead[0]?.id ?? '']));
-    expect(report).toEqual({ replayed: [dead[0]?.id], skipped: [], notDead: [] });
+    // As an operator does it: the CLI behind `pnpm dlq:replay`, from the build, with the worker's environment.
+    const cli = spawn(process.execPath, ['apps/worker/dist/dlq-replay-cli.js', dead[0]?.id ?? ''], {
+      cwd: fileURLToPath(new URL('../../..', import.meta.url)),
+      env: { PATH: process.env.PATH, ...stack.env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let output = '';
+    cli.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const [exitCode] = await once(cli, 'exit');
+    expect(exitCode).toBe(0);
+    expect(output).toContain(`replayed  ${dead[0]?.id}`);
     const [email] = await stack.google.waitForEmails(1, { to: body.email });
     expect((await post(stack.app, 'verify-otp/', { email: body.email, otp: codeIn(email) })).statusCode).toBe(
       200,

@@ -118,6 +118,8 @@ export async function startStack(options: StackOptions = {}) {
     twilio,
     smtp,
     twilioCredentials: TWILIO,
+    /** The environment the services were configured from, for processes a test starts. */
+    env,
     workerConfig,
     db,
     config: apiConfig,
