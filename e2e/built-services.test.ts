@@ -1,16 +1,14 @@
-import { createTestDatabase, type FakeGoogle, startFakeGoogle, type TestDatabase } from '@otp-relay/testkit';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   apiClient,
   freePort,
-  GOOGLE_CREDENTIALS,
-  killStartedProcesses,
   migrate,
   ready,
   registration,
   SCRIPTS,
   serviceEnv,
   startProcess,
+  useE2eContext,
 } from './support/processes.js';
 
 /**
@@ -18,26 +16,15 @@ import {
  * as separate processes with the contract's environment, Gmail pointed at the fake.
  */
 
-let google: FakeGoogle;
-let database: TestDatabase;
-
-beforeAll(async () => {
-  google = await startFakeGoogle(GOOGLE_CREDENTIALS);
-  database = await createTestDatabase(inject('testServices'), { migrated: false });
-});
-afterAll(async () => {
-  killStartedProcesses();
-  await google.close();
-  await database.drop();
-});
+const e2e = useE2eContext({ migrated: false });
 
 describe('the built services', () => {
   it('migrate, start, deliver one email, verify, and stop cleanly on SIGTERM', async () => {
     const port = await freePort();
     const env = serviceEnv({
-      databaseUrl: database.url,
-      redisUrl: inject('testServices').redisUrl,
-      google,
+      databaseUrl: e2e.database.url,
+      redisUrl: e2e.services.redisUrl,
+      google: e2e.google,
       port,
     });
     await migrate(env);
@@ -52,7 +39,7 @@ describe('the built services', () => {
     expect(requested.status).toBe(200);
     expect(requested.body).not.toHaveProperty('debug_otp');
 
-    const [message] = await google.waitForEmails(1, { to: email });
+    const [message] = await e2e.google.waitForEmails(1, { to: email });
     const code = /code is: (\d{6})/.exec(message?.text ?? '')?.[1];
     expect(code).toMatch(/^\d{6}$/);
 
@@ -64,7 +51,7 @@ describe('the built services', () => {
     const me = await call('me', undefined, token);
     expect(me.status).toBe(200);
     expect(me.body.user).toEqual(user);
-    expect(google.sent.filter((sent) => sent.to.includes(email))).toHaveLength(1);
+    expect(e2e.google.sent.filter((sent) => sent.to.includes(email))).toHaveLength(1);
 
     api.child.kill('SIGTERM');
     worker.child.kill('SIGTERM');

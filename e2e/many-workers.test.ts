@@ -1,16 +1,14 @@
 import { createDatabase } from '@otp-relay/db';
-import { createTestDatabase, type FakeGoogle, startFakeGoogle, type TestDatabase } from '@otp-relay/testkit';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   apiClient,
   freePort,
-  GOOGLE_CREDENTIALS,
-  killStartedProcesses,
   ready,
   registration,
   SCRIPTS,
   serviceEnv,
   startProcess,
+  useE2eContext,
 } from './support/processes.js';
 
 /** Any number of worker processes share one queue, and every code goes out once. */
@@ -18,26 +16,15 @@ import {
 const REQUESTS = 200;
 const CLIENT_CONCURRENCY = 20;
 
-let google: FakeGoogle;
-let database: TestDatabase;
-
-beforeAll(async () => {
-  google = await startFakeGoogle(GOOGLE_CREDENTIALS);
-  database = await createTestDatabase(inject('testServices'));
-});
-afterAll(async () => {
-  killStartedProcesses();
-  await google.close();
-  await database.drop();
-});
+const e2e = useE2eContext();
 
 describe('two worker processes on one queue', () => {
   it(`deliver ${REQUESTS} codes, each exactly once`, async () => {
     const port = await freePort();
     const env = serviceEnv({
-      databaseUrl: database.url,
-      redisUrl: inject('testServices').redisUrl,
-      google,
+      databaseUrl: e2e.database.url,
+      redisUrl: e2e.services.redisUrl,
+      google: e2e.google,
       port,
       // Registration cost is not what this test is about.
       extra: { ARGON2_MEMORY_COST: '1024', ARGON2_TIME_COST: '1', WORKER_CONCURRENCY: '10' },
@@ -58,7 +45,7 @@ describe('two worker processes on one queue', () => {
       }),
     );
 
-    const sent = await google.waitForEmails(REQUESTS, { timeoutMs: 60_000 });
+    const sent = await e2e.google.waitForEmails(REQUESTS, { timeoutMs: 60_000 });
     const recipients = sent.flatMap((message) => message.to);
     expect(new Set(recipients).size).toBe(REQUESTS);
     expect(recipients.sort()).toEqual([...emails].sort());
@@ -67,7 +54,7 @@ describe('two worker processes on one queue', () => {
       expect(worker.lines.filter((line) => line.includes('delivery sent')).length).toBeGreaterThan(0);
     }
     // Every row was claimed once, by one worker.
-    const db = createDatabase(database.url, { maxConnections: 1 });
+    const db = createDatabase(e2e.database.url, { maxConnections: 1 });
     try {
       const rows = await db.db.query.deliveries.findMany();
       expect(rows).toHaveLength(REQUESTS);
@@ -75,6 +62,6 @@ describe('two worker processes on one queue', () => {
     } finally {
       await db.close();
     }
-    expect(google.sent).toHaveLength(REQUESTS);
+    expect(e2e.google.sent).toHaveLength(REQUESTS);
   });
 });

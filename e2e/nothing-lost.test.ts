@@ -1,34 +1,21 @@
 import { createDatabase } from '@otp-relay/db';
-import { createTestDatabase, type FakeGoogle, startFakeGoogle, type TestDatabase } from '@otp-relay/testkit';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   apiClient,
   freePort,
-  GOOGLE_CREDENTIALS,
   hasRedisServer,
-  killStartedProcesses,
   ready,
   registration,
   SCRIPTS,
   serviceEnv,
   startProcess,
   startRedisServer,
+  useE2eContext,
 } from './support/processes.js';
 
 /** Accepted codes survive a Redis restart and a worker killed mid-send. */
 
-let google: FakeGoogle;
-let database: TestDatabase;
-
-beforeAll(async () => {
-  google = await startFakeGoogle(GOOGLE_CREDENTIALS);
-  database = await createTestDatabase(inject('testServices'));
-});
-afterAll(async () => {
-  killStartedProcesses();
-  await google.close();
-  await database.drop();
-});
+const e2e = useE2eContext();
 
 describe('nothing accepted is lost', () => {
   // CI installs redis-server; a machine that only has containers cannot stop and start one here.
@@ -37,9 +24,9 @@ describe('nothing accepted is lost', () => {
     let redis = await startRedisServer(redisPort);
     const port = await freePort();
     const env = serviceEnv({
-      databaseUrl: database.url,
+      databaseUrl: e2e.database.url,
       redisUrl: redis.url,
-      google,
+      google: e2e.google,
       port,
       extra: { OUTBOX_RELAY_INTERVAL_MS: '200', OUTBOX_RELAY_GRACE_MS: '500' },
     });
@@ -53,7 +40,7 @@ describe('nothing accepted is lost', () => {
     expect(requested.status).toBe(200);
 
     redis = await startRedisServer(redisPort);
-    const [message] = await google.waitForEmails(1, { to: email, timeoutMs: 30_000 });
+    const [message] = await e2e.google.waitForEmails(1, { to: email, timeoutMs: 30_000 });
     expect(message?.text).toMatch(/code is: \d{6}/);
     await redis.stop();
   });
@@ -61,9 +48,9 @@ describe('nothing accepted is lost', () => {
   it('a worker killed with SIGKILL during a slow send: a new worker delivers the email', async () => {
     const port = await freePort();
     const env = serviceEnv({
-      databaseUrl: database.url,
-      redisUrl: inject('testServices').redisUrl,
-      google,
+      databaseUrl: e2e.database.url,
+      redisUrl: e2e.services.redisUrl,
+      google: e2e.google,
       port,
       extra: { DELIVERY_LOCK_MS: '1000' },
     });
@@ -71,23 +58,23 @@ describe('nothing accepted is lost', () => {
     const doomed = startProcess(SCRIPTS.worker, env);
     await Promise.all([ready.api(api), ready.worker(doomed)]);
 
-    google.setLatency(5000);
-    const sendsBefore = google.sendRequests;
+    e2e.google.setLatency(5000);
+    const sendsBefore = e2e.google.sendRequests;
     const email = `sigkill-${port}@example.com`;
     expect((await apiClient(port)('request-otp/', registration(email))).status).toBe(200);
-    await google.waitForSendRequests(sendsBefore + 1);
+    await e2e.google.waitForSendRequests(sendsBefore + 1);
     doomed.child.kill('SIGKILL');
     await doomed.exited;
-    google.setLatency(0);
+    e2e.google.setLatency(0);
 
     const successor = startProcess(SCRIPTS.worker, env);
     await ready.worker(successor);
     await successor.lineMatching(/delivery sent/);
-    const [message] = await google.waitForEmails(1, { to: email, timeoutMs: 30_000 });
+    const [message] = await e2e.google.waitForEmails(1, { to: email, timeoutMs: 30_000 });
     expect(message?.text).toMatch(/code is: \d{6}/);
 
     // The interrupted attempt is counted: Gmail may have sent the first one as well.
-    const db = createDatabase(database.url, { maxConnections: 1 });
+    const db = createDatabase(e2e.database.url, { maxConnections: 1 });
     try {
       const rows = await db.db.query.deliveries.findMany({
         where: (row, { eq }) => eq(row.destination, email),
@@ -103,27 +90,27 @@ describe('nothing accepted is lost', () => {
   it('a worker told to stop (SIGTERM) mid-send finishes that send, then exits', async () => {
     const port = await freePort();
     const env = serviceEnv({
-      databaseUrl: database.url,
-      redisUrl: inject('testServices').redisUrl,
-      google,
+      databaseUrl: e2e.database.url,
+      redisUrl: e2e.services.redisUrl,
+      google: e2e.google,
       port,
     });
     const api = startProcess(SCRIPTS.api, env);
     const worker = startProcess(SCRIPTS.worker, env);
     await Promise.all([ready.api(api), ready.worker(worker)]);
 
-    google.setLatency(1500);
+    e2e.google.setLatency(1500);
     try {
-      const sendsBefore = google.sendRequests;
+      const sendsBefore = e2e.google.sendRequests;
       const email = `sigterm-${port}@example.com`;
       expect((await apiClient(port)('request-otp/', registration(email))).status).toBe(200);
-      await google.waitForSendRequests(sendsBefore + 1);
+      await e2e.google.waitForSendRequests(sendsBefore + 1);
       worker.child.kill('SIGTERM');
       expect(await worker.exited).toBe(0);
       expect(worker.lines.some((line) => line.includes('delivery sent'))).toBe(true);
-      expect(google.sent.filter((sent) => sent.to.includes(email))).toHaveLength(1);
+      expect(e2e.google.sent.filter((sent) => sent.to.includes(email))).toHaveLength(1);
     } finally {
-      google.setLatency(0);
+      e2e.google.setLatency(0);
     }
   });
 });

@@ -4,7 +4,14 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { FakeGoogle } from '@otp-relay/testkit';
+import {
+  createTestDatabase,
+  type FakeGoogle,
+  startFakeGoogle,
+  type TestDatabase,
+  type TestServices,
+} from '@otp-relay/testkit';
+import { afterAll, beforeAll, inject } from 'vitest';
 
 /** Running the built services (`pnpm build`) as separate processes, as operators do. */
 
@@ -113,10 +120,35 @@ export function startProcess(script: string, env: NodeJS.ProcessEnv): ServicePro
   };
 }
 
-/** Kills whatever a test file started and left running (afterAll). */
-export function killStartedProcesses() {
-  for (const child of started)
+function killStartedProcesses() {
+  for (const child of started) {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+}
+
+export interface E2eContext {
+  services: TestServices;
+  google: FakeGoogle;
+  database: TestDatabase;
+}
+
+/**
+ * A test file's fake Google and database of its own, made before its tests and removed after,
+ * with every process it started killed.
+ */
+export function useE2eContext(options: { migrated?: boolean } = {}): E2eContext {
+  const context = {} as E2eContext;
+  beforeAll(async () => {
+    context.services = inject('testServices');
+    context.google = await startFakeGoogle(GOOGLE_CREDENTIALS);
+    context.database = await createTestDatabase(context.services, options);
+  });
+  afterAll(async () => {
+    killStartedProcesses();
+    await context.google?.close();
+    await context.database?.drop();
+  });
+  return context;
 }
 
 export async function migrate(env: NodeJS.ProcessEnv) {

@@ -67,6 +67,10 @@ type PendingProfile = Pick<
   'email' | 'channel' | 'destination' | 'mobile' | 'username' | 'firstName' | 'lastName' | 'passwordHash'
 >;
 
+/** The challenge of this address that is neither used nor replaced (at most one, by a unique index). */
+const liveChallengeOf = (email: string) =>
+  and(eq(otpChallenges.email, email), isNull(otpChallenges.consumedAt), isNull(otpChallenges.supersededAt));
+
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
@@ -98,17 +102,7 @@ export function createRegistrationService(deps: RegistrationDeps) {
   async function lockLiveChallenge(tx: Transaction, email: string): Promise<OtpChallenge | undefined> {
     // Serialises concurrent requests for one address, so "one live challenge" holds without retries.
     await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${email}, 0))`);
-    const [live] = await tx
-      .select()
-      .from(otpChallenges)
-      .where(
-        and(
-          eq(otpChallenges.email, email),
-          isNull(otpChallenges.consumedAt),
-          isNull(otpChallenges.supersededAt),
-        ),
-      )
-      .limit(1);
+    const [live] = await tx.select().from(otpChallenges).where(liveChallengeOf(email)).limit(1);
     return live;
   }
 
@@ -287,13 +281,7 @@ export function createRegistrationService(deps: RegistrationDeps) {
       const [challenge] = await tx
         .select()
         .from(otpChallenges)
-        .where(
-          and(
-            eq(otpChallenges.email, email),
-            isNull(otpChallenges.consumedAt),
-            isNull(otpChallenges.supersededAt),
-          ),
-        )
+        .where(liveChallengeOf(email))
         .for('update')
         .limit(1);
       if (!challenge) {
