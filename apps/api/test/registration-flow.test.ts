@@ -59,11 +59,15 @@ describe('registration by email code', () => {
     expect(me.statusCode).toBe(200);
     expect(me.json()).toEqual({ success: true, user: verifiedBody.user });
 
-    const [delivery] = await stack.db.db
-      .select()
-      .from(deliveries)
-      .innerJoin(otpChallenges, eq(deliveries.challengeId, otpChallenges.id))
-      .where(eq(otpChallenges.email, body.email));
+    const selectDelivery = () =>
+      stack.db.db
+        .select()
+        .from(deliveries)
+        .innerJoin(otpChallenges, eq(deliveries.challengeId, otpChallenges.id))
+        .where(eq(otpChallenges.email, body.email));
+    // The row is recorded just after Gmail accepts; wait for the job to finish.
+    await stack.settled((await selectDelivery())[0]?.deliveries.id ?? '');
+    const [delivery] = await selectDelivery();
     expect(delivery?.deliveries).toMatchObject({
       status: 'sent',
       provider: 'gmail',

@@ -60,6 +60,7 @@ describe('registration by WhatsApp code', () => {
 
     const verified = await post(stack.app, 'verify-otp/', { email: body.email, otp: code });
     expect(verified.statusCode).toBe(200);
+    await stack.settled((await deliveriesOf(stack, body.email))[0]?.id ?? '');
     const [delivery] = await deliveriesOf(stack, body.email);
     expect(delivery).toMatchObject({
       channel: 'whatsapp',

@@ -1,4 +1,4 @@
 export { replayDeadDeliveries } from './delivery/dead-letters.js';
-export type { MessageSender, OtpMessage, SendResult } from './delivery/message-sender.js';
+export type { MessageSender, OutgoingMessage, SendResult } from './delivery/message-sender.js';
 export { createSenders, type Senders, sendersOf } from './delivery/senders.js';
 export { createWorker, type DeliveryWorker, type WorkerDeps } from './worker.js';

@@ -1,11 +1,12 @@
 CREATE TABLE "deliveries" (
 	"id" uuid PRIMARY KEY NOT NULL,
-	"challenge_id" uuid NOT NULL,
+	"kind" text DEFAULT 'otp' NOT NULL,
+	"challenge_id" uuid,
 	"channel" text NOT NULL,
 	"provider" text,
 	"fallback_of" uuid,
 	"destination" text NOT NULL,
-	"payload_ciphertext" text NOT NULL,
+	"payload_ciphertext" text,
 	"status" text DEFAULT 'queued' NOT NULL,
 	"attempts" integer DEFAULT 0 NOT NULL,
 	"interrupted_attempts" integer DEFAULT 0 NOT NULL,
@@ -15,6 +16,7 @@ CREATE TABLE "deliveries" (
 	"sent_at" timestamp with time zone,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "deliveries_otp_shape_check" CHECK ("deliveries"."kind" <> 'otp' OR ("deliveries"."challenge_id" IS NOT NULL AND "deliveries"."payload_ciphertext" IS NOT NULL)),
 	CONSTRAINT "deliveries_status_check" CHECK ("deliveries"."status" IN ('queued', 'sending', 'sent', 'failed', 'dead', 'skipped'))
 );
 --> statement-breakpoint
@@ -54,6 +56,7 @@ ALTER TABLE "deliveries" ADD CONSTRAINT "deliveries_challenge_id_otp_challenges_
 ALTER TABLE "deliveries" ADD CONSTRAINT "deliveries_fallback_of_deliveries_id_fk" FOREIGN KEY ("fallback_of") REFERENCES "public"."deliveries"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "deliveries_challenge_id_idx" ON "deliveries" USING btree ("challenge_id");--> statement-breakpoint
 CREATE INDEX "deliveries_queued_idx" ON "deliveries" USING btree ("created_at") WHERE "deliveries"."status" = 'queued';--> statement-breakpoint
+CREATE INDEX "deliveries_notice_destination_idx" ON "deliveries" USING btree ("destination","created_at") WHERE "deliveries"."kind" = 'registration-notice';--> statement-breakpoint
 CREATE UNIQUE INDEX "otp_challenges_live_email_key" ON "otp_challenges" USING btree ("email") WHERE "otp_challenges"."consumed_at" IS NULL AND "otp_challenges"."superseded_at" IS NULL;--> statement-breakpoint
 CREATE INDEX "otp_challenges_expires_at_idx" ON "otp_challenges" USING btree ("expires_at");--> statement-breakpoint
 CREATE UNIQUE INDEX "users_email_key" ON "users" USING btree ("email");--> statement-breakpoint

@@ -16,6 +16,13 @@ import {
 export const CHANNELS = ['email', 'whatsapp'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
+/**
+ * What a delivery says: a code, or (to an address that already has an account) a notice that
+ * someone tried to register with it, which carries no code and belongs to no challenge.
+ */
+export const MESSAGE_KINDS = ['otp', 'registration-notice'] as const;
+export type MessageKind = (typeof MESSAGE_KINDS)[number];
+
 export const DELIVERY_STATUSES = ['queued', 'sending', 'sent', 'failed', 'dead', 'skipped'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
@@ -83,9 +90,9 @@ export const deliveries = pgTable(
   'deliveries',
   {
     id: uuid('id').primaryKey(),
-    challengeId: uuid('challenge_id')
-      .notNull()
-      .references(() => otpChallenges.id, { onDelete: 'cascade' }),
+    kind: text('kind', { enum: MESSAGE_KINDS }).notNull().default('otp'),
+    /** The challenge whose code this sends; none for a registration notice. */
+    challengeId: uuid('challenge_id').references(() => otpChallenges.id, { onDelete: 'cascade' }),
     channel: text('channel', { enum: CHANNELS }).notNull(),
     /**
      * Which provider sends it (gmail, smtp, twilio, console). Unset on a first delivery: the worker
@@ -96,7 +103,7 @@ export const deliveries = pgTable(
     fallbackOf: uuid('fallback_of').references((): AnyPgColumn => deliveries.id),
     destination: text('destination').notNull(),
     /** AES-256-GCM sealed JSON of what the worker needs to send (the code); bound to this row's id. */
-    payloadCiphertext: text('payload_ciphertext').notNull(),
+    payloadCiphertext: text('payload_ciphertext'),
     status: text('status', { enum: DELIVERY_STATUSES }).notNull().default('queued'),
     attempts: integer('attempts').notNull().default(0),
     /**
@@ -115,6 +122,15 @@ export const deliveries = pgTable(
     index('deliveries_challenge_id_idx').on(table.challengeId),
     // The relay re-enqueues deliveries still queued a while after their creation (lost enqueues).
     index('deliveries_queued_idx').on(table.createdAt).where(sql`${table.status} = 'queued'`),
+    // A code always belongs to its challenge and travels sealed.
+    check(
+      'deliveries_otp_shape_check',
+      sql`${table.kind} <> 'otp' OR (${table.challengeId} IS NOT NULL AND ${table.payloadCiphertext} IS NOT NULL)`,
+    ),
+    // Registration notices are looked up by address for their cooldown.
+    index('deliveries_notice_destination_idx')
+      .on(table.destination, table.createdAt)
+      .where(sql`${table.kind} = 'registration-notice'`),
     check(
       'deliveries_status_check',
       sql`${table.status} IN ('queued', 'sending', 'sent', 'failed', 'dead', 'skipped')`,

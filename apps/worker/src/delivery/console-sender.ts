@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@otp-relay/core';
 import type { Channel } from '@otp-relay/db';
-import type { MessageSender, OtpMessage, SendResult } from './message-sender.js';
+import type { MessageSender, OutgoingMessage, SendResult } from './message-sender.js';
 
 /**
  * For local development only (the config refuses it in production): prints the message,
@@ -11,10 +11,15 @@ export function createConsoleSender(channel: Channel, logger: Logger): MessageSe
   return {
     channel,
     provider: 'console',
-    async send(message: OtpMessage): Promise<SendResult> {
+    async send(message: OutgoingMessage): Promise<SendResult> {
       const providerMessageId = `console-${randomUUID()}`;
       logger.info(
-        { channel, to: message.to, body: `Your verification code is ${message.code}`, providerMessageId },
+        {
+          channel,
+          to: message.to,
+          body: message.kind === 'otp' ? `Your verification code is ${message.code}` : 'registration notice',
+          providerMessageId,
+        },
         `${channel} message (console provider)`,
       );
       return { provider: 'console', providerMessageId };

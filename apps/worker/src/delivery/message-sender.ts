@@ -1,12 +1,21 @@
 import type { Channel } from '@otp-relay/db';
 
-/** What every sender needs to say: the code, to whom, and for how long it works. */
+/** A code: to whom, the code, and for how long it works. */
 export interface OtpMessage {
+  kind: 'otp';
   to: string;
   code: string;
   firstName: string;
   validForMinutes: number;
 }
+
+/** To an address that already has an account: someone tried to register with it. No code. */
+export interface RegistrationNoticeMessage {
+  kind: 'registration-notice';
+  to: string;
+}
+
+export type OutgoingMessage = OtpMessage | RegistrationNoticeMessage;
 
 export interface SendResult {
   provider: string;
@@ -20,7 +29,7 @@ export interface SendResult {
 export interface MessageSender {
   readonly channel: Channel;
   readonly provider: string;
-  send(message: OtpMessage): Promise<SendResult>;
+  send(message: OutgoingMessage): Promise<SendResult>;
 }
 
 /**

@@ -20,7 +20,7 @@ import {
 import { UnrecoverableError } from 'bullmq';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { deadLetterJobId } from './dead-letters.js';
-import { DeliveryError } from './message-sender.js';
+import { DeliveryError, type OutgoingMessage } from './message-sender.js';
 import type { Senders } from './senders.js';
 
 export interface ProcessDeliveryDeps {
@@ -79,9 +79,26 @@ export function createDeliveryProcessor(deps: ProcessDeliveryDeps) {
     return claimed;
   }
 
+  /** The message a delivery carries, or why it must not go out any more. */
+  async function prepare(
+    delivery: Delivery,
+  ): Promise<{ message: OutgoingMessage; challenge?: OtpChallenge } | { unusable: string }> {
+    if (delivery.kind === 'registration-notice') {
+      return { message: { kind: 'registration-notice', to: delivery.destination } };
+    }
+    const [challenge] = delivery.challengeId
+      ? await db.select().from(otpChallenges).where(eq(otpChallenges.id, delivery.challengeId)).limit(1)
+      : [];
+    const unusable = unusableReason(challenge, now());
+    if (unusable || !challenge || !delivery.payloadCiphertext) return { unusable: unusable ?? 'no sealed code' };
+    const { code, firstName } = openDeliveryPayload(deps.payloadKey, delivery.id, delivery.payloadCiphertext);
+    const validForMinutes = Math.round((challenge.expiresAt.getTime() - challenge.createdAt.getTime()) / 60_000);
+    return { message: { kind: 'otp', to: delivery.destination, code, firstName, validForMinutes }, challenge };
+  }
+
   /** The delivery that takes over from a dead one, if any: WhatsApp → email, Gmail → the SMTP backup. */
-  function fallbackFor(delivery: Delivery, provider: string, challenge: OtpChallenge) {
-    if (delivery.channel === 'whatsapp' && deps.whatsappFallbackToEmail) {
+  function fallbackFor(delivery: Delivery, provider: string, challenge: OtpChallenge | undefined) {
+    if (delivery.channel === 'whatsapp' && challenge && deps.whatsappFallbackToEmail) {
       return { channel: 'email' as const, destination: challenge.email, provider: null };
     }
     if (delivery.channel === 'email' && provider === 'gmail' && senders.byProvider.smtp) {
@@ -92,7 +109,7 @@ export function createDeliveryProcessor(deps: ProcessDeliveryDeps) {
 
   async function recordFailure(
     delivery: Delivery,
-    challenge: OtpChallenge,
+    challenge: OtpChallenge | undefined,
     provider: string,
     failure: DeliveryError,
     final: boolean,
@@ -119,14 +136,22 @@ export function createDeliveryProcessor(deps: ProcessDeliveryDeps) {
           updatedAt: now(),
         })
         .where(eq(deliveries.id, delivery.id));
-      if (fallback && fallbackId && !unusableReason(challenge, now())) {
-        const payload = openDeliveryPayload(deps.payloadKey, delivery.id, delivery.payloadCiphertext);
+      if (fallback && fallbackId && !(challenge && unusableReason(challenge, now()))) {
+        // The same message under a new id: a sealed code is sealed again, bound to the new row.
+        const payloadCiphertext = delivery.payloadCiphertext
+          ? sealDeliveryPayload(
+              deps.payloadKey,
+              fallbackId,
+              openDeliveryPayload(deps.payloadKey, delivery.id, delivery.payloadCiphertext),
+            )
+          : null;
         await tx.insert(deliveries).values({
           id: fallbackId,
+          kind: delivery.kind,
           challengeId: delivery.challengeId,
           fallbackOf: delivery.id,
           ...fallback,
-          payloadCiphertext: sealDeliveryPayload(deps.payloadKey, fallbackId, payload),
+          payloadCiphertext,
         });
       }
     });
@@ -173,18 +198,13 @@ export function createDeliveryProcessor(deps: ProcessDeliveryDeps) {
       );
     }
 
-    const [challenge] = await db
-      .select()
-      .from(otpChallenges)
-      .where(eq(otpChallenges.id, delivery.challengeId))
-      .limit(1);
-    const unusable = unusableReason(challenge, now());
-    if (unusable || !challenge) {
+    const prepared = await prepare(delivery);
+    if ('unusable' in prepared) {
       await db
         .update(deliveries)
-        .set({ status: 'skipped', lastError: unusable ?? null, updatedAt: now() })
+        .set({ status: 'skipped', lastError: prepared.unusable, updatedAt: now() })
         .where(eq(deliveries.id, deliveryId));
-      log.info({ reason: unusable }, 'delivery skipped');
+      log.info({ reason: prepared.unusable }, 'delivery skipped');
       return 'skipped';
     }
 
@@ -198,15 +218,7 @@ export function createDeliveryProcessor(deps: ProcessDeliveryDeps) {
           retryable: false,
         });
       }
-      const { code, firstName } = openDeliveryPayload(
-        deps.payloadKey,
-        delivery.id,
-        delivery.payloadCiphertext,
-      );
-      const validForMinutes = Math.round(
-        (challenge.expiresAt.getTime() - challenge.createdAt.getTime()) / 60_000,
-      );
-      const result = await sender.send({ to: delivery.destination, code, firstName, validForMinutes });
+      const result = await sender.send(prepared.message);
       await db
         .update(deliveries)
         .set({
@@ -226,7 +238,7 @@ export function createDeliveryProcessor(deps: ProcessDeliveryDeps) {
           ? error
           : new DeliveryError(error instanceof Error ? error.message : String(error), { retryable: true });
       const final = !failure.retryable || attempt.attemptsMade + 1 >= attempt.maxAttempts;
-      await recordFailure(delivery, challenge, provider, failure, final);
+      await recordFailure(delivery, prepared.challenge, provider, failure, final);
       log.warn({ err: failure, provider, retryable: failure.retryable, final }, 'delivery attempt failed');
       // Not retryable: end the job now instead of spending attempts on a certain failure.
       throw failure.retryable ? failure : new UnrecoverableError(failure.message);

@@ -1,5 +1,5 @@
 import MailComposer from 'nodemailer/lib/mail-composer';
-import type { RenderedEmail } from './otp-email.js';
+import type { RenderedEmail } from './email-templates.js';
 
 /** The RFC 5322 message, built by nodemailer's MailComposer (multipart/alternative: text + HTML). */
 export function composeMime(from: string, to: string, email: RenderedEmail): Promise<Buffer> {

@@ -3,12 +3,12 @@ import { OAuth2Client } from 'google-auth-library';
 import {
   DeliveryError,
   type MessageSender,
-  type OtpMessage,
+  type OutgoingMessage,
   parseRetryAfter,
   type SendResult,
 } from '../delivery/message-sender.js';
 import { composeMime } from './compose-mime.js';
-import { renderOtpEmail } from './otp-email.js';
+import { renderEmail } from './email-templates.js';
 
 export interface GmailSenderOptions {
   clientId: string;
@@ -39,8 +39,8 @@ export function createGmailSender(options: GmailSenderOptions): MessageSender {
   return {
     channel: 'email',
     provider: 'gmail',
-    async send(message: OtpMessage): Promise<SendResult> {
-      const raw = (await composeMime(options.from, message.to, renderOtpEmail(message))).toString(
+    async send(message: OutgoingMessage): Promise<SendResult> {
+      const raw = (await composeMime(options.from, message.to, renderEmail(message))).toString(
         'base64url',
       );
       try {

@@ -2,10 +2,10 @@ import { createTransport } from 'nodemailer';
 import {
   DeliveryError,
   type MessageSender,
-  type OtpMessage,
+  type OutgoingMessage,
   type SendResult,
 } from '../delivery/message-sender.js';
-import { renderOtpEmail } from './otp-email.js';
+import { renderEmail } from './email-templates.js';
 
 export interface SmtpSenderOptions {
   url: string;
@@ -24,12 +24,12 @@ export function createSmtpSender(options: SmtpSenderOptions): MessageSender {
   return {
     channel: 'email',
     provider: 'smtp',
-    async send(message: OtpMessage): Promise<SendResult> {
+    async send(message: OutgoingMessage): Promise<SendResult> {
       try {
         const info = await transport.sendMail({
           from: options.from,
           to: message.to,
-          ...renderOtpEmail(message),
+          ...renderEmail(message),
         });
         return { provider: 'smtp', providerMessageId: info.messageId };
       } catch (error) {

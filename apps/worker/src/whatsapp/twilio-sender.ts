@@ -3,7 +3,7 @@ import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import {
   DeliveryError,
   type MessageSender,
-  type OtpMessage,
+  type OutgoingMessage,
   parseRetryAfter,
   type SendResult,
 } from '../delivery/message-sender.js';
@@ -91,7 +91,10 @@ export function createTwilioWhatsAppSender(options: TwilioWhatsAppSenderOptions)
   return {
     channel: 'whatsapp',
     provider: 'twilio',
-    async send(message: OtpMessage): Promise<SendResult> {
+    async send(message: OutgoingMessage): Promise<SendResult> {
+      if (message.kind !== 'otp') {
+        throw new DeliveryError(`twilio: WhatsApp carries codes only, not ${message.kind}`, { retryable: false });
+      }
       const content = options.contentSid
         ? // Authentication templates take the code as their one variable.
           { contentSid: options.contentSid, contentVariables: JSON.stringify({ 1: message.code }) }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderOtpEmail } from '../src/email/otp-email.js';
+import { renderOtpEmail } from '../src/email/email-templates.js';
 
 describe('renderOtpEmail', () => {
   const email = renderOtpEmail({ code: '042137', firstName: 'Ann', validForMinutes: 10 });

@@ -1,4 +1,6 @@
-/** The verification email: a plain-text part and an HTML part that say the same thing. */
+import type { OutgoingMessage } from '../delivery/message-sender.js';
+
+/** The emails we send, each as a plain-text part and an HTML part that say the same thing. */
 
 export interface OtpEmailInput {
   code: string;
@@ -13,6 +15,11 @@ export interface RenderedEmail {
 }
 
 const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+
+/** The email for any message: a code, or a registration notice. */
+export function renderEmail(message: OutgoingMessage): RenderedEmail {
+  return message.kind === 'otp' ? renderOtpEmail(message) : renderRegistrationNotice();
+}
 
 export function renderOtpEmail({ code, firstName, validForMinutes }: OtpEmailInput): RenderedEmail {
   const minutes = `${validForMinutes} minute${validForMinutes === 1 ? '' : 's'}`;
@@ -49,4 +56,39 @@ export function renderOtpEmail({ code, firstName, validForMinutes }: OtpEmailInp
 </body>
 </html>`;
   return { subject, text, html };
+}
+
+/**
+ * Sent instead of a code when someone registers with an address that already has an account:
+ * the answer to the request is the same either way, so only the owner of the address learns it.
+ */
+export function renderRegistrationNotice(): RenderedEmail {
+  const subject = 'Someone tried to create an account with your email address';
+  const lines = [
+    'Hi,',
+    '',
+    'Someone just tried to create a new account with this email address, but you already have an account with us.',
+    '',
+    'If it was you: sign in instead, or reset your password if you have forgotten it.',
+    "If it wasn't you: you can ignore this email. Nothing has changed and no new account was created.",
+  ];
+  const html = `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(subject)}</title></head>
+<body style="margin:0;padding:0;background:#f4f5f7;font-family:-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#1f2328;">
+  <table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:#f4f5f7;padding:32px 0;">
+    <tr><td align="center">
+      <table role="presentation" width="480" cellpadding="0" cellspacing="0" style="max-width:480px;width:100%;background:#ffffff;border-radius:8px;padding:32px;">
+        <tr><td style="font-size:16px;line-height:24px;">
+${lines
+  .filter((line) => line !== '')
+  .map((line) => `          <p style="margin:0 0 16px;">${escapeHtml(line)}</p>`)
+  .join('\n')}
+        </td></tr>
+      </table>
+    </td></tr>
+  </table>
+</body>
+</html>`;
+  return { subject, text: lines.join('\n'), html };
 }
