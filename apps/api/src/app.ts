@@ -1,5 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import fastifyCors from '@fastify/cors';
+import fastifyHelmet from '@fastify/helmet';
 import fastifyJwt from '@fastify/jwt';
+import fastifyRateLimit from '@fastify/rate-limit';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { type ApiConfig, createLogger, type DeliveryQueue, deriveKey, type Logger } from '@otp-relay/core';
 import type { DatabaseHandle } from '@otp-relay/db';
@@ -7,12 +11,14 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDe
 import type { Redis } from 'ioredis';
 import { registerErrorContract } from './http/error-contract.js';
 import { createRegistrationService } from './registration/registration-service.js';
+import { createSendLimits } from './registration/send-limits.js';
 import { accountsRoutes } from './routes/accounts/accounts-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 
 export interface AppDeps {
   config: ApiConfig;
   database: DatabaseHandle;
+  /** Shared by the queue, the rate limits and readiness: made with the 'api' profile (fails fast). */
   redis: Redis;
   deliveryQueue: DeliveryQueue;
   /** A pino logger to use; by default one is made from LOG_LEVEL. */
@@ -29,6 +35,12 @@ export type App = FastifyInstance<
   TypeBoxTypeProvider
 >;
 
+/** `TRUST_PROXY` as Fastify takes it: a boolean, or the proxies' addresses and CIDRs. */
+function trustProxy(value: string): boolean | string[] {
+  if (value === 'true' || value === 'false') return value === 'true';
+  return value.split(',').map((address) => address.trim());
+}
+
 /** Builds the HTTP app without listening: `main.ts` listens, tests use `app.inject`. */
 export async function buildApp(deps: AppDeps): Promise<App> {
   const { config } = deps;
@@ -36,7 +48,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     routerOptions: { ignoreTrailingSlash: true },
+    trustProxy: trustProxy(config.TRUST_PROXY),
     bodyLimit: 16 * 1024,
+    // Every log line of a request carries its id; a caller's X-Request-Id is kept for tracing.
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
     ajv: {
       // Strict bodies: no silent coercion or dropping of fields the client should not send.
       customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true },
@@ -46,6 +62,24 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // JSON only: the default text/plain parser would let non-JSON bodies reach validation.
   app.removeContentTypeParser('text/plain');
   registerErrorContract(app);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(fastifyHelmet);
+  const corsOrigins = config.CORS_ORIGINS.split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+  await app.register(fastifyCors, { origin: corsOrigins.length > 0 ? corsOrigins : false });
+  await app.register(fastifyRateLimit, {
+    // Only the routes that ask for it (the accounts routes), each counted on its own.
+    global: false,
+    redis: deps.redis,
+    nameSpace: `${config.QUEUE_PREFIX}:limit:ip:`,
+    // Redis away: let requests through; the per-destination limits and the code's own attempt
+    // counter (in Postgres) still hold.
+    skipOnError: true,
+  });
 
   await app.register(fastifyJwt, {
     secret: deriveKey(config.JWT_SECRET, 'jwt-signing'),
@@ -65,7 +99,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       otpHmac: deriveKey(config.OTP_PEPPER, 'otp-hmac'),
       payloadEncryption: deriveKey(config.OTP_ENCRYPTION_KEY, 'payload-encryption'),
     },
-    logger,
+    sendLimits: createSendLimits({ redis: deps.redis, config, logger }),
     ...(deps.now ? { now: deps.now } : {}),
   });
 
@@ -76,6 +110,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     prefix: '/api/accounts',
     registration,
     debugResponses: config.OTP_DEBUG_RESPONSE && config.NODE_ENV !== 'production',
+    ipRateLimit: { max: config.RATE_LIMIT_IP_MAX, timeWindow: config.RATE_LIMIT_IP_WINDOW_SECONDS * 1000 },
   });
 
   return app;

@@ -4,7 +4,13 @@ import { DeliveryError, type MessageSender } from '../src/delivery/message-sende
 import { createGmailSender } from '../src/email/gmail-sender.js';
 
 const credentials = { clientId: 'client', clientSecret: 'secret', refreshToken: 'refresh' };
-const message = { kind: 'otp', to: 'ann@example.com', code: '123456', firstName: 'Ann', validForMinutes: 10 } as const;
+const message = {
+  kind: 'otp',
+  to: 'ann@example.com',
+  code: '123456',
+  firstName: 'Ann',
+  validForMinutes: 10,
+} as const;
 
 let google: FakeGoogle;
 let sender: MessageSender;

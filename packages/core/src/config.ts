@@ -51,6 +51,26 @@ const ApiProperties = {
   ARGON2_MEMORY_COST: Type.Integer({ minimum: 1024, default: 19456 }),
   ARGON2_TIME_COST: Type.Integer({ minimum: 1, default: 2 }),
   ARGON2_PARALLELISM: Type.Integer({ minimum: 1, default: 1 }),
+  // Behind a load balancer: `true`, or the proxies' addresses/CIDRs (comma-separated), so limits see shoppers' IPs.
+  TRUST_PROXY: Type.String({ default: 'false' }),
+  // The shop's frontends allowed to call the API from a browser (comma-separated origins); none by default.
+  CORS_ORIGINS: Type.String({ default: '' }),
+  // Per client IP, per endpoint.
+  RATE_LIMIT_IP_MAX: Type.Integer({ minimum: 1, default: 20 }),
+  RATE_LIMIT_IP_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 60 }),
+  // Codes and notices sent to one email address or phone number (Twilio Verify's default: 5 per 10 minutes).
+  SEND_LIMIT_PER_DESTINATION: Type.Integer({ minimum: 1, default: 5 }),
+  SEND_LIMIT_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 600 }),
+  // Wrong codes for one address across all its codes, on top of OTP_MAX_ATTEMPTS per code.
+  VERIFY_LIMIT_PER_DESTINATION: Type.Integer({ minimum: 1, default: 10 }),
+  VERIFY_LIMIT_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 3600 }),
+  // SMS-pumping guard: countries WhatsApp codes may go to (ISO 3166 alpha-2, comma-separated; empty = any) ...
+  WHATSAPP_ALLOWED_COUNTRIES: Type.String({
+    pattern: '^([A-Za-z]{2}(\\s*,\\s*[A-Za-z]{2})*)?$',
+    default: '',
+  }),
+  // ... and WhatsApp sends per country calling code per hour, across all numbers.
+  WHATSAPP_COUNTRY_HOURLY_CAP: Type.Integer({ minimum: 1, default: 100 }),
 } satisfies TProperties;
 
 const WorkerProperties = {

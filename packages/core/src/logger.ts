@@ -1,4 +1,4 @@
-import { type LoggerOptions, pino } from 'pino';
+import { type BaseLogger, type Bindings, type LoggerOptions, pino } from 'pino';
 
 /** Paths pino blanks in every log line: codes, passwords, tokens and provider secrets never reach a log. */
 export const REDACTED_PATHS = [
@@ -24,12 +24,48 @@ export const REDACTED_PATHS = [
   'config.EMAIL_REFRESH_TOKEN',
 ];
 
-export function loggerOptions(level: string, name: string): LoggerOptions {
-  return { name, level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } };
+/** Personal data that may be logged only masked: enough to tell two shoppers apart, not to reach one. */
+export const MASKED_PATHS = [
+  'email',
+  'to',
+  'destination',
+  'mobile',
+  '*.email',
+  '*.to',
+  '*.destination',
+  '*.mobile',
+];
+
+/** `ann.lee@example.com` → `a***@example.com`; `+14155552671` → `+141*****71`. */
+export function maskContact(value: unknown): string {
+  if (typeof value !== 'string') return '[masked]';
+  const at = value.lastIndexOf('@');
+  if (at > 0) return `${value[0]}***${value.slice(at)}`;
+  const plain = value.replace(/^whatsapp:/, '');
+  return plain.length > 6
+    ? `${plain.slice(0, 4)}${'*'.repeat(plain.length - 6)}${plain.slice(-2)}`
+    : '[masked]';
 }
 
-export function createLogger(level: string, name: string) {
+const masked = new Set(MASKED_PATHS.map((path) => path.replace('*.', '')));
+
+export function loggerOptions(level: string, name: string): LoggerOptions {
+  return {
+    name,
+    level,
+    redact: {
+      paths: [...REDACTED_PATHS, ...MASKED_PATHS],
+      censor: (value, path) => (masked.has(path.at(-1) ?? '') ? maskContact(value) : '[redacted]'),
+    },
+  };
+}
+
+export function createLogger(level: string, name: string): Logger {
   return pino(loggerOptions(level, name));
 }
 
-export type Logger = ReturnType<typeof createLogger>;
+/** pino's logger, or the request logger Fastify hands a route (the same thing, carrying the request id). */
+export interface Logger
+  extends Pick<BaseLogger, 'level' | 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'> {
+  child(bindings: Bindings): Logger;
+}

@@ -7,13 +7,21 @@
  * credentials. Point the clients at it with `rootUrl` and `endpoints.oauth2TokenUrl`.
  */
 import { randomBytes } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { setTimeout as delay } from 'node:timers/promises';
-import type { AddressObject, EmailAddress } from 'mailparser';
 import { simpleParser } from 'mailparser';
+import {
+  addressesOf,
+  ConnectionReset,
+  createFailureQueue,
+  createLatency,
+  createNotifier,
+  createRecorder,
+  DEFAULT_WAIT_TIMEOUT_MS,
+  jsonSender,
+  parseBasicAuth,
+  readBody,
+  startHttpFake,
+} from './fake-server-kit.js';
 
 export interface FakeGoogleOptions {
   clientId: string;
@@ -97,33 +105,12 @@ export interface FakeGoogle {
 }
 
 const SEND_PATH = /^\/gmail\/v1\/users\/[^/]+\/messages\/send$/;
-const DEFAULT_WAIT_TIMEOUT_MS = 10_000;
 const GMAIL_SEND_SCOPE = 'https://www.googleapis.com/auth/gmail.send';
 // Google rejects anything that is not (url-safe or standard) base64.
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 
-interface QueuedFailure<F> {
-  remaining: number;
-  failure: F;
-}
-
-/** Thrown inside a handler to drop the connection instead of answering. */
-class ConnectionReset extends Error {}
-
-function sendJson(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: OutgoingHttpHeaders = {},
-): void {
-  const payload = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=UTF-8',
-    'content-length': Buffer.byteLength(payload),
-    ...headers,
-  });
-  res.end(payload);
-}
+// Google spells the charset in capitals.
+const sendJson = jsonSender(() => ({ 'content-type': 'application/json; charset=UTF-8' }));
 
 interface GoogleApiError {
   status: number;
@@ -228,21 +215,10 @@ function tokenErrorForStatus(status: number): GoogleApiError {
   return oauthError(status, 'invalid_request', 'Bad Request');
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) {
-    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  }
-  return Buffer.concat(chunks);
-}
-
-function parseBasicAuth(header: string | undefined): { id: string; secret: string } | undefined {
-  const match = header?.match(/^Basic\s+(\S+)$/i);
-  if (!match?.[1]) return undefined;
-  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon < 0) return undefined;
-  // RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
+/** Client credentials from a Basic header; RFC 6749 §2.3.1 form-urlencodes both parts before base64. */
+function parseClientAuth(header: string | undefined): { id: string; secret: string } | undefined {
+  const basic = parseBasicAuth(header);
+  if (!basic) return undefined;
   const formDecode = (s: string): string => {
     try {
       return decodeURIComponent(s.replace(/\+/g, ' '));
@@ -250,28 +226,7 @@ function parseBasicAuth(header: string | undefined): { id: string; secret: strin
       return s;
     }
   };
-  return { id: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) };
-}
-
-function addressesOf(field: AddressObject | AddressObject[] | undefined): string[] {
-  const objects = field === undefined ? [] : Array.isArray(field) ? field : [field];
-  const flatten = (list: EmailAddress[]): string[] =>
-    list.flatMap((a) => [...(a.address ? [a.address] : []), ...flatten(a.group ?? [])]);
-  return objects.flatMap((o) => flatten(o.value));
-}
-
-function takeFailure<F>(queue: QueuedFailure<F>[]): F | undefined {
-  const head = queue[0];
-  if (!head) return undefined;
-  head.remaining -= 1;
-  if (head.remaining <= 0) queue.shift();
-  return head.failure;
-}
-
-function assertCount(count: number): void {
-  if (!(count === Number.POSITIVE_INFINITY || (Number.isInteger(count) && count > 0))) {
-    throw new RangeError(`count must be a positive integer or Infinity, got ${count}`);
-  }
+  return { id: formDecode(basic.username), secret: formDecode(basic.password) };
 }
 
 function summarize(email: SentEmail): string {
@@ -279,22 +234,27 @@ function summarize(email: SentEmail): string {
 }
 
 export async function startFakeGoogle(options: FakeGoogleOptions): Promise<FakeGoogle> {
-  const host = options.host ?? '127.0.0.1';
   const issuedTokens = new Set<string>();
-  const events = new EventEmitter();
-  // Aborted on close so responses waiting out an artificial latency don't keep the process alive.
-  const lifetime = new AbortController();
+  const emails = createRecorder<SentEmail>({
+    waiter: 'waitForEmails',
+    fake: 'fake Google',
+    noun: 'email(s)',
+    recipients: (email) => email.to,
+    totals: (recorded) => `${recorded} sent in total`,
+    summarize,
+  });
+  // Wakes waitForSendRequests. Not closed with the fake (it never was): such a wait times out instead.
+  const sendArrivals = createNotifier();
+  const latency = createLatency();
+  const sendFailures = createFailureQueue<SendFailure>();
+  const tokenFailures = createFailureQueue<TokenFailure>();
 
-  let sent: SentEmail[] = [];
   let tokenRequests = 0;
   let sendRequests = 0;
-  let latencyMs = 0;
   let refreshTokenRevoked = false;
-  let sendFailures: QueuedFailure<SendFailure>[] = [];
-  let tokenFailures: QueuedFailure<TokenFailure>[] = [];
 
   function handleToken(req: IncomingMessage, body: Buffer): GoogleApiError | { token: string } {
-    const failure = takeFailure(tokenFailures);
+    const failure = tokenFailures.next();
     if (failure?.kind === 'reset') throw new ConnectionReset();
     if (failure?.kind === 'status') return tokenErrorForStatus(failure.status);
     if (failure?.kind === 'invalid_client') return oauthError(401, 'invalid_client', 'Unauthorized');
@@ -304,7 +264,7 @@ export async function startFakeGoogle(options: FakeGoogleOptions): Promise<FakeG
 
     const form = new URLSearchParams(body.toString('utf8'));
     // google-auth-library posts the secret in the body by default, but ClientSecretBasic uses the header.
-    const basic = parseBasicAuth(req.headers.authorization);
+    const basic = parseClientAuth(req.headers.authorization);
     const clientId = basic?.id ?? form.get('client_id');
     const clientSecret = basic?.secret ?? form.get('client_secret');
     if (!clientId) return oauthError(400, 'invalid_request', 'Could not determine client ID from request.');
@@ -329,7 +289,7 @@ export async function startFakeGoogle(options: FakeGoogleOptions): Promise<FakeG
   }
 
   async function handleSend(req: IncomingMessage, body: Buffer): Promise<GoogleApiError | SentEmail> {
-    const failure = takeFailure(sendFailures);
+    const failure = sendFailures.next();
     if (failure?.kind === 'reset') throw new ConnectionReset();
     if (failure?.kind === 'status') return gmailErrorForStatus(failure.status, failure.retryAfterSeconds);
 
@@ -375,18 +335,18 @@ export async function startFakeGoogle(options: FakeGoogleOptions): Promise<FakeG
     };
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://fake-google').pathname;
     const isToken = req.method === 'POST' && path === '/token';
     const isSend = req.method === 'POST' && SEND_PATH.test(path);
     if (isToken) tokenRequests += 1;
     if (isSend) {
       sendRequests += 1;
-      events.emit('send-request');
+      sendArrivals.notify();
     }
 
     const body = await readBody(req);
-    if (latencyMs > 0) await delay(latencyMs, undefined, { signal: lifetime.signal });
+    await latency.wait(signal);
 
     if (isToken) {
       const result = handleToken(req, body);
@@ -405,8 +365,7 @@ export async function startFakeGoogle(options: FakeGoogleOptions): Promise<FakeG
     if (isSend) {
       const result = await handleSend(req, body);
       if ('id' in result) {
-        sent.push(result);
-        events.emit('email');
+        emails.record(result);
         sendJson(res, 200, { id: result.id, threadId: result.id, labelIds: ['SENT'] });
       } else {
         sendJson(res, result.status, result.body, result.headers);
@@ -417,36 +376,19 @@ export async function startFakeGoogle(options: FakeGoogleOptions): Promise<FakeG
     sendJson(res, notFound.status, notFound.body);
   }
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((e: unknown) => {
-      if (e instanceof ConnectionReset || lifetime.signal.aborted) {
-        req.socket.destroy();
-        return;
-      }
-      // A bug in the fake should surface as a loud 500, not a hung test.
-      const message = e instanceof Error ? (e.stack ?? e.message) : String(e);
-      if (!res.headersSent) sendJson(res, 500, { error: { code: 500, message, status: 'INTERNAL' } });
-      else res.destroy();
-    });
+  const http = await startHttpFake({
+    host: options.host,
+    port: options.port,
+    handle,
+    answerBug: (res, message) => sendJson(res, 500, { error: { code: 500, message, status: 'INTERNAL' } }),
+    onClose: () => emails.close(),
   });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-
-  let closing: Promise<void> | undefined;
 
   return {
-    rootUrl: `${origin}/`,
-    tokenUrl: `${origin}/token`,
+    rootUrl: `${http.origin}/`,
+    tokenUrl: `${http.origin}/token`,
     get sent() {
-      return [...sent];
+      return emails.items;
     },
     get tokenRequests() {
       return tokenRequests;
@@ -456,99 +398,29 @@ export async function startFakeGoogle(options: FakeGoogleOptions): Promise<FakeG
     },
 
     waitForSendRequests(count, timeoutMs = DEFAULT_WAIT_TIMEOUT_MS) {
-      return new Promise<void>((resolve, reject) => {
-        const check = (): void => {
-          if (sendRequests < count) return;
-          cleanup();
-          resolve();
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new Error(`waitForSendRequests: ${sendRequests} of ${count} arrived in ${timeoutMs} ms`));
-        }, timeoutMs);
-        const cleanup = (): void => {
-          clearTimeout(timer);
-          events.off('send-request', check);
-        };
-        events.on('send-request', check);
-        check();
-      });
+      return sendArrivals.waitUntil(
+        () => (sendRequests >= count ? undefined : false),
+        timeoutMs,
+        () => `waitForSendRequests: ${sendRequests} of ${count} arrived in ${timeoutMs} ms`,
+      );
     },
+    waitForEmails: (count, opts) => emails.waitFor(count, opts),
 
-    waitForEmails(count, opts = {}) {
-      const timeoutMs = opts.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS;
-      const wanted = opts.to?.toLowerCase();
-      const matching = (): SentEmail[] =>
-        wanted === undefined ? sent : sent.filter((e) => e.to.some((a) => a.toLowerCase() === wanted));
-
-      return new Promise<SentEmail[]>((resolve, reject) => {
-        const check = (): void => {
-          const found = matching();
-          if (found.length >= count) {
-            cleanup();
-            resolve(found.slice(0, count));
-          }
-        };
-        const onClose = (): void => {
-          cleanup();
-          reject(new Error('waitForEmails: fake Google was closed'));
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          const target = wanted === undefined ? '' : ` to ${wanted}`;
-          const seen = sent.map(summarize).join(', ') || 'none';
-          reject(
-            new Error(
-              `waitForEmails: timed out after ${timeoutMs} ms waiting for ${count} email(s)${target}; ` +
-                `${matching().length} matched, ${sent.length} sent in total: ${seen}`,
-            ),
-          );
-        }, timeoutMs);
-        const cleanup = (): void => {
-          clearTimeout(timer);
-          events.off('email', check);
-          events.off('close', onClose);
-        };
-        events.on('email', check);
-        events.on('close', onClose);
-        check();
-      });
-    },
-
-    setLatency(ms) {
-      if (!(Number.isFinite(ms) && ms >= 0)) throw new RangeError(`latency must be >= 0 ms, got ${ms}`);
-      latencyMs = ms;
-    },
-    failSends(count, failure) {
-      assertCount(count);
-      sendFailures.push({ remaining: count, failure });
-    },
-    failTokens(count, failure) {
-      assertCount(count);
-      tokenFailures.push({ remaining: count, failure });
-    },
+    setLatency: (ms) => latency.set(ms),
+    failSends: (count, failure) => sendFailures.push(count, failure),
+    failTokens: (count, failure) => tokenFailures.push(count, failure),
     revokeRefreshToken() {
       refreshTokenRevoked = true;
     },
     reset() {
-      sent = [];
-      sendFailures = [];
-      tokenFailures = [];
-      latencyMs = 0;
+      emails.clear();
+      sendFailures.reset();
+      tokenFailures.reset();
+      latency.reset();
       tokenRequests = 0;
       sendRequests = 0;
       refreshTokenRevoked = false;
     },
-
-    close() {
-      closing ??= new Promise<void>((resolve, reject) => {
-        lifetime.abort();
-        events.emit('close');
-        server.close((err) => (err ? reject(err) : resolve()));
-        // server.close() alone waits for keep-alive sockets (undici keeps them open) to time out.
-        server.closeAllConnections();
-      });
-      return closing;
-    },
+    close: () => http.close(),
   };
 }

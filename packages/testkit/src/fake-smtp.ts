@@ -7,11 +7,9 @@
  * hand `fake.url` to `nodemailer.createTransport()`.
  */
 import { randomBytes } from 'node:crypto';
-import { EventEmitter } from 'node:events';
-import type { AddressInfo } from 'node:net';
-import type { AddressObject, EmailAddress } from 'mailparser';
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
+import { addressesOf, createFailureQueue, createRecorder, listen } from './fake-server-kit.js';
 
 export interface FakeSmtpOptions {
   user: string;
@@ -66,7 +64,6 @@ export interface FakeSmtp {
   close(): Promise<void>;
 }
 
-const DEFAULT_WAIT_TIMEOUT_MS = 10_000;
 const DEFAULT_FAILURE_CODE = 451;
 
 /** Reply texts from RFC 5321 §4.2.2, so client logs read like a real server's. */
@@ -80,34 +77,14 @@ const REPLY_TEXT: Readonly<Record<number, string>> = {
   554: 'Transaction failed',
 };
 
-interface QueuedFailure {
-  remaining: number;
-  responseCode: number;
-}
-
 /** smtp-server turns an error's `responseCode` into the reply code. */
 function smtpError(responseCode: number, message: string): Error & { responseCode: number } {
   return Object.assign(new Error(message), { responseCode });
 }
 
-function addressesOf(field: AddressObject | AddressObject[] | undefined): string[] {
-  const objects = field === undefined ? [] : Array.isArray(field) ? field : [field];
-  const flatten = (list: EmailAddress[]): string[] =>
-    list.flatMap((a) => [...(a.address ? [a.address] : []), ...flatten(a.group ?? [])]);
-  return objects.flatMap((o) => flatten(o.value));
-}
-
-function takeFailure(queue: QueuedFailure[]): number | undefined {
-  const head = queue[0];
-  if (!head) return undefined;
-  head.remaining -= 1;
-  if (head.remaining <= 0) queue.shift();
-  return head.responseCode;
-}
-
-function assertCount(count: number): void {
-  if (!(count === Number.POSITIVE_INFINITY || (Number.isInteger(count) && count > 0))) {
-    throw new RangeError(`count must be a positive integer or Infinity, got ${count}`);
+function validateResponseCode(responseCode: number): void {
+  if (!(Number.isInteger(responseCode) && responseCode >= 400 && responseCode <= 599)) {
+    throw new RangeError(`responseCode must be a 4xx or 5xx SMTP reply code, got ${responseCode}`);
   }
 }
 
@@ -116,12 +93,17 @@ function summarize(mail: ReceivedMail): string {
 }
 
 export async function startFakeSmtp(options: FakeSmtpOptions): Promise<FakeSmtp> {
-  const host = options.host ?? '127.0.0.1';
-  const events = new EventEmitter();
-
-  let received: ReceivedMail[] = [];
   let attempts = 0;
-  let failures: QueuedFailure[] = [];
+  const mails = createRecorder<ReceivedMail>({
+    waiter: 'waitForMails',
+    fake: 'fake SMTP',
+    noun: 'mail(s)',
+    recipients: (mail) => [...mail.to, ...mail.envelope.to],
+    totals: (recorded) => `${recorded} received in total (${attempts} attempt(s))`,
+    summarize,
+  });
+  // A queued failure is just the reply code DATA is rejected with.
+  const failures = createFailureQueue(validateResponseCode);
 
   const server = new SMTPServer({
     secure: false,
@@ -145,7 +127,7 @@ export async function startFakeSmtp(options: FakeSmtpOptions): Promise<FakeSmtp>
 
     onData(stream, session, callback) {
       attempts += 1;
-      const failure = takeFailure(failures);
+      const failure = failures.next();
       if (failure !== undefined) {
         // smtp-server drains the unread stream before replying.
         callback(smtpError(failure, REPLY_TEXT[failure] ?? 'Message rejected'));
@@ -158,7 +140,7 @@ export async function startFakeSmtp(options: FakeSmtpOptions): Promise<FakeSmtp>
         simpleParser(raw).then(
           (parsed) => {
             const { mailFrom, rcptTo } = session.envelope;
-            received.push({
+            mails.record({
               from: addressesOf(parsed.from)[0] ?? '',
               to: addressesOf(parsed.to),
               subject: parsed.subject ?? '',
@@ -168,7 +150,6 @@ export async function startFakeSmtp(options: FakeSmtpOptions): Promise<FakeSmtp>
               envelope: { from: mailFrom ? mailFrom.address : '', to: rcptTo.map((r) => r.address) },
               receivedAt: new Date(),
             });
-            events.emit('mail');
             callback(null, `OK: queued as ${randomBytes(6).toString('hex')}`);
           },
           // A message mailparser cannot read is a bug in the sender or the fake: fail loudly but permanently.
@@ -178,90 +159,33 @@ export async function startFakeSmtp(options: FakeSmtpOptions): Promise<FakeSmtp>
     },
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.server.off('error', reject);
-      resolve();
-    });
-  });
+  const authority = await listen(server.server, options);
   // A late socket error must not crash the test process; the client sees it anyway.
   server.on('error', () => {});
-  const { port } = server.server.address() as AddressInfo;
-  const url =
-    `smtp://${encodeURIComponent(options.user)}:${encodeURIComponent(options.password)}` +
-    `@${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const url = `smtp://${encodeURIComponent(options.user)}:${encodeURIComponent(options.password)}@${authority}`;
 
   let closing: Promise<void> | undefined;
 
   return {
     url,
     get received() {
-      return [...received];
+      return mails.items;
     },
     get attempts() {
       return attempts;
     },
 
-    waitForMails(count, opts = {}) {
-      const timeoutMs = opts.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS;
-      const wanted = opts.to?.toLowerCase();
-      const matching = (): ReceivedMail[] =>
-        wanted === undefined
-          ? received
-          : received.filter((m) => [...m.to, ...m.envelope.to].some((a) => a.toLowerCase() === wanted));
-
-      return new Promise<ReceivedMail[]>((resolve, reject) => {
-        const check = (): void => {
-          const found = matching();
-          if (found.length >= count) {
-            cleanup();
-            resolve(found.slice(0, count));
-          }
-        };
-        const onClose = (): void => {
-          cleanup();
-          reject(new Error('waitForMails: fake SMTP was closed'));
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          const target = wanted === undefined ? '' : ` to ${wanted}`;
-          const seen = received.map(summarize).join(', ') || 'none';
-          reject(
-            new Error(
-              `waitForMails: timed out after ${timeoutMs} ms waiting for ${count} mail(s)${target}; ` +
-                `${matching().length} matched, ${received.length} received in total (${attempts} ` +
-                `attempt(s)): ${seen}`,
-            ),
-          );
-        }, timeoutMs);
-        const cleanup = (): void => {
-          clearTimeout(timer);
-          events.off('mail', check);
-          events.off('close', onClose);
-        };
-        events.on('mail', check);
-        events.on('close', onClose);
-        check();
-      });
-    },
-
-    failNext(count, responseCode = DEFAULT_FAILURE_CODE) {
-      assertCount(count);
-      if (!(Number.isInteger(responseCode) && responseCode >= 400 && responseCode <= 599)) {
-        throw new RangeError(`responseCode must be a 4xx or 5xx SMTP reply code, got ${responseCode}`);
-      }
-      failures.push({ remaining: count, responseCode });
-    },
+    waitForMails: (count, opts) => mails.waitFor(count, opts),
+    failNext: (count, responseCode = DEFAULT_FAILURE_CODE) => failures.push(count, responseCode),
     reset() {
-      received = [];
+      mails.clear();
       attempts = 0;
-      failures = [];
+      failures.reset();
     },
 
     close() {
       closing ??= new Promise<void>((resolve) => {
-        events.emit('close');
+        mails.close();
         server.close(() => resolve());
         // close() alone gives connected clients (a nodemailer pool) 30 s before it drops them.
         for (const connection of [...server.connections]) {

@@ -8,11 +8,17 @@
  * Point the client at it with `client.api.baseUrl = fake.baseUrl` (leave `edge`/`region` unset).
  */
 import { randomBytes } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { setTimeout as delay } from 'node:timers/promises';
+import {
+  ConnectionReset,
+  createFailureQueue,
+  createLatency,
+  createRecorder,
+  jsonSender,
+  parseBasicAuth,
+  readBody,
+  startHttpFake,
+} from './fake-server-kit.js';
 
 export interface FakeTwilioOptions {
   accountSid: string;
@@ -123,7 +129,6 @@ export interface FakeTwilio {
 
 const API_VERSION = '2010-04-01';
 const MESSAGES_PATH = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/;
-const DEFAULT_WAIT_TIMEOUT_MS = 10_000;
 // E.164: a plus, a non-zero country digit, at most 15 digits in total.
 const E164 = /^\+[1-9]\d{1,14}$/;
 const WHATSAPP_ADDRESS = /^whatsapp:\+[1-9]\d{1,14}$/;
@@ -138,19 +143,11 @@ const DEFAULT_CODE_BY_STATUS: Readonly<Record<number, number>> = {
   503: 20503,
 };
 
-interface QueuedFailure {
-  remaining: number;
-  failure: TwilioFailure;
-}
-
 interface TwilioApiError {
   status: number;
   body: { code: number; message: string; more_info: string; status: number; detail?: string };
   headers?: OutgoingHttpHeaders;
 }
-
-/** Thrown inside the handler to drop the connection instead of answering. */
-class ConnectionReset extends Error {}
 
 function knownError(code: number): TwilioErrorInfo | undefined {
   return (TWILIO_ERRORS as Record<number, TwilioErrorInfo | undefined>)[code];
@@ -197,39 +194,18 @@ function errorForFailure(
   return err;
 }
 
-function sendJson(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: OutgoingHttpHeaders = {},
-): void {
-  const payload = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(payload),
-    // Twilio stamps every response; support tickets ask for it.
-    'twilio-request-id': `RQ${randomBytes(16).toString('hex')}`,
-    ...headers,
-  });
-  res.end(payload);
-}
+// Twilio stamps every response; support tickets ask for it.
+const sendJson = jsonSender(() => ({ 'twilio-request-id': `RQ${randomBytes(16).toString('hex')}` }));
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) {
-    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+/** Throws for a failure Twilio could not answer with, so the mistake shows in the test that queued it. */
+function validateFailure(failure: TwilioFailure): void {
+  if (failure.kind !== 'status') return;
+  if (!(Number.isInteger(failure.status) && failure.status >= 400 && failure.status <= 599)) {
+    throw new RangeError(`status must be an HTTP error status (400-599), got ${failure.status}`);
   }
-  return Buffer.concat(chunks);
-}
-
-/** Twilio's Basic auth is plain `sid:token` (not form-encoded like OAuth2's). */
-function parseBasicAuth(header: string | undefined): { username: string; password: string } | undefined {
-  const match = header?.match(/^Basic\s+(\S+)$/i);
-  if (!match?.[1]) return undefined;
-  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon < 0) return undefined;
-  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+  if (failure.code === undefined && DEFAULT_CODE_BY_STATUS[failure.status] === undefined) {
+    throw new RangeError(`no default Twilio error code for HTTP ${failure.status}; pass a code`);
+  }
 }
 
 /** `undefined` when the JSON is not an object of scalars (Twilio's 21656). */
@@ -255,35 +231,23 @@ function rfc2822(date: Date): string {
   return date.toUTCString().replace(/GMT$/, '+0000');
 }
 
-function takeFailure(queue: QueuedFailure[]): TwilioFailure | undefined {
-  const head = queue[0];
-  if (!head) return undefined;
-  head.remaining -= 1;
-  if (head.remaining <= 0) queue.shift();
-  return head.failure;
-}
-
-function assertCount(count: number): void {
-  if (!(count === Number.POSITIVE_INFINITY || (Number.isInteger(count) && count > 0))) {
-    throw new RangeError(`count must be a positive integer or Infinity, got ${count}`);
-  }
-}
-
 function summarize(message: SentWhatsApp): string {
   const what = message.body === undefined ? `content ${message.contentSid}` : JSON.stringify(message.body);
   return `{to: ${message.to}, ${what}}`;
 }
 
 export async function startFakeTwilio(options: FakeTwilioOptions): Promise<FakeTwilio> {
-  const host = options.host ?? '127.0.0.1';
-  const events = new EventEmitter();
-  // Aborted on close so responses waiting out an artificial latency don't keep the process alive.
-  const lifetime = new AbortController();
-
-  let sent: SentWhatsApp[] = [];
   let requestTimes: Date[] = [];
-  let latencyMs = 0;
-  let failures: QueuedFailure[] = [];
+  const messages = createRecorder<SentWhatsApp>({
+    waiter: 'waitForMessages',
+    fake: 'fake Twilio',
+    noun: 'message(s)',
+    recipients: (message) => [message.to],
+    totals: (recorded) => `${recorded} sent in total (${requestTimes.length} request(s))`,
+    summarize,
+  });
+  const latency = createLatency();
+  const failures = createFailureQueue(validateFailure);
 
   function handleSend(
     req: IncomingMessage,
@@ -291,10 +255,11 @@ export async function startFakeTwilio(options: FakeTwilioOptions): Promise<FakeT
     body: Buffer,
   ): TwilioApiError | SentWhatsApp {
     const form = new URLSearchParams(body.toString('utf8'));
-    const failure = takeFailure(failures);
+    const failure = failures.next();
     if (failure?.kind === 'reset') throw new ConnectionReset();
     if (failure?.kind === 'status') return errorForFailure(failure, form);
 
+    // Twilio's Basic auth is plain `sid:token` (not form-encoded like OAuth2's).
     const authorization = parseBasicAuth(req.headers.authorization);
     if (
       !authorization ||
@@ -367,19 +332,18 @@ export async function startFakeTwilio(options: FakeTwilioOptions): Promise<FakeT
     };
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://fake-twilio').pathname;
     const match = req.method === 'POST' ? MESSAGES_PATH.exec(path) : null;
     if (match) requestTimes.push(new Date());
 
     const body = await readBody(req);
-    if (latencyMs > 0) await delay(latencyMs, undefined, { signal: lifetime.signal });
+    await latency.wait(signal);
 
     if (match?.[1]) {
       const result = handleSend(req, decodeURIComponent(match[1]), body);
       if ('sid' in result) {
-        sent.push(result);
-        events.emit('message');
+        messages.record(result);
         sendJson(res, 201, resource(result));
       } else {
         sendJson(res, result.status, result.body, result.headers);
@@ -390,35 +354,18 @@ export async function startFakeTwilio(options: FakeTwilioOptions): Promise<FakeT
     sendJson(res, notFound.status, notFound.body);
   }
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((e: unknown) => {
-      if (e instanceof ConnectionReset || lifetime.signal.aborted) {
-        req.socket.destroy();
-        return;
-      }
-      // A bug in the fake should surface as a loud 500, not a hung test.
-      const message = e instanceof Error ? (e.stack ?? e.message) : String(e);
-      if (!res.headersSent) sendJson(res, 500, twilioError(500, 20500, message).body);
-      else res.destroy();
-    });
+  const http = await startHttpFake({
+    host: options.host,
+    port: options.port,
+    handle,
+    answerBug: (res, message) => sendJson(res, 500, twilioError(500, 20500, message).body),
+    onClose: () => messages.close(),
   });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-
-  let closing: Promise<void> | undefined;
 
   return {
-    baseUrl,
+    baseUrl: http.origin,
     get sent() {
-      return [...sent];
+      return messages.items;
     },
     get requests() {
       return requestTimes.length;
@@ -427,79 +374,15 @@ export async function startFakeTwilio(options: FakeTwilioOptions): Promise<FakeT
       return [...requestTimes];
     },
 
-    waitForMessages(count, opts = {}) {
-      const timeoutMs = opts.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS;
-      const wanted = opts.to?.toLowerCase();
-      const matching = (): SentWhatsApp[] =>
-        wanted === undefined ? sent : sent.filter((m) => m.to.toLowerCase() === wanted);
-
-      return new Promise<SentWhatsApp[]>((resolve, reject) => {
-        const check = (): void => {
-          const found = matching();
-          if (found.length >= count) {
-            cleanup();
-            resolve(found.slice(0, count));
-          }
-        };
-        const onClose = (): void => {
-          cleanup();
-          reject(new Error('waitForMessages: fake Twilio was closed'));
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          const target = wanted === undefined ? '' : ` to ${wanted}`;
-          const seen = sent.map(summarize).join(', ') || 'none';
-          reject(
-            new Error(
-              `waitForMessages: timed out after ${timeoutMs} ms waiting for ${count} message(s)${target}; ` +
-                `${matching().length} matched, ${sent.length} sent in total (${requestTimes.length} ` +
-                `request(s)): ${seen}`,
-            ),
-          );
-        }, timeoutMs);
-        const cleanup = (): void => {
-          clearTimeout(timer);
-          events.off('message', check);
-          events.off('close', onClose);
-        };
-        events.on('message', check);
-        events.on('close', onClose);
-        check();
-      });
-    },
-
-    setLatency(ms) {
-      if (!(Number.isFinite(ms) && ms >= 0)) throw new RangeError(`latency must be >= 0 ms, got ${ms}`);
-      latencyMs = ms;
-    },
-    failSends(count, failure) {
-      assertCount(count);
-      if (failure.kind === 'status') {
-        if (!(Number.isInteger(failure.status) && failure.status >= 400 && failure.status <= 599)) {
-          throw new RangeError(`status must be an HTTP error status (400-599), got ${failure.status}`);
-        }
-        if (failure.code === undefined && DEFAULT_CODE_BY_STATUS[failure.status] === undefined) {
-          throw new RangeError(`no default Twilio error code for HTTP ${failure.status}; pass a code`);
-        }
-      }
-      failures.push({ remaining: count, failure });
-    },
+    waitForMessages: (count, opts) => messages.waitFor(count, opts),
+    setLatency: (ms) => latency.set(ms),
+    failSends: (count, failure) => failures.push(count, failure),
     reset() {
-      sent = [];
+      messages.clear();
       requestTimes = [];
-      failures = [];
-      latencyMs = 0;
+      failures.reset();
+      latency.reset();
     },
-
-    close() {
-      closing ??= new Promise<void>((resolve, reject) => {
-        lifetime.abort();
-        events.emit('close');
-        server.close((err) => (err ? reject(err) : resolve()));
-        // server.close() alone waits for keep-alive sockets (axios keeps them open) to time out.
-        server.closeAllConnections();
-      });
-      return closing;
-    },
+    close: () => http.close(),
   };
 }

@@ -1,11 +1,21 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { RegistrationError } from './registration-errors.js';
 
+export interface MobileNumber {
+  /** `+14155552671` */
+  e164: string;
+  /** ISO 3166 alpha-2, e.g. `US`; undefined for numbers no single country owns. */
+  country: string | undefined;
+  /** `1` for +1 */
+  callingCode: string;
+}
+
 /**
  * A shopper's mobile number in any common notation ("+1 (415) 555-2671", "+44 7700-900123")
- * as E.164. The country code is required: a shop's shoppers may be anywhere.
+ * as E.164. The country code is required: a shop's shoppers may be anywhere. With
+ * `allowedCountries` (the SMS-pumping guard) numbers of other countries are refused.
  */
-export function normalizeMobile(input: string): string {
+export function parseMobile(input: string, allowedCountries: ReadonlySet<string>): MobileNumber {
   const trimmed = input.trim();
   if (!trimmed.startsWith('+') && !trimmed.startsWith('00')) {
     throw invalid('must include the country code, e.g. +14155552671');
@@ -16,7 +26,10 @@ export function normalizeMobile(input: string): string {
   if (type !== undefined && type !== 'MOBILE' && type !== 'FIXED_LINE_OR_MOBILE') {
     throw invalid('must be a mobile number that can receive WhatsApp messages');
   }
-  return parsed.number;
+  if (allowedCountries.size > 0 && !(parsed.country && allowedCountries.has(parsed.country))) {
+    throw invalid('is in a country this service does not send codes to');
+  }
+  return { e164: parsed.number, country: parsed.country, callingCode: parsed.countryCallingCode };
 }
 
 function invalid(message: string) {

@@ -9,6 +9,7 @@ export type RegistrationErrorCode =
   | 'OTP_ATTEMPTS_EXCEEDED'
   | 'USERNAME_TAKEN'
   | 'RESEND_TOO_SOON'
+  | 'RATE_LIMITED'
   | 'CHANNEL_UNAVAILABLE';
 
 export class RegistrationError extends Error {

@@ -19,11 +19,12 @@ import {
   type User,
   users,
 } from '@otp-relay/db';
-import { and, eq, isNull, sql } from 'drizzle-orm';
-import { normalizeMobile } from './mobile-number.js';
+import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import { type MobileNumber, parseMobile } from './mobile-number.js';
 import { addSeconds, isExpired, secondsUntil } from './otp-timing.js';
 import { type Argon2Parameters, hashPassword } from './password-hashing.js';
 import { RegistrationError } from './registration-errors.js';
+import type { SendLimits } from './send-limits.js';
 
 /**
  * Registration by one-time code: issue a code for a pending registration, check it, resend it.
@@ -40,7 +41,7 @@ export interface RegistrationDeps {
   deliveryQueue: DeliveryQueue;
   config: ApiConfig;
   keys: RegistrationKeys;
-  logger: Logger;
+  sendLimits: SendLimits;
   now?: () => Date;
 }
 
@@ -76,7 +77,12 @@ export function normalizeEmail(email: string): string {
 }
 
 export function createRegistrationService(deps: RegistrationDeps) {
-  const { db, config, keys, logger } = deps;
+  const { db, config, keys, sendLimits } = deps;
+  const allowedCountries = new Set(
+    config.WHATSAPP_ALLOWED_COUNTRIES.split(',')
+      .map((code) => code.trim().toUpperCase())
+      .filter(Boolean),
+  );
   const now = deps.now ?? (() => new Date());
   const argon2: Argon2Parameters = {
     memoryCost: config.ARGON2_MEMORY_COST,
@@ -98,20 +104,33 @@ export function createRegistrationService(deps: RegistrationDeps) {
     return rows.length > 0;
   }
 
+  /** Serialises concurrent requests for one address, so "one live challenge" holds without retries. */
+  async function lockAddress(tx: Transaction, email: string) {
+    await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${email}, 0))`);
+  }
+
   /** Locks the email's registration for this transaction and returns its live challenge, if any. */
   async function lockLiveChallenge(tx: Transaction, email: string): Promise<OtpChallenge | undefined> {
-    // Serialises concurrent requests for one address, so "one live challenge" holds without retries.
-    await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${email}, 0))`);
+    await lockAddress(tx, email);
     const [live] = await tx.select().from(otpChallenges).where(liveChallengeOf(email)).limit(1);
     return live;
   }
 
-  function assertCooldownOver(live: OtpChallenge | undefined, at: Date) {
-    if (!live) return;
-    const retryAfterSeconds = secondsUntil(
-      addSeconds(live.createdAt, config.OTP_RESEND_COOLDOWN_SECONDS),
-      at,
-    );
+  /** When the last registration notice went to this address, if any. */
+  async function lastNoticeAt(tx: Transaction, email: string): Promise<Date | undefined> {
+    const [last] = await tx
+      .select({ createdAt: deliveries.createdAt })
+      .from(deliveries)
+      .where(and(eq(deliveries.kind, 'registration-notice'), eq(deliveries.destination, email)))
+      .orderBy(desc(deliveries.createdAt))
+      .limit(1);
+    return last?.createdAt;
+  }
+
+  /** The same cooldown for a code and for a notice: a 429 must not tell the two apart. */
+  function assertCooldownOver(lastSentAt: Date | undefined, at: Date) {
+    if (!lastSentAt) return;
+    const retryAfterSeconds = secondsUntil(addSeconds(lastSentAt, config.OTP_RESEND_COOLDOWN_SECONDS), at);
     if (retryAfterSeconds > 0) {
       throw new RegistrationError(
         'RESEND_TOO_SOON',
@@ -169,12 +188,38 @@ export function createRegistrationService(deps: RegistrationDeps) {
    * After commit. If Redis is unreachable the delivery row is already committed and the worker's
    * relay enqueues it later, so the shopper still gets the code: the request succeeds.
    */
-  async function enqueue(deliveryId: string) {
+  async function enqueue(deliveryId: string, log: Logger) {
     try {
       await enqueueDelivery(deps.deliveryQueue, deliveryId, { maxAttempts: config.DELIVERY_MAX_ATTEMPTS });
     } catch (error) {
-      logger.warn({ err: error, deliveryId }, 'enqueue failed; the outbox relay will enqueue this delivery');
+      log.warn(
+        { deliveryId, error: error instanceof Error ? error.message : String(error) },
+        'enqueue failed; the outbox relay will enqueue this delivery',
+      );
     }
+  }
+
+  /**
+   * To an address that already has an account: a notice instead of a code, under the same
+   * cooldown and limits, so the answer is the same as for a new address.
+   */
+  async function sendRegistrationNotice(email: string, log: Logger) {
+    const at = now();
+    const deliveryId = randomUUID();
+    await db.transaction(async (tx) => {
+      await lockAddress(tx, email);
+      assertCooldownOver(await lastNoticeAt(tx, email), at);
+      await sendLimits.consumeSend(email);
+      await tx.insert(deliveries).values({
+        id: deliveryId,
+        kind: 'registration-notice',
+        channel: 'email',
+        destination: email,
+        createdAt: at,
+        updatedAt: at,
+      });
+    });
+    await enqueue(deliveryId, log);
   }
 
   function issued(code?: string): IssuedCode {
@@ -197,22 +242,26 @@ export function createRegistrationService(deps: RegistrationDeps) {
     }
   }
 
-  /** Where a code on `channel` goes: the address, or the WhatsApp number. */
-  function destinationFor(channel: Channel, email: string, mobile: string | null): string {
-    if (channel === 'email') return email;
+  /** Where a code on `channel` goes: the address, or the WhatsApp number (and its country, for the cap). */
+  function destinationFor(
+    channel: Channel,
+    email: string,
+    mobile: MobileNumber | undefined,
+  ): { destination: string; whatsappCallingCode?: string } {
+    if (channel === 'email') return { destination: email };
     if (!mobile) {
       throw new RegistrationError('VALIDATION_ERROR', 'is required to send the code by WhatsApp', {
         field: 'mobile',
       });
     }
-    return mobile;
+    return { destination: mobile.e164, whatsappCallingCode: mobile.callingCode };
   }
 
-  async function requestOtp(input: RequestOtpInput): Promise<IssuedCode> {
+  async function requestOtp(input: RequestOtpInput, log: Logger): Promise<IssuedCode> {
     assertChannelAvailable(input.channel);
     const email = normalizeEmail(input.email);
-    const mobile = input.mobile === undefined ? null : normalizeMobile(input.mobile);
-    const destination = destinationFor(input.channel, email, mobile);
+    const mobile = input.mobile === undefined ? undefined : parseMobile(input.mobile, allowedCountries);
+    const { destination, whatsappCallingCode } = destinationFor(input.channel, email, mobile);
     if (await usernameTaken(input.username)) {
       throw new RegistrationError('USERNAME_TAKEN', 'This username is already taken.', { field: 'username' });
     }
@@ -220,13 +269,14 @@ export function createRegistrationService(deps: RegistrationDeps) {
     const passwordHash = await hashPassword(input.password, argon2);
     if (await emailRegistered(email)) {
       // Answer exactly as for a new address: registration must not reveal who has an account.
+      await sendRegistrationNotice(email, log);
       return issued();
     }
     const profile: PendingProfile = {
       email,
       channel: input.channel,
       destination,
-      mobile,
+      mobile: mobile?.e164 ?? null,
       username: input.username,
       firstName: input.firstName,
       lastName: input.lastName,
@@ -235,26 +285,34 @@ export function createRegistrationService(deps: RegistrationDeps) {
     const at = now();
     const { deliveryId, code } = await db.transaction(async (tx) => {
       const live = await lockLiveChallenge(tx, email);
-      assertCooldownOver(live, at);
+      assertCooldownOver(live?.createdAt, at);
+      await sendLimits.consumeSend(destination, whatsappCallingCode);
       return issueCode(tx, profile, live, at);
     });
-    await enqueue(deliveryId);
+    await enqueue(deliveryId, log);
     return issued(code);
   }
 
   /** With no pending registration nothing is sent, and the answer is the same as when something is. */
-  async function resendOtp(input: { email: string; channel: Channel }): Promise<IssuedCode> {
+  async function resendOtp(input: { email: string; channel: Channel }, log: Logger): Promise<IssuedCode> {
     assertChannelAvailable(input.channel);
     const email = normalizeEmail(input.email);
     const at = now();
     const result = await db.transaction(async (tx) => {
       const live = await lockLiveChallenge(tx, email);
-      if (!live) return undefined;
-      assertCooldownOver(live, at);
+      if (!live) {
+        // Counted like a real resend, so the limit answers the same whether a registration is pending.
+        await sendLimits.consumeSend(email);
+        return undefined;
+      }
+      assertCooldownOver(live.createdAt, at);
+      const mobile = live.mobile ? parseMobile(live.mobile, allowedCountries) : undefined;
+      const { destination, whatsappCallingCode } = destinationFor(input.channel, email, mobile);
+      await sendLimits.consumeSend(destination, whatsappCallingCode);
       const profile: PendingProfile = {
         email,
         channel: input.channel,
-        destination: destinationFor(input.channel, email, live.mobile),
+        destination,
         mobile: live.mobile,
         username: live.username,
         firstName: live.firstName,
@@ -264,7 +322,7 @@ export function createRegistrationService(deps: RegistrationDeps) {
       return issueCode(tx, profile, live, at);
     });
     if (!result) return issued();
-    await enqueue(result.deliveryId);
+    await enqueue(result.deliveryId, log);
     return issued(result.code);
   }
 
@@ -276,6 +334,7 @@ export function createRegistrationService(deps: RegistrationDeps) {
    */
   async function verifyOtp(input: { email: string; code: string }): Promise<User> {
     const email = normalizeEmail(input.email);
+    await sendLimits.assertMayVerify(email);
     const at = now();
     const outcome = await db.transaction(async (tx): Promise<VerifyOutcome> => {
       const [challenge] = await tx
@@ -330,7 +389,10 @@ export function createRegistrationService(deps: RegistrationDeps) {
       await tx.update(otpChallenges).set({ consumedAt: at }).where(eq(otpChallenges.id, challenge.id));
       return { kind: 'verified', user };
     });
-    if (outcome.kind === 'rejected') throw outcome.error;
+    if (outcome.kind === 'rejected') {
+      if (outcome.error.code === 'OTP_INVALID') await sendLimits.recordWrongCode(email);
+      throw outcome.error;
+    }
     return outcome.user;
   }
 

@@ -90,10 +90,16 @@ export function createDeliveryProcessor(deps: ProcessDeliveryDeps) {
       ? await db.select().from(otpChallenges).where(eq(otpChallenges.id, delivery.challengeId)).limit(1)
       : [];
     const unusable = unusableReason(challenge, now());
-    if (unusable || !challenge || !delivery.payloadCiphertext) return { unusable: unusable ?? 'no sealed code' };
+    if (unusable || !challenge || !delivery.payloadCiphertext)
+      return { unusable: unusable ?? 'no sealed code' };
     const { code, firstName } = openDeliveryPayload(deps.payloadKey, delivery.id, delivery.payloadCiphertext);
-    const validForMinutes = Math.round((challenge.expiresAt.getTime() - challenge.createdAt.getTime()) / 60_000);
-    return { message: { kind: 'otp', to: delivery.destination, code, firstName, validForMinutes }, challenge };
+    const validForMinutes = Math.round(
+      (challenge.expiresAt.getTime() - challenge.createdAt.getTime()) / 60_000,
+    );
+    return {
+      message: { kind: 'otp', to: delivery.destination, code, firstName, validForMinutes },
+      challenge,
+    };
   }
 
   /** The delivery that takes over from a dead one, if any: WhatsApp → email, Gmail → the SMTP backup. */

@@ -40,9 +40,7 @@ export function createGmailSender(options: GmailSenderOptions): MessageSender {
     channel: 'email',
     provider: 'gmail',
     async send(message: OutgoingMessage): Promise<SendResult> {
-      const raw = (await composeMime(options.from, message.to, renderEmail(message))).toString(
-        'base64url',
-      );
+      const raw = (await composeMime(options.from, message.to, renderEmail(message))).toString('base64url');
       try {
         const response = await client.users.messages.send(
           { userId: 'me', requestBody: { raw } },

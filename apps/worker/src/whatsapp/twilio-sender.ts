@@ -93,7 +93,9 @@ export function createTwilioWhatsAppSender(options: TwilioWhatsAppSenderOptions)
     provider: 'twilio',
     async send(message: OutgoingMessage): Promise<SendResult> {
       if (message.kind !== 'otp') {
-        throw new DeliveryError(`twilio: WhatsApp carries codes only, not ${message.kind}`, { retryable: false });
+        throw new DeliveryError(`twilio: WhatsApp carries codes only, not ${message.kind}`, {
+          retryable: false,
+        });
       }
       const content = options.contentSid
         ? // Authentication templates take the code as their one variable.

@@ -17,6 +17,8 @@ export interface AccountsRoutesOptions {
   registration: RegistrationService;
   /** Put the code in responses: development only, refused in production by the config. */
   debugResponses: boolean;
+  /** Requests per client IP to each of these endpoints. */
+  ipRateLimit: { max: number; timeWindow: number };
 }
 
 function toUserResponse(user: User): UserResponse {
@@ -32,6 +34,7 @@ function toUserResponse(user: User): UserResponse {
 
 export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = async (app, options) => {
   const { registration, debugResponses } = options;
+  const config = { rateLimit: options.ipRateLimit };
 
   const issuedResponse = (message: string, issued: IssuedCode): OtpIssuedResponse => ({
     success: true,
@@ -44,6 +47,7 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = 
   app.post(
     '/request-otp/',
     {
+      config,
       schema: {
         summary: 'Start a registration: send a one-time code',
         body: RequestOtpBodySchema,
@@ -52,15 +56,18 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = 
     },
     async (request) => {
       const { body } = request;
-      const issued = await registration.requestOtp({
-        email: body.email,
-        channel: body.otp_method,
-        ...(body.mobile === undefined ? {} : { mobile: body.mobile }),
-        username: body.username,
-        firstName: body.first_name,
-        lastName: body.last_name,
-        password: body.password,
-      });
+      const issued = await registration.requestOtp(
+        {
+          email: body.email,
+          channel: body.otp_method,
+          ...(body.mobile === undefined ? {} : { mobile: body.mobile }),
+          username: body.username,
+          firstName: body.first_name,
+          lastName: body.last_name,
+          password: body.password,
+        },
+        request.log,
+      );
       return issuedResponse(`A verification code is on its way by ${body.otp_method}.`, issued);
     },
   );
@@ -68,6 +75,7 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = 
   app.post(
     '/verify-otp/',
     {
+      config,
       schema: {
         summary: 'Finish a registration with the code: creates the account and returns a token',
         body: VerifyOtpBodySchema,
@@ -89,6 +97,7 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = 
   app.post(
     '/resend-otp/',
     {
+      config,
       schema: {
         summary: 'Send a new code; the previous one stops working',
         body: ResendOtpBodySchema,
@@ -96,10 +105,10 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = 
       },
     },
     async (request) => {
-      const issued = await registration.resendOtp({
-        email: request.body.email,
-        channel: request.body.otp_method,
-      });
+      const issued = await registration.resendOtp(
+        { email: request.body.email, channel: request.body.otp_method },
+        request.log,
+      );
       return issuedResponse(
         `If a registration is pending, a new code is on its way by ${request.body.otp_method}.`,
         issued,
