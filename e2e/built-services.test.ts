@@ -58,4 +58,24 @@ describe('the built services', () => {
     expect(await api.exited).toBe(0);
     expect(await worker.exited).toBe(0);
   });
+
+  it.each([
+    ['api', SCRIPTS.api, { OTP_DEBUG_RESPONSE: 'true' }, /OTP_DEBUG_RESPONSE: must be false in production/],
+    ['api', SCRIPTS.api, { OTP_PEPPER: 'too-short' }, /OTP_PEPPER: .*32 characters/],
+    ['worker', SCRIPTS.worker, { EMAIL_PROVIDER: 'console' }, /EMAIL_PROVIDER: console/],
+    ['worker', SCRIPTS.worker, { WHATSAPP_PROVIDER: 'console' }, /WHATSAPP_PROVIDER: console/],
+  ])('in production the %s refuses to start with %o, naming it', async (_app, script, override, message) => {
+    const env = {
+      ...serviceEnv({
+        databaseUrl: e2e.database.url,
+        redisUrl: e2e.services.redisUrl,
+        google: e2e.google,
+        port: 1,
+      }),
+      ...override,
+    };
+    const started = startProcess(script, env);
+    expect(await started.exited).toBe(2);
+    expect(started.stderr()).toMatch(message);
+  });
 });

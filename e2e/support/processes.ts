@@ -73,6 +73,8 @@ export interface ServiceProcess {
   child: ChildProcess;
   /** Every stdout line so far. */
   readonly lines: readonly string[];
+  /** All it wrote to stderr so far. */
+  stderr(): string;
   /** Resolves with the first stdout line that matches; rejects if the process exits first. */
   lineMatching(pattern: RegExp): Promise<string>;
   /** Resolves with the exit code (or signal) once it has exited. */
@@ -100,6 +102,7 @@ export function startProcess(script: string, env: NodeJS.ProcessEnv): ServicePro
     child,
     exited,
     lines,
+    stderr: () => stderr,
     lineMatching(pattern) {
       const seen = lines.find((line) => pattern.test(line));
       if (seen) return Promise.resolve(seen);

@@ -209,7 +209,10 @@ describe('registration by email code', () => {
     expect(notice?.subject).toBe('Someone tried to create an account with your email address');
     expect(notice?.text).toMatch(/already have an account/);
     expect(notice?.text).not.toMatch(/\d{6}/);
-    const challenges = await stack.db.db.select().from(otpChallenges).where(eq(otpChallenges.email, body.email));
+    const challenges = await stack.db.db
+      .select()
+      .from(otpChallenges)
+      .where(eq(otpChallenges.email, body.email));
     expect(challenges).toHaveLength(1);
 
     // Asking again at once is refused the same way as for a new address.

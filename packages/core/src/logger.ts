@@ -49,10 +49,30 @@ export function maskContact(value: unknown): string {
 
 const masked = new Set(MASKED_PATHS.map((path) => path.replace('*.', '')));
 
+const EMAIL_IN_TEXT = /[^\s@'"<>(),;:]+@[^\s@'"<>(),;:]+\.[A-Za-z]{2,}/g;
+const PHONE_IN_TEXT = /\+\d[\d\s().-]{6,}\d/g;
+
+/** Free text (an error message from a provider, say) with any address or number in it masked. */
+export function maskContactsIn(text: string): string {
+  return text
+    .replace(EMAIL_IN_TEXT, maskContact)
+    .replace(PHONE_IN_TEXT, (phone) => maskContact(phone.replace(/[^\d+]/g, '')));
+}
+
+/** pino's error serializer, with contacts in messages and stacks masked. */
+function serializeError(error: unknown) {
+  const serialized = pino.stdSerializers.err(error as Error) as unknown as Record<string, unknown>;
+  for (const key of ['message', 'stack'] as const) {
+    if (typeof serialized[key] === 'string') serialized[key] = maskContactsIn(serialized[key]);
+  }
+  return serialized;
+}
+
 export function loggerOptions(level: string, name: string): LoggerOptions {
   return {
     name,
     level,
+    serializers: { err: serializeError },
     redact: {
       paths: [...REDACTED_PATHS, ...MASKED_PATHS],
       censor: (value, path) => (masked.has(path.at(-1) ?? '') ? maskContact(value) : '[redacted]'),

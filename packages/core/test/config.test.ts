@@ -59,6 +59,21 @@ describe('loadApiConfig', () => {
     expect(problems.some((problem) => problem.startsWith('OTP_TTL_SECONDS:'))).toBe(true);
   });
 
+  it('refuses secrets under 32 characters, naming each', () => {
+    const problems = problemsOf(() =>
+      loadApiConfig({
+        ...api,
+        NODE_ENV: 'production',
+        JWT_SECRET: 'x'.repeat(31),
+        OTP_ENCRYPTION_KEY: 'short',
+      }),
+    );
+    expect(problems).toEqual([
+      expect.stringMatching(/^OTP_ENCRYPTION_KEY: .*32/),
+      expect.stringMatching(/^JWT_SECRET: .*32/),
+    ]);
+  });
+
   it('refuses debug codes in production', () => {
     expect(
       problemsOf(() => loadApiConfig({ ...api, NODE_ENV: 'production', OTP_DEBUG_RESPONSE: 'true' })),
@@ -82,6 +97,20 @@ describe('loadWorkerConfig', () => {
       ]),
     );
     expect(loadWorkerConfig(gmail).GMAIL_API_ROOT_URL).toBe('https://gmail.googleapis.com/');
+  });
+
+  it('requires the Twilio settings when WHATSAPP_PROVIDER=twilio', () => {
+    expect(problemsOf(() => loadWorkerConfig({ ...gmail, WHATSAPP_PROVIDER: 'twilio' }))).toEqual([
+      expect.stringMatching(/^TWILIO_ACCOUNT_SID:/),
+      expect.stringMatching(/^TWILIO_AUTH_TOKEN:/),
+      expect.stringMatching(/^TWILIO_WHATSAPP_FROM:/),
+    ]);
+  });
+
+  it('refuses the console WhatsApp provider in production', () => {
+    expect(
+      problemsOf(() => loadWorkerConfig({ ...gmail, NODE_ENV: 'production', WHATSAPP_PROVIDER: 'console' })),
+    ).toEqual([expect.stringMatching(/^WHATSAPP_PROVIDER: console/)]);
   });
 
   it('runs without credentials on the console provider, but not in production', () => {

@@ -8,6 +8,7 @@ import {
   deriveKey,
   loadApiConfig,
   loadWorkerConfig,
+  loggerOptions,
 } from '@otp-relay/core';
 import { createDatabase } from '@otp-relay/db';
 import {
@@ -21,6 +22,7 @@ import {
 } from '@otp-relay/testkit';
 import { createSenders, createWorker, type DeliveryWorker } from '@otp-relay/worker';
 import { Job, QueueEvents } from 'bullmq';
+import { type DestinationStream, pino } from 'pino';
 import { inject } from 'vitest';
 import { type App, buildApp } from '../../src/app.js';
 
@@ -38,6 +40,8 @@ export const WHATSAPP_FROM = 'whatsapp:+14155238886';
 
 export interface StackOptions {
   env?: Record<string, string>;
+  /** Where API and worker log (at trace level); silent when unset. */
+  logStream?: DestinationStream;
   /** Configure the fake SMTP server as the backup mail transport (SMTP_URL). */
   smtpBackup?: boolean;
 }
@@ -87,7 +91,9 @@ export async function startStack(options: StackOptions = {}) {
   };
   const apiConfig = loadApiConfig(env);
   const workerConfig = loadWorkerConfig(env);
-  const logger = createLogger('silent', 'test');
+  const logger = options.logStream
+    ? pino(loggerOptions('trace', 'test'), options.logStream)
+    : createLogger('silent', 'test');
 
   let clockOffsetMs = 0;
   const now = () => new Date(Date.now() + clockOffsetMs);

@@ -1,0 +1,201 @@
+import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
+import { createDeliveryQueue, createLogger, createRedisClient } from '@otp-relay/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type App, buildApp } from '../src/app.js';
+import { post, type Stack, shopper, startStack } from './support/stack.js';
+
+/** Each limit trips at its configured number, answers 429 with Retry-After, and is shared by API instances. */
+
+const logs = new PassThrough();
+const logLines: string[] = [];
+logs.on('data', (chunk: Buffer) => logLines.push(...chunk.toString().split('\n').filter(Boolean)));
+
+let stack: Stack;
+let secondInstance: { app: App; close(): Promise<void> };
+
+beforeAll(async () => {
+  stack = await startStack({
+    logStream: logs,
+    env: {
+      RATE_LIMIT_IP_MAX: '1000',
+      SEND_LIMIT_PER_DESTINATION: '3',
+      OTP_RESEND_COOLDOWN_SECONDS: '0',
+      OTP_MAX_ATTEMPTS: '20',
+      VERIFY_LIMIT_PER_DESTINATION: '4',
+      WHATSAPP_ALLOWED_COUNTRIES: 'US, de',
+      WHATSAPP_COUNTRY_HOURLY_CAP: '3',
+    },
+  });
+  // Another API process on the same Redis and Postgres: limits must be counted once for both.
+  const redis = createRedisClient(stack.config.REDIS_URL, 'api');
+  await once(redis, 'ready');
+  const deliveryQueue = createDeliveryQueue(redis, stack.config.QUEUE_PREFIX);
+  const app = await buildApp({
+    config: stack.config,
+    database: stack.db,
+    redis,
+    deliveryQueue,
+    logger: createLogger('silent', 'second'),
+  });
+  secondInstance = {
+    app,
+    close: async () => {
+      await app.close();
+      await deliveryQueue.close();
+      redis.disconnect();
+    },
+  };
+});
+afterAll(async () => {
+  await secondInstance.close();
+  await stack.close();
+});
+
+function expectRateLimited(response: {
+  statusCode: number;
+  headers: Record<string, unknown>;
+  json(): unknown;
+}) {
+  expect(response.statusCode).toBe(429);
+  expect(response.json()).toMatchObject({
+    success: false,
+    code: expect.stringMatching(/RATE_LIMITED|RESEND_TOO_SOON/),
+  });
+  expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
+}
+
+describe('per-IP limit, per endpoint', () => {
+  it('trips at RATE_LIMIT_IP_MAX across API instances, for that endpoint only', async () => {
+    const ip = '203.0.113.7';
+    const from = (app: App, path: string, payload: unknown) =>
+      app.inject({
+        method: 'POST',
+        url: `/api/accounts/${path}`,
+        payload: payload as object,
+        remoteAddress: ip,
+      });
+    const limited = await buildLimitedPair();
+    try {
+      const verify = { email: 'nobody@example.com', otp: '123456' };
+      expect((await from(limited.first, 'verify-otp/', verify)).statusCode).toBe(400);
+      expect((await from(limited.second, 'verify-otp/', verify)).statusCode).toBe(400);
+      const third = await from(limited.first, 'verify-otp/', verify);
+      expectRateLimited(third);
+      expect(third.json()).toMatchObject({ code: 'RATE_LIMITED' });
+      // Another endpoint keeps its own count; another client is not affected.
+      expect(
+        (await from(limited.second, 'resend-otp/', { email: 'x@example.com', otp_method: 'email' }))
+          .statusCode,
+      ).toBe(200);
+      const other = await limited.first.inject({
+        method: 'POST',
+        url: '/api/accounts/verify-otp/',
+        payload: verify,
+        remoteAddress: '203.0.113.8',
+      });
+      expect(other.statusCode).toBe(400);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
+/** Two instances with an IP limit of 2, sharing a fresh namespace. */
+async function buildLimitedPair() {
+  const config = { ...stack.config, RATE_LIMIT_IP_MAX: 2, QUEUE_PREFIX: `${stack.config.QUEUE_PREFIX}-ip` };
+  const made = await Promise.all(
+    [0, 1].map(async () => {
+      const redis = createRedisClient(config.REDIS_URL, 'api');
+      await once(redis, 'ready');
+      const deliveryQueue = createDeliveryQueue(redis, config.QUEUE_PREFIX);
+      const app = await buildApp({
+        config,
+        database: stack.db,
+        redis,
+        deliveryQueue,
+        logger: createLogger('silent', 't'),
+      });
+      return {
+        app,
+        close: async () => {
+          await app.close();
+          await deliveryQueue.close();
+          redis.disconnect();
+        },
+      };
+    }),
+  );
+  const [first, second] = made;
+  if (!first || !second) throw new Error('unreachable');
+  return { first: first.app, second: second.app, close: () => Promise.all(made.map((one) => one.close())) };
+}
+
+describe('per-destination send limit', () => {
+  it('allows SEND_LIMIT_PER_DESTINATION codes to one address, counted across instances and endpoints', async () => {
+    const body = shopper();
+    expect((await post(stack.app, 'request-otp/', body)).statusCode).toBe(200);
+    expect(
+      (await post(secondInstance.app, 'resend-otp/', { email: body.email, otp_method: 'email' })).statusCode,
+    ).toBe(200);
+    expect((await post(stack.app, 'request-otp/', body)).statusCode).toBe(200);
+    const fourth = await post(secondInstance.app, 'resend-otp/', { email: body.email, otp_method: 'email' });
+    expectRateLimited(fourth);
+    expect(fourth.json()).toMatchObject({ code: 'RATE_LIMITED' });
+    // Another address is unaffected.
+    expect((await post(stack.app, 'request-otp/', shopper())).statusCode).toBe(200);
+  });
+});
+
+describe('wrong codes per destination', () => {
+  it('after VERIFY_LIMIT_PER_DESTINATION wrong codes even the right one is refused, across instances', async () => {
+    const body = shopper();
+    const issued = await post(stack.app, 'request-otp/', body);
+    expect(issued.statusCode).toBe(200);
+    const wrong = { email: body.email, otp: '999999' };
+    for (const app of [stack.app, secondInstance.app, stack.app, secondInstance.app]) {
+      expect((await post(app, 'verify-otp/', wrong)).json().code).toMatch(/OTP_INVALID/);
+    }
+    const [email] = await (async () => {
+      stack.startWorker();
+      return stack.google.waitForEmails(1, { to: body.email });
+    })();
+    const code = /code is: (\d{6})/.exec(email?.text ?? '')?.[1];
+    const refused = await post(stack.app, 'verify-otp/', { email: body.email, otp: code });
+    expectRateLimited(refused);
+  });
+});
+
+describe('the SMS-pumping guard', () => {
+  it('refuses numbers outside WHATSAPP_ALLOWED_COUNTRIES, naming mobile', async () => {
+    const response = await post(
+      stack.app,
+      'request-otp/',
+      shopper({ otp_method: 'whatsapp', mobile: '+44 7911 123456' }),
+    );
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ errors: { mobile: expect.stringMatching(/country/) } });
+    const allowed = await post(
+      stack.app,
+      'request-otp/',
+      shopper({ otp_method: 'whatsapp', mobile: '+49 1512 3456789' }),
+    );
+    expect(allowed.statusCode).toBe(200);
+  });
+
+  it('trips the per-country hourly cap with a 429 and a warning in the log', async () => {
+    const numbers = ['+1 415 555 0111', '+1 415 555 0112', '+1 415 555 0113', '+1 415 555 0114'];
+    const statuses: number[] = [];
+    for (const mobile of numbers) {
+      statuses.push(
+        (await post(stack.app, 'request-otp/', shopper({ otp_method: 'whatsapp', mobile }))).statusCode,
+      );
+    }
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    expect(
+      logLines.some(
+        (line) => line.includes('possible SMS pumping') && line.includes('"countryCallingCode":"1"'),
+      ),
+    ).toBe(true);
+  });
+});

@@ -1,0 +1,83 @@
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { codeIn, post, type Stack, shopper, startStack } from './support/stack.js';
+
+/** The logs of a whole flow, at trace level, hold no code, password, token or secret. */
+
+const stream = new PassThrough();
+let captured = '';
+stream.on('data', (chunk: Buffer) => {
+  captured += chunk.toString();
+});
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack({ logStream: stream, env: { OTP_RESEND_COOLDOWN_SECONDS: '0' } });
+  stack.startWorker();
+});
+afterAll(() => stack.close());
+
+describe('logs', () => {
+  it('carry request and delivery ids, mask contacts, and never a code, password, token or secret', async () => {
+    const body = shopper({ password: 'log-hygiene-password-31337' });
+
+    // Email: one failure then success; WhatsApp: a rejected number, then the email fallback.
+    stack.google.failSends(1, { kind: 'status', status: 503 });
+    expect((await post(stack.app, 'request-otp/', body)).statusCode).toBe(200);
+    const [first] = await stack.google.waitForEmails(1, { to: body.email });
+
+    const whatsapp = shopper({ otp_method: 'whatsapp', mobile: '+1 415 555 0199' });
+    stack.twilio.failSends(1, { kind: 'status', status: 400, code: 21211 });
+    expect((await post(stack.app, 'request-otp/', whatsapp)).statusCode).toBe(200);
+    const [fallback] = await stack.google.waitForEmails(1, { to: whatsapp.email });
+
+    const verified = await post(stack.app, 'verify-otp/', { email: body.email, otp: codeIn(first) });
+    expect(verified.statusCode).toBe(200);
+    const { token } = verified.json() as { token: string };
+    const me = await stack.app.inject({
+      method: 'GET',
+      url: '/api/accounts/me',
+      headers: { authorization: `Bearer ${token}`, 'x-request-id': 'trace-me-42' },
+    });
+    expect(me.headers['x-request-id']).toBe('trace-me-42');
+
+    const lines = captured.split('\n').filter(Boolean);
+    expect(lines.length).toBeGreaterThan(10);
+    const forbidden = {
+      code: codeIn(first),
+      fallbackCode: codeIn(fallback),
+      password: body.password,
+      token,
+      signature: token.split('.')[2] ?? token,
+      email: body.email,
+      whatsappEmail: whatsapp.email,
+      mobile: '4155550199',
+      ...Object.fromEntries(
+        [
+          'JWT_SECRET',
+          'OTP_PEPPER',
+          'OTP_ENCRYPTION_KEY',
+          'EMAIL_CLIENT_SECRET',
+          'EMAIL_REFRESH_TOKEN',
+          'TWILIO_AUTH_TOKEN',
+        ].map((name) => [name, stack.env[name] ?? name]),
+      ),
+    };
+    for (const [what, value] of Object.entries(forbidden)) {
+      expect(captured.includes(value), `the logs contain the ${what}`).toBe(false);
+    }
+
+    const parsed = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    const requestLines = parsed.filter((line) => line.req !== undefined || line.res !== undefined);
+    expect(requestLines.length).toBeGreaterThan(0);
+    expect(requestLines.every((line) => typeof line.reqId === 'string')).toBe(true);
+    expect(parsed.some((line) => line.reqId === 'trace-me-42')).toBe(true);
+    const deliveryLines = parsed.filter(
+      (line) => typeof line.msg === 'string' && line.msg.startsWith('delivery'),
+    );
+    expect(deliveryLines.length).toBeGreaterThan(0);
+    expect(deliveryLines.every((line) => typeof line.deliveryId === 'string')).toBe(true);
+    // Contacts do appear, masked, where they help an operator.
+    expect(captured).toMatch(/\+141\*+99/);
+  });
+});
