@@ -32,6 +32,9 @@ describe('validation errors', () => {
     ['password', { password: 'x'.repeat(129) }],
     ['username', { username: 'has spaces' }],
     ['first_name', { first_name: '' }],
+    ['first_name', { first_name: '<b>Ann</b>' }],
+    ['last_name', { last_name: 'Lee\u0000' }],
+    ['last_name', { last_name: ' ' }],
     ['password', { password: 12345678 }],
     ['nickname', { nickname: 'extra' }],
   ])('names %s when it is wrong', async (field, override) => {
@@ -39,6 +42,17 @@ describe('validation errors', () => {
     expect(response.statusCode).toBe(400);
     expect(response.json().code).toBe('VALIDATION_ERROR');
     expect(Object.keys(response.json().errors)).toContain(field);
+  });
+
+  it('accepts names in any script, with marks, apostrophes and hyphens', async () => {
+    for (const [first_name, last_name] of [
+      ['José', "O'Brien"],
+      ['Anne-Marie', 'Nguyễn'],
+      ['李', '小龙'],
+    ]) {
+      const response = await post(stack.app, 'request-otp/', shopper({ first_name, last_name }));
+      expect(response.statusCode, response.body).toBe(200);
+    }
   });
 
   it('names the code when it is not digits', async () => {
