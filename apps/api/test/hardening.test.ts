@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { post, type Stack, shopper, startStack } from './support/stack.js';
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack({
+    env: { CORS_ORIGINS: 'https://shop.example, https://m.shop.example', OTP_DEBUG_RESPONSE: 'true' },
+  });
+});
+afterAll(() => stack.close());
+
+describe('HTTP hardening', () => {
+  it("sends helmet's security headers and the request id", async () => {
+    const response = await stack.app.inject({ method: 'GET', url: '/healthz' });
+    expect(response.headers).toMatchObject({
+      'x-content-type-options': 'nosniff',
+      'strict-transport-security': expect.stringContaining('max-age='),
+      'x-request-id': expect.any(String),
+    });
+  });
+
+  it('allows cross-origin calls from CORS_ORIGINS only', async () => {
+    const preflight = (origin: string) =>
+      stack.app.inject({
+        method: 'OPTIONS',
+        url: '/api/accounts/request-otp/',
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type',
+        },
+      });
+    const allowed = await preflight('https://m.shop.example');
+    expect(allowed.headers['access-control-allow-origin']).toBe('https://m.shop.example');
+    const foreign = await preflight('https://evil.example');
+    expect(foreign.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('refuses an expired token, and one for another audience, with 401 JSON', async () => {
+    const body = shopper();
+    const issued = await post(stack.app, 'request-otp/', body);
+    const verified = await post(stack.app, 'verify-otp/', {
+      email: body.email,
+      otp: issued.json().debug_otp,
+    });
+    const { id } = verified.json().user as { id: string };
+    const hourAgo = Math.floor(Date.now() / 1000) - 3600;
+    const expired = stack.app.jwt.sign(
+      { sub: id, iat: hourAgo - 3600, exp: hourAgo },
+      { expiresIn: undefined },
+    );
+    const otherAudience = stack.app.jwt.sign({ sub: id }, { aud: 'another-service' });
+    for (const [token, reason] of [
+      [expired, /expired/i],
+      [otherAudience, /invalid|aud/i],
+    ] as const) {
+      const me = await stack.app.inject({
+        method: 'GET',
+        url: '/api/accounts/me',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(me.statusCode).toBe(401);
+      expect(me.json()).toMatchObject({
+        success: false,
+        code: 'UNAUTHORIZED',
+        message: expect.stringMatching(reason),
+      });
+    }
+  });
+});
