@@ -12,7 +12,11 @@ export const OtpMethodSchema = Type.Union([Type.Literal('email'), Type.Literal('
   description: 'Where the code goes.',
 });
 // Letters of any script, combining marks, spaces, apostrophes, dots and hyphens: "José", "O'Brien", "Anne-Marie", "李".
-const NameSchema = Type.String({ minLength: 1, maxLength: 100, pattern: "^[\\p{L}\\p{M}][\\p{L}\\p{M} '’.-]*$" });
+const NameSchema = Type.String({
+  minLength: 1,
+  maxLength: 100,
+  pattern: "^[\\p{L}\\p{M}][\\p{L}\\p{M} '’.-]*$",
+});
 
 export const RequestOtpBodySchema = Type.Object(
   {
