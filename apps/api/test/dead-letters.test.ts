@@ -1,9 +1,15 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { createDeadLetterQueue, createDeliveryQueue, createRedisClient } from '@otp-relay/core';
+import {
+  createDeadLetterQueue,
+  createDeliveryQueue,
+  createRedisClient,
+  DEAD_LETTER_QUEUE,
+} from '@otp-relay/core';
 import { deliveries, otpChallenges } from '@otp-relay/db';
 import { replayDeadDeliveries } from '@otp-relay/worker';
+import { QueueEvents } from 'bullmq';
 import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codeIn, post, type Stack, shopper, startStack } from './support/stack.js';
@@ -126,5 +132,47 @@ describe('dead letters', () => {
     expect(report.skipped.map((skip) => skip.reason)).toEqual(['code expired', 'code expired']);
     expect((await deliveriesOf(body.email)).map((row) => row.status)).toEqual(['skipped', 'skipped']);
     expect(stack.google.sent.filter((sent) => sent.to.includes(body.email))).toHaveLength(0);
+  });
+
+  it('parks each dead delivery as a failed dead-letter job; retrying that job (as Bull Board does) replays it', async () => {
+    const deadLetterEvents = new QueueEvents(DEAD_LETTER_QUEUE, {
+      connection: { url: stack.config.REDIS_URL },
+      prefix: stack.config.QUEUE_PREFIX,
+    });
+    await deadLetterEvents.waitUntilReady();
+    try {
+      stack.google.failSends(Number.POSITIVE_INFINITY, { kind: 'status', status: 400 });
+      stack.smtp.failNext(Number.POSITIVE_INFINITY, 550);
+      const body = shopper();
+      const [gmail] = await (async () => {
+        expect((await post(stack.app, 'request-otp/', body)).statusCode).toBe(200);
+        return deliveriesOf(body.email);
+      })();
+      const parked = new Promise<string>((resolve) => {
+        deadLetterEvents.on('failed', ({ jobId, failedReason }) => {
+          if (jobId === `${gmail?.id}-1`) resolve(failedReason);
+        });
+      });
+      await stack.settled(gmail?.id ?? '');
+      expect(await parked).toMatch(/gmail: rejected \(HTTP 400\)/);
+      const [, smtp] = await deliveriesOf(body.email);
+      await stack.settled(smtp?.id ?? '');
+      stack.google.reset();
+      stack.smtp.reset();
+
+      await withQueues(async ({ deadLetterQueue }) => {
+        const job = await deadLetterQueue.getJob(`${gmail?.id}-1`);
+        expect(await job?.getState()).toBe('failed');
+        await job?.retry('failed');
+      });
+      const [email] = await stack.google.waitForEmails(1, { to: body.email });
+      expect(
+        (await post(stack.app, 'verify-otp/', { email: body.email, otp: codeIn(email) })).statusCode,
+      ).toBe(200);
+    } finally {
+      stack.google.reset();
+      stack.smtp.reset();
+      await deadLetterEvents.close();
+    }
   });
 });

@@ -126,7 +126,7 @@ describe('registration by WhatsApp code', () => {
       prefix: stack.config.QUEUE_PREFIX,
     });
     try {
-      const jobs = await deadLetters.getJobs(['waiting']);
+      const jobs = await deadLetters.getJobs(['waiting', 'active', 'failed']);
       const job = jobs.find((candidate) => candidate.data.deliveryId === whatsapp?.id);
       expect(job?.data).toMatchObject({
         channel: 'whatsapp',

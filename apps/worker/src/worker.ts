@@ -10,6 +10,7 @@ import {
 import type { Database } from '@otp-relay/db';
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { createDeadLetterWorker } from './delivery/dead-letter-worker.js';
 import { createOutboxRelay } from './delivery/outbox-relay.js';
 import { createDeliveryProcessor, type DeliveryOutcome } from './delivery/process-delivery.js';
 import { deliveryBackoffDelay } from './delivery/retry-policy.js';
@@ -90,12 +91,23 @@ export function createWorker(deps: WorkerDeps): DeliveryWorker {
   });
   relay.start();
 
+  const deadLetterWorker = createDeadLetterWorker({
+    db: deps.db,
+    deliveryQueue,
+    deadLetterQueue,
+    retryPolicy,
+    connection: deps.connection,
+    prefix: config.QUEUE_PREFIX,
+    logger: deps.logger,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+
   return {
     worker,
     relayOnce: relay.relayOnce,
     async close() {
       await relay.stop();
-      await worker.close();
+      await Promise.all([worker.close(), deadLetterWorker.close()]);
       await Promise.all([deliveryQueue.close(), deadLetterQueue.close()]);
     },
   };

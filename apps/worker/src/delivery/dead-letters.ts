@@ -26,6 +26,12 @@ export const deadLetterJobId = (deliveryId: string, attempts: number) => `${deli
  * given ids. A code that has expired, been used or been replaced since is not sent. The row is
  * the truth: the dead-letter queue's copy is removed, and a fresh job is enqueued.
  */
+/** Best effort: a copy being retried from Bull Board is locked by its own job, which completes by itself. */
+async function removeDeadLetterCopy(queue: DeadLetterQueue, jobId: string) {
+  const job = await queue.getJob(jobId);
+  await job?.remove().catch(() => undefined);
+}
+
 export async function replayDeadDeliveries(deps: ReplayDeps, deliveryIds?: string[]): Promise<ReplayReport> {
   const now = deps.now ?? (() => new Date());
   const dead = await deps.db
@@ -65,7 +71,7 @@ export async function replayDeadDeliveries(deps: ReplayDeps, deliveryIds?: strin
       .returning({ id: deliveries.id });
     if (!changed) continue;
 
-    await (await deps.deadLetterQueue.getJob(deadLetterJobId(row.id, row.attempts)))?.remove();
+    await removeDeadLetterCopy(deps.deadLetterQueue, deadLetterJobId(row.id, row.attempts));
     if (reason) {
       report.skipped.push({ deliveryId: row.id, reason });
       continue;
