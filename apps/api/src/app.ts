@@ -4,12 +4,23 @@ import fastifyCors from '@fastify/cors';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyJwt from '@fastify/jwt';
 import fastifyRateLimit from '@fastify/rate-limit';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { type ApiConfig, createLogger, type DeliveryQueue, deriveKey, type Logger } from '@otp-relay/core';
+import {
+  type ApiConfig,
+  createDeadLetterQueue,
+  createLogger,
+  type DeliveryQueue,
+  deriveKey,
+  type Logger,
+} from '@otp-relay/core';
 import type { DatabaseHandle } from '@otp-relay/db';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
 import type { Redis } from 'ioredis';
+import { ADMIN_BOARD_PATH, adminBoard } from './http/admin-board.js';
 import { registerErrorContract } from './http/error-contract.js';
+import { createApiMetrics } from './http/metrics.js';
 import { createRegistrationService } from './registration/registration-service.js';
 import { createSendLimits } from './registration/send-limits.js';
 import { accountsRoutes } from './routes/accounts/accounts-routes.js';
@@ -18,7 +29,7 @@ import { healthRoutes } from './routes/health-routes.js';
 export interface AppDeps {
   config: ApiConfig;
   database: DatabaseHandle;
-  /** Shared by the queue, the rate limits and readiness: made with the 'api' profile (fails fast). */
+  /** Shared by the queues, the rate limits and readiness: made with the 'api' profile (fails fast). */
   redis: Redis;
   deliveryQueue: DeliveryQueue;
   /** A pino logger to use; by default one is made from LOG_LEVEL. */
@@ -66,7 +77,31 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     reply.header('x-request-id', request.id);
   });
 
-  await app.register(fastifyHelmet);
+  const deadLetterQueue = createDeadLetterQueue(deps.redis, config.QUEUE_PREFIX);
+  deadLetterQueue.on('error', (error) => logger.warn({ error: error.message }, 'dead-letter queue error'));
+  app.addHook('onClose', () => deadLetterQueue.close());
+  const metrics = createApiMetrics({ deliveryQueue: deps.deliveryQueue, deadLetterQueue });
+  await app.register(metrics.plugin);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: {
+        title: 'otp-relay',
+        description: 'Registration by one-time code (email or WhatsApp) for ecommerce frontends.',
+        version: '1.0.0',
+      },
+      components: {
+        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
+    },
+    // The operators' board is not part of the API.
+    transform: ({ schema, url }) => ({
+      schema: url.startsWith(ADMIN_BOARD_PATH) ? { hide: true } : schema,
+      url,
+    }),
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+
   const corsOrigins = config.CORS_ORIGINS.split(',')
     .map((origin) => origin.trim())
     .filter(Boolean);
@@ -80,7 +115,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // counter (in Postgres) still hold.
     skipOnError: true,
   });
-
   await app.register(fastifyJwt, {
     secret: deriveKey(config.JWT_SECRET, 'jwt-signing'),
     sign: {
@@ -100,18 +134,32 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       payloadEncryption: deriveKey(config.OTP_ENCRYPTION_KEY, 'payload-encryption'),
     },
     sendLimits: createSendLimits({ redis: deps.redis, config, logger }),
+    events: metrics.events,
     ...(deps.now ? { now: deps.now } : {}),
   });
 
-  await app.register(healthRoutes, {
-    readinessChecks: { postgres: () => deps.database.ping(), redis: () => deps.redis.ping() },
+  // The API proper, with helmet's headers; the docs UI and the board bring their own pages.
+  await app.register(async (api) => {
+    await api.register(fastifyHelmet);
+    await api.register(healthRoutes, {
+      readinessChecks: { postgres: () => deps.database.ping(), redis: () => deps.redis.ping() },
+    });
+    await api.register(accountsRoutes, {
+      prefix: '/api/accounts',
+      registration,
+      debugResponses: config.OTP_DEBUG_RESPONSE && config.NODE_ENV !== 'production',
+      ipRateLimit: { max: config.RATE_LIMIT_IP_MAX, timeWindow: config.RATE_LIMIT_IP_WINDOW_SECONDS * 1000 },
+    });
   });
-  await app.register(accountsRoutes, {
-    prefix: '/api/accounts',
-    registration,
-    debugResponses: config.OTP_DEBUG_RESPONSE && config.NODE_ENV !== 'production',
-    ipRateLimit: { max: config.RATE_LIMIT_IP_MAX, timeWindow: config.RATE_LIMIT_IP_WINDOW_SECONDS * 1000 },
-  });
+
+  if (config.ADMIN_USER && config.ADMIN_PASSWORD) {
+    await app.register(adminBoard, {
+      deliveryQueue: deps.deliveryQueue,
+      deadLetterQueue,
+      user: config.ADMIN_USER,
+      password: config.ADMIN_PASSWORD,
+    });
+  }
 
   return app;
 }

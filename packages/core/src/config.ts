@@ -55,6 +55,9 @@ const ApiProperties = {
   TRUST_PROXY: Type.String({ default: 'false' }),
   // The shop's frontends allowed to call the API from a browser (comma-separated origins); none by default.
   CORS_ORIGINS: Type.String({ default: '' }),
+  // Bull Board at /admin/queues, behind HTTP Basic auth; off unless both are set.
+  ADMIN_USER: OptionalString(),
+  ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 12 })),
   // Per client IP, per endpoint.
   RATE_LIMIT_IP_MAX: Type.Integer({ minimum: 1, default: 20 }),
   RATE_LIMIT_IP_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 60 }),
@@ -136,6 +139,9 @@ function parse<Schema extends TObject>(schema: Schema, env: Env): Static<Schema>
 
 export function loadApiConfig(env: Env): ApiConfig {
   const config = parse(ApiConfigSchema, env);
+  if (Boolean(config.ADMIN_USER) !== Boolean(config.ADMIN_PASSWORD)) {
+    throw new ConfigError(['ADMIN_USER, ADMIN_PASSWORD: set both to enable /admin/queues, or neither']);
+  }
   if (config.NODE_ENV === 'production' && config.OTP_DEBUG_RESPONSE) {
     throw new ConfigError(['OTP_DEBUG_RESPONSE: must be false in production (it puts codes in responses)']);
   }

@@ -1,5 +1,6 @@
 /**
- * Fake Google for integration tests: the OAuth2 token endpoint (refresh_token grant) and Gmail's
+ * Fake Google for integration tests: the OAuth2 token endpoint (refresh_token grant, and the
+ * authorization_code grant for codes a test issues with `issueAuthorizationCode()`) and Gmail's
  * `users.messages.send`, speaking Google's real wire formats (status codes, JSON error bodies, headers).
  *
  * Why: the worker uses the real `@googleapis/gmail` + `google-auth-library` clients, and we want tests to
@@ -95,6 +96,14 @@ export interface FakeGoogle {
   failTokens(count: number, failure: TokenFailure): void;
   /** Subsequent refreshes answer `invalid_grant`. Already issued access tokens stay valid. */
   revokeRefreshToken(): void;
+  /**
+   * A one-time authorization code, as Google's consent page hands it to the browser's redirect. `/token`
+   * exchanges it once (`grant_type=authorization_code` with `code` and `redirect_uri`) for an access token and
+   * the configured refresh token; an unknown or used code answers `invalid_grant`. Until a test issues its
+   * first code the fake answers that grant `unsupported_grant_type`, as it always did. Issued codes survive
+   * `reset()`, like access tokens.
+   */
+  issueAuthorizationCode(): string;
   /**
    * Clears sent emails, queued failures, latency, counters and the revocation. Issued access tokens stay
    * valid, so a client that cached one keeps working across tests.
@@ -235,6 +244,8 @@ function summarize(email: SentEmail): string {
 
 export async function startFakeGoogle(options: FakeGoogleOptions): Promise<FakeGoogle> {
   const issuedTokens = new Set<string>();
+  // Authorization codes not yet exchanged; `undefined` until the first one is issued (see issueAuthorizationCode).
+  let authorizationCodes: Set<string> | undefined;
   const emails = createRecorder<SentEmail>({
     waiter: 'waitForEmails',
     fake: 'fake Google',
@@ -253,7 +264,30 @@ export async function startFakeGoogle(options: FakeGoogleOptions): Promise<FakeG
   let sendRequests = 0;
   let refreshTokenRevoked = false;
 
-  function handleToken(req: IncomingMessage, body: Buffer): GoogleApiError | { token: string } {
+  function issueAccessToken(): string {
+    const token = `ya29.fake-${randomBytes(24).toString('base64url')}`;
+    issuedTokens.add(token);
+    return token;
+  }
+
+  /** The authorization_code grant (RFC 6749 §4.1.3): a code is good for one exchange. */
+  function handleAuthorizationCode(
+    form: URLSearchParams,
+    codes: Set<string>,
+  ): GoogleApiError | { token: string; refreshToken: string } {
+    const code = form.get('code');
+    if (!code) return oauthError(400, 'invalid_request', 'Missing required parameter: code');
+    if (!form.get('redirect_uri')) {
+      return oauthError(400, 'invalid_request', 'Missing required parameter: redirect_uri');
+    }
+    if (!codes.delete(code)) return oauthError(400, 'invalid_grant', 'Malformed auth code.');
+    return { token: issueAccessToken(), refreshToken: options.refreshToken };
+  }
+
+  function handleToken(
+    req: IncomingMessage,
+    body: Buffer,
+  ): GoogleApiError | { token: string; refreshToken?: string } {
     const failure = tokenFailures.next();
     if (failure?.kind === 'reset') throw new ConnectionReset();
     if (failure?.kind === 'status') return tokenErrorForStatus(failure.status);
@@ -274,6 +308,9 @@ export async function startFakeGoogle(options: FakeGoogleOptions): Promise<FakeG
     if (clientSecret !== options.clientSecret) return oauthError(401, 'invalid_client', 'Unauthorized');
 
     const grantType = form.get('grant_type') ?? '';
+    if (grantType === 'authorization_code' && authorizationCodes) {
+      return handleAuthorizationCode(form, authorizationCodes);
+    }
     if (grantType !== 'refresh_token') {
       return oauthError(400, 'unsupported_grant_type', `Invalid grant_type: ${grantType}`);
     }
@@ -283,9 +320,7 @@ export async function startFakeGoogle(options: FakeGoogleOptions): Promise<FakeG
       return oauthError(400, 'invalid_grant', 'Token has been expired or revoked.');
     }
 
-    const token = `ya29.fake-${randomBytes(24).toString('base64url')}`;
-    issuedTokens.add(token);
-    return { token };
+    return { token: issueAccessToken() };
   }
 
   async function handleSend(req: IncomingMessage, body: Buffer): Promise<GoogleApiError | SentEmail> {
@@ -353,6 +388,8 @@ export async function startFakeGoogle(options: FakeGoogleOptions): Promise<FakeG
       if ('token' in result) {
         sendJson(res, 200, {
           access_token: result.token,
+          // Only the authorization_code grant hands out a refresh token.
+          ...(result.refreshToken === undefined ? {} : { refresh_token: result.refreshToken }),
           expires_in: 3599,
           scope: GMAIL_SEND_SCOPE,
           token_type: 'Bearer',
@@ -411,6 +448,13 @@ export async function startFakeGoogle(options: FakeGoogleOptions): Promise<FakeG
     failTokens: (count, failure) => tokenFailures.push(count, failure),
     revokeRefreshToken() {
       refreshTokenRevoked = true;
+    },
+    issueAuthorizationCode() {
+      // Google's codes look like `4/0A…`; the slash makes callers URL-encode it, as a browser does.
+      const code = `4/0${randomBytes(24).toString('base64url')}`;
+      authorizationCodes ??= new Set();
+      authorizationCodes.add(code);
+      return code;
     },
     reset() {
       emails.clear();

@@ -1,7 +1,8 @@
 /**
  * Fake Twilio for integration tests: the Programmable Messaging "create message" endpoint
- * (`POST /2010-04-01/Accounts/{AccountSid}/Messages.json`), speaking Twilio's real wire format (Basic auth,
- * form-encoded body, message resource JSON, `{code, message, more_info, status}` errors).
+ * (`POST /2010-04-01/Accounts/{AccountSid}/Messages.json`) and "fetch account"
+ * (`GET /2010-04-01/Accounts/{AccountSid}.json`), speaking Twilio's real wire format (Basic auth,
+ * form-encoded body, message and account resource JSON, `{code, message, more_info, status}` errors).
  *
  * Why: the worker sends WhatsApp messages with the real `twilio` client, and we want tests to exercise that
  * exact code path (serialization, RestException parsing, timeouts) without network or real credentials.
@@ -99,6 +100,9 @@ export type TwilioFailure =
   /** Destroy the socket without answering (the client sees a network error). */
   | { kind: 'reset' };
 
+/** An account's `status` in the fetch-account answer. */
+export type TwilioAccountStatus = 'active' | 'suspended' | 'closed';
+
 export interface WaitForMessagesOptions {
   /** Only count messages to this address, e.g. `whatsapp:+14155552671` (case-insensitive). */
   to?: string;
@@ -121,7 +125,9 @@ export interface FakeTwilio {
   setLatency(ms: number): void;
   /** The next `count` sends fail this way, before auth and validation; calls queue up. `Infinity` = always. */
   failSends(count: number, failure: TwilioFailure): void;
-  /** Clears sent messages, queued failures, latency and counters. */
+  /** The `status` the account resource reports (`active` until set). */
+  setAccountStatus(status: TwilioAccountStatus): void;
+  /** Clears sent messages, queued failures, latency, counters and the account status. */
   reset(): void;
   /** Closes the server, dropping keep-alive sockets and in-flight requests. Idempotent. */
   close(): Promise<void>;
@@ -129,6 +135,7 @@ export interface FakeTwilio {
 
 const API_VERSION = '2010-04-01';
 const MESSAGES_PATH = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/;
+const ACCOUNT_PATH = /^\/2010-04-01\/Accounts\/([^/]+)\.json$/;
 // E.164: a plus, a non-zero country digit, at most 15 digits in total.
 const E164 = /^\+[1-9]\d{1,14}$/;
 const WHATSAPP_ADDRESS = /^whatsapp:\+[1-9]\d{1,14}$/;
@@ -248,6 +255,36 @@ export async function startFakeTwilio(options: FakeTwilioOptions): Promise<FakeT
   });
   const latency = createLatency();
   const failures = createFailureQueue(validateFailure);
+  let accountStatus: TwilioAccountStatus = 'active';
+  const accountCreated = new Date();
+
+  /** Fetch account: Basic auth as for a send; another account than the caller's own is not found. */
+  function handleFetchAccount(req: IncomingMessage, pathAccountSid: string, path: string) {
+    const authorization = parseBasicAuth(req.headers.authorization);
+    if (
+      !authorization ||
+      authorization.username !== options.accountSid ||
+      authorization.password !== options.authToken
+    ) {
+      return authError();
+    }
+    if (pathAccountSid !== options.accountSid) {
+      return errorFor(20404, `The requested resource ${path} was not found`);
+    }
+    const uri = `/${API_VERSION}/Accounts/${pathAccountSid}`;
+    return {
+      auth_token: options.authToken,
+      date_created: rfc2822(accountCreated),
+      date_updated: rfc2822(accountCreated),
+      friendly_name: 'otp-relay fake account',
+      owner_account_sid: pathAccountSid,
+      sid: pathAccountSid,
+      status: accountStatus,
+      subresource_uris: { messages: `${uri}/Messages.json` },
+      type: 'Full',
+      uri: `${uri}.json`,
+    };
+  }
 
   function handleSend(
     req: IncomingMessage,
@@ -340,6 +377,13 @@ export async function startFakeTwilio(options: FakeTwilioOptions): Promise<FakeT
     const body = await readBody(req);
     await latency.wait(signal);
 
+    const account = req.method === 'GET' ? ACCOUNT_PATH.exec(path) : null;
+    if (account?.[1]) {
+      const result = handleFetchAccount(req, decodeURIComponent(account[1]), path);
+      if ('sid' in result) sendJson(res, 200, result);
+      else sendJson(res, result.status, result.body, result.headers);
+      return;
+    }
     if (match?.[1]) {
       const result = handleSend(req, decodeURIComponent(match[1]), body);
       if ('sid' in result) {
@@ -377,11 +421,15 @@ export async function startFakeTwilio(options: FakeTwilioOptions): Promise<FakeT
     waitForMessages: (count, opts) => messages.waitFor(count, opts),
     setLatency: (ms) => latency.set(ms),
     failSends: (count, failure) => failures.push(count, failure),
+    setAccountStatus(status) {
+      accountStatus = status;
+    },
     reset() {
       messages.clear();
       requestTimes = [];
       failures.reset();
       latency.reset();
+      accountStatus = 'active';
     },
     close: () => http.close(),
   };

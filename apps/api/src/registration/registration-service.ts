@@ -36,12 +36,22 @@ export interface RegistrationKeys {
   payloadEncryption: Buffer;
 }
 
+/** What registration reports as it goes (metrics listen); no-ops by default. */
+export interface RegistrationEvents {
+  codeIssued(channel: Channel): void;
+  codeVerified(): void;
+  codeRejected(code: 'OTP_INVALID' | 'OTP_EXPIRED' | 'OTP_ATTEMPTS_EXCEEDED'): void;
+}
+
+const NO_EVENTS: RegistrationEvents = { codeIssued() {}, codeVerified() {}, codeRejected() {} };
+
 export interface RegistrationDeps {
   db: Database;
   deliveryQueue: DeliveryQueue;
   config: ApiConfig;
   keys: RegistrationKeys;
   sendLimits: SendLimits;
+  events?: RegistrationEvents;
   now?: () => Date;
 }
 
@@ -78,6 +88,7 @@ export function normalizeEmail(email: string): string {
 
 export function createRegistrationService(deps: RegistrationDeps) {
   const { db, config, keys, sendLimits } = deps;
+  const events = deps.events ?? NO_EVENTS;
   const allowedCountries = new Set(
     config.WHATSAPP_ALLOWED_COUNTRIES.split(',')
       .map((code) => code.trim().toUpperCase())
@@ -290,6 +301,7 @@ export function createRegistrationService(deps: RegistrationDeps) {
       return issueCode(tx, profile, live, at);
     });
     await enqueue(deliveryId, log);
+    events.codeIssued(profile.channel);
     return issued(code);
   }
 
@@ -323,6 +335,7 @@ export function createRegistrationService(deps: RegistrationDeps) {
     });
     if (!result) return issued();
     await enqueue(result.deliveryId, log);
+    events.codeIssued(input.channel);
     return issued(result.code);
   }
 
@@ -390,9 +403,14 @@ export function createRegistrationService(deps: RegistrationDeps) {
       return { kind: 'verified', user };
     });
     if (outcome.kind === 'rejected') {
-      if (outcome.error.code === 'OTP_INVALID') await sendLimits.recordWrongCode(email);
+      const { code } = outcome.error;
+      if (code === 'OTP_INVALID') await sendLimits.recordWrongCode(email);
+      if (code === 'OTP_INVALID' || code === 'OTP_EXPIRED' || code === 'OTP_ATTEMPTS_EXCEEDED') {
+        events.codeRejected(code);
+      }
       throw outcome.error;
     }
+    events.codeVerified();
     return outcome.user;
   }
 

@@ -1,0 +1,94 @@
+import type { DeadLetterQueue, DeliveryQueue } from '@otp-relay/core';
+import type { FastifyInstance } from 'fastify';
+import fastifyPlugin from 'fastify-plugin';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { RegistrationEvents } from '../registration/registration-service.js';
+
+/**
+ * The API's Prometheus metrics: HTTP traffic, what registration did, and the queues' state
+ * (read from Redis at scrape time). One registry per app, so tests can build several.
+ */
+export function createApiMetrics(queues: { deliveryQueue: DeliveryQueue; deadLetterQueue: DeadLetterQueue }) {
+  const registry = new Registry();
+  const httpRequests = new Counter({
+    name: 'otp_relay_http_requests_total',
+    help: 'HTTP requests by route template, method and status code',
+    labelNames: ['route', 'method', 'status'] as const,
+    registers: [registry],
+  });
+  const httpDuration = new Histogram({
+    name: 'otp_relay_http_request_duration_seconds',
+    help: 'HTTP request latency by route template and method',
+    labelNames: ['route', 'method'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const codesIssued = new Counter({
+    name: 'otp_relay_codes_issued_total',
+    help: 'One-time codes issued, by channel',
+    labelNames: ['channel'] as const,
+    registers: [registry],
+  });
+  const codesVerified = new Counter({
+    name: 'otp_relay_codes_verified_total',
+    help: 'Codes verified (accounts created)',
+    registers: [registry],
+  });
+  const codesRejected = new Counter({
+    name: 'otp_relay_codes_rejected_total',
+    help: 'Verifications refused, by reason: invalid, expired, attempts_exceeded',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'otp_relay_queue_jobs',
+    help: 'Jobs in the delivery and dead-letter queues, by state',
+    labelNames: ['queue', 'state'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const queue of [queues.deliveryQueue, queues.deadLetterQueue]) {
+        const counts = await queue.getJobCounts('waiting', 'delayed', 'active', 'failed', 'completed');
+        for (const [state, count] of Object.entries(counts)) this.set({ queue: queue.name, state }, count);
+      }
+    },
+  });
+
+  const events: RegistrationEvents = {
+    codeIssued: (channel) => codesIssued.inc({ channel }),
+    codeVerified: () => codesVerified.inc(),
+    codeRejected: (code) =>
+      codesRejected.inc({
+        reason: {
+          OTP_INVALID: 'invalid',
+          OTP_EXPIRED: 'expired',
+          OTP_ATTEMPTS_EXCEEDED: 'attempts_exceeded',
+        }[code],
+      }),
+  };
+
+  /** Counts every answered request (of the whole app: not encapsulated) and serves `GET /metrics`. */
+  const plugin = fastifyPlugin(
+    async (app: FastifyInstance) => {
+      app.addHook('onResponse', async (request, reply) => {
+        const route = request.routeOptions.url ?? 'unmatched';
+        httpRequests.inc({ route, method: request.method, status: String(reply.statusCode) });
+        httpDuration.observe({ route, method: request.method }, reply.elapsedTime / 1000);
+      });
+      app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+        try {
+          const body = await registry.metrics();
+          return reply.type(registry.contentType).send(body);
+        } catch {
+          // Redis away: the queue gauge cannot be read; the rest is still worth scraping.
+          return reply
+            .type(registry.contentType)
+            .send(await registry.getSingleMetricAsString('otp_relay_http_requests_total'));
+        }
+      });
+    },
+    { name: 'otp-relay-metrics' },
+  );
+
+  return { registry, events, plugin };
+}

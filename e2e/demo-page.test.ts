@@ -1,0 +1,247 @@
+import { randomBytes } from 'node:crypto';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { artifactPath, collectPageProblems, launchChromium, waitForText } from './support/browser.js';
+import {
+  apiClient,
+  freePort,
+  ready,
+  registration,
+  SCRIPTS,
+  serviceEnv,
+  startProcess,
+  useE2eContext,
+} from './support/processes.js';
+
+/**
+ * The development signup page (`GET /`) in a real browser, against the built API and worker:
+ * codes by email through the fake Google, also shown on the page (`OTP_DEBUG_RESPONSE=true`).
+ */
+
+const e2e = useE2eContext();
+let browser: Browser;
+let baseUrl = '';
+let port = 0;
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+  // First, so a missing Chromium fails the file at once with how to install it.
+  browser = await launchChromium();
+  port = await freePort();
+  const env = serviceEnv({
+    databaseUrl: e2e.database.url,
+    redisUrl: e2e.services.redisUrl,
+    google: e2e.google,
+    port,
+    extra: { NODE_ENV: 'development', OTP_DEBUG_RESPONSE: 'true' },
+  });
+  const api = startProcess(SCRIPTS.api, env);
+  const worker = startProcess(SCRIPTS.worker, env);
+  await Promise.all([ready.api(api), ready.worker(worker)]);
+  baseUrl = `http://127.0.0.1:${port}`;
+});
+
+afterEach(async () => {
+  await Promise.all(contexts.splice(0).map((context) => context.close()));
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+interface Person {
+  email: string;
+  username: string;
+  firstName: string;
+  lastName: string;
+  password: string;
+}
+
+function person(): Person {
+  const id = randomBytes(4).toString('hex');
+  return {
+    email: `zoe-${id}@example.com`,
+    username: `zoe_${id}`,
+    firstName: 'Zoë',
+    lastName: "O'Neill",
+    password: 'a long enough password',
+  };
+}
+
+/** A fresh browser context on the page, screenshotted if the test fails. */
+async function openPage(viewport = { width: 1024, height: 900 }): Promise<{ page: Page; problems: string[] }> {
+  const context = await browser.newContext({ viewport });
+  contexts.push(context);
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  const problems = collectPageProblems(page);
+  onTestFailed(async ({ task }) => {
+    const file = artifactPath(`demo-page-failed-${task.name.replace(/\W+/g, '-').slice(0, 60)}.png`);
+    await page.screenshot({ path: file, fullPage: true }).catch(() => undefined);
+    console.log(`screenshot of the failure: ${file}`);
+  });
+  await page.goto(`${baseUrl}/`);
+  await page.getByTestId('register-form').waitFor();
+  return { page, problems };
+}
+
+async function fillRegistration(page: Page, who: Person) {
+  await page.getByLabel('Email address', { exact: true }).fill(who.email);
+  await page.getByLabel('Username', { exact: true }).fill(who.username);
+  await page.getByLabel('First name', { exact: true }).fill(who.firstName);
+  await page.getByLabel('Last name', { exact: true }).fill(who.lastName);
+  await page.getByLabel('Password', { exact: true }).fill(who.password);
+}
+
+/** Submits the registration and waits for the code step; answers the code the page shows. */
+async function requestCode(page: Page): Promise<string> {
+  await page.getByTestId('register-submit').click();
+  await page.getByTestId('code-step').waitFor();
+  const hint = await waitForText(page.getByTestId('debug-hint'), /your code is \d+/);
+  const shown = /Development: your code is (\d+)/.exec(hint)?.[1];
+  expect(shown, hint).toMatch(/^\d{6}$/);
+  return shown as string;
+}
+
+async function emailedCode(to: string): Promise<string> {
+  const [message] = await e2e.google.waitForEmails(1, { to });
+  const code = /code is: (\d{6})/.exec(message?.text ?? '')?.[1];
+  expect(code, message?.text).toMatch(/^\d{6}$/);
+  return code as string;
+}
+
+async function enterCode(page: Page, code: string) {
+  await page.getByLabel('Verification code', { exact: true }).fill(code);
+  await page.getByTestId('verify-submit').click();
+}
+
+describe('the demo signup page', () => {
+  it('is served with the page, script and stylesheet types under the default CSP', async () => {
+    const types = await Promise.all(
+      ['/', '/demo.js', '/demo.css'].map(async (path) => {
+        const response = await fetch(`${baseUrl}${path}`);
+        expect(response.status, path).toBe(200);
+        expect(response.headers.get('content-security-policy')).toContain("default-src 'self'");
+        return response.headers.get('content-type');
+      }),
+    );
+    expect(types).toEqual([
+      'text/html; charset=utf-8',
+      'application/javascript; charset=utf-8',
+      'text/css; charset=utf-8',
+    ]);
+  });
+
+  it('signs up: details, the emailed code, and the verified account', async () => {
+    const { page, problems } = await openPage();
+    const who = person();
+    await fillRegistration(page, who);
+    const shown = await requestCode(page);
+
+    expect(await page.getByTestId('code-sent-to').innerText()).toContain(who.email);
+    const emailed = await emailedCode(who.email);
+    expect(shown).toBe(emailed);
+
+    await enterCode(page, emailed);
+    await page.getByTestId('verified-step').waitFor();
+    await waitForText(page.getByTestId('verified-name'), `${who.firstName} ${who.lastName}`);
+    expect(await page.getByTestId('verified-email').innerText()).toBe(who.email);
+    expect(await page.getByTestId('verified-username').innerText()).toBe(who.username);
+    expect(await page.getByTestId('verified-badge').innerText()).toContain('Verified');
+    expect(await page.getByTestId('verified-first-name').innerText()).toBe(who.firstName);
+
+    const screenshot = artifactPath('demo-page-verified.png');
+    await page.screenshot({ path: screenshot, fullPage: true });
+    console.log(`screenshot: ${screenshot}`);
+    expect(problems).toEqual([]);
+  });
+
+  it('says a wrong code is not right, then takes the right one', async () => {
+    const { page, problems } = await openPage();
+    const who = person();
+    await fillRegistration(page, who);
+    const code = await requestCode(page);
+
+    await enterCode(page, code === '000000' ? '111111' : '000000');
+    await waitForText(page.getByTestId('otp-error'), 'That code is not right');
+    expect(await page.getByTestId('otp').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.getByTestId('code-step').isVisible()).toBe(true);
+
+    await enterCode(page, code);
+    await waitForText(page.getByTestId('verified-name'), `${who.firstName} ${who.lastName}`);
+    expect(problems).toEqual([]);
+  });
+
+  it('holds resends during the cooldown and says how long to wait', async () => {
+    const { page, problems } = await openPage();
+    const who = person();
+    await fillRegistration(page, who);
+    const code = await requestCode(page);
+
+    const resend = page.getByTestId('resend-button');
+    const countdown = await waitForText(resend, /Resend code in \d+ s/);
+    expect(Number(/in (\d+) s/.exec(countdown)?.[1])).toBeGreaterThan(0);
+    expect(await resend.isDisabled()).toBe(true);
+
+    // Back to the form and send again inside the cooldown: the API answers 429 with Retry-After.
+    await page.getByTestId('change-details').click();
+    const answer = page.waitForResponse((response) => response.url().endsWith('/api/accounts/request-otp/'));
+    await page.getByTestId('register-submit').click();
+    const response = await answer;
+    expect(response.status()).toBe(429);
+    const retryAfter = response.headers()['retry-after'];
+    expect(retryAfter).toMatch(/^\d+$/);
+    await waitForText(page.getByTestId('register-alert'), `Too many requests — try again in ${retryAfter} s`);
+
+    // The code already sent still works.
+    await page.getByTestId('have-code').click();
+    expect(await resend.isDisabled()).toBe(true);
+    await enterCode(page, code);
+    await waitForText(page.getByTestId('verified-name'), `${who.firstName} ${who.lastName}`);
+    expect(problems).toEqual([]);
+  });
+
+  it('puts field errors next to their fields: malformed values, a taken username, WhatsApp off', async () => {
+    const call = apiClient(port);
+    const taken = registration(`taken-${randomBytes(4).toString('hex')}@example.com`);
+    expect((await call('request-otp/', taken)).status).toBe(200);
+    expect((await call('verify-otp/', { email: taken.email, otp: await emailedCode(taken.email) })).status).toBe(
+      200,
+    );
+
+    const { page, problems } = await openPage();
+    const who = person();
+    await fillRegistration(page, { ...who, email: 'not-an-email', username: 'a!', password: 'short' });
+    await page.getByTestId('register-submit').click();
+    await waitForText(page.getByTestId('email-error'), 'Enter a valid email address');
+    await waitForText(page.getByTestId('username-error'), 'Use 3–30 letters');
+    await waitForText(page.getByTestId('password-error'), 'Use at least 8 characters');
+    await waitForText(page.getByTestId('register-alert'), 'Please fix the highlighted fields.');
+    expect(await page.getByTestId('first-name-error').isVisible()).toBe(false);
+
+    await fillRegistration(page, { ...who, username: taken.username });
+    await page.getByTestId('register-submit').click();
+    await waitForText(page.getByTestId('username-error'), 'That username is already taken');
+
+    await page.getByLabel('Username', { exact: true }).fill(who.username);
+    expect(await page.getByTestId('mobile-field').isVisible()).toBe(false);
+    await page.getByLabel('WhatsApp', { exact: true }).check();
+    await page.getByLabel('Mobile number', { exact: true }).fill('+1 415 555 2671');
+    await page.getByTestId('register-submit').click();
+    await waitForText(page.getByTestId('otp-method-error'), 'not available on this service');
+    expect(problems).toEqual([]);
+  });
+
+  it('fits a phone screen', async () => {
+    const { page, problems } = await openPage({ width: 375, height: 740 });
+    const who = person();
+    await fillRegistration(page, who);
+    await requestCode(page);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    const screenshot = artifactPath('demo-page-phone.png');
+    await page.screenshot({ path: screenshot, fullPage: true });
+    console.log(`screenshot: ${screenshot}`);
+    expect(problems).toEqual([]);
+  });
+});
