@@ -31,7 +31,8 @@ describe('the built services', () => {
 
     const api = startProcess(SCRIPTS.api, env);
     const worker = startProcess(SCRIPTS.worker, env);
-    await Promise.all([ready.api(api), ready.worker(worker)]);
+    const [, workerStarted] = await Promise.all([ready.api(api), ready.worker(worker)]);
+    const workerMetrics = (JSON.parse(workerStarted) as { metrics: string }).metrics;
 
     const call = apiClient(port);
     const email = `e2e-${port}@example.com`;
@@ -52,6 +53,18 @@ describe('the built services', () => {
     expect(me.status).toBe(200);
     expect(me.body.user).toEqual(user);
     expect(e2e.google.sent.filter((sent) => sent.to.includes(email))).toHaveLength(1);
+
+    // The worker's own metrics port: the delivery and its latency, and a liveness probe.
+    await worker.lineMatching(/delivery sent/);
+    const scraped = await (await fetch(workerMetrics)).text();
+    expect(scraped).toMatch(
+      /otp_relay_deliveries_total\{channel="email",provider="gmail",outcome="sent"\} 1/,
+    );
+    expect(scraped).toMatch(
+      /otp_relay_delivery_attempts_total\{channel="email",provider="gmail",result="sent"\} 1/,
+    );
+    expect(scraped).toMatch(/otp_relay_delivery_latency_seconds_count\{channel="email",provider="gmail"\} 1/);
+    expect((await fetch(workerMetrics.replace('/metrics', '/healthz'))).status).toBe(200);
 
     api.child.kill('SIGTERM');
     worker.child.kill('SIGTERM');

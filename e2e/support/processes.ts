@@ -67,6 +67,8 @@ export function serviceEnv(options: {
     GOOGLE_OAUTH_TOKEN_URL: options.google.tokenUrl,
     // Every request here comes from loopback: one client, as far as the per-IP limit can tell.
     RATE_LIMIT_IP_MAX: '100000',
+    // Several workers may run at once: each takes a free port, and logs it at start.
+    WORKER_METRICS_PORT: '0',
     ...options.extra,
   };
 }

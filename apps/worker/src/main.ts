@@ -7,6 +7,7 @@ import {
 } from '@otp-relay/core';
 import { createDatabase } from '@otp-relay/db';
 import { createSenders } from './delivery/senders.js';
+import { createWorkerMetrics, portOf } from './metrics.js';
 import { createWorker } from './worker.js';
 
 const config = loadConfigOrExit(loadWorkerConfig, process.env);
@@ -17,6 +18,9 @@ const database = createDatabase(config.DATABASE_URL, {
 const connection = createRedisClient(config.REDIS_URL, 'worker');
 connection.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
 
+const metrics = createWorkerMetrics();
+const metricsServer = await metrics.listen(config.WORKER_METRICS_PORT, config.WORKER_METRICS_HOST);
+
 const delivery = createWorker({
   config,
   db: database.db,
@@ -24,9 +28,16 @@ const delivery = createWorker({
   payloadKey: deriveKey(config.OTP_ENCRYPTION_KEY, 'payload-encryption'),
   senders: createSenders(config, logger),
   logger,
+  events: metrics.events,
 });
 logger.info(
-  { concurrency: config.WORKER_CONCURRENCY, emailProvider: config.EMAIL_PROVIDER },
+  {
+    concurrency: config.WORKER_CONCURRENCY,
+    emailProvider: config.EMAIL_PROVIDER,
+    whatsappProvider: config.WHATSAPP_PROVIDER,
+    smtpBackup: Boolean(config.SMTP_URL),
+    metrics: `http://${config.WORKER_METRICS_HOST}:${portOf(metricsServer)}/metrics`,
+  },
   'worker started',
 );
 
@@ -38,6 +49,7 @@ async function shutdown(signal: string) {
   // Bounded: a send that hangs past this is retried by another worker (stalled-job recovery).
   setTimeout(() => process.exit(1), 30_000).unref();
   await delivery.close();
+  metricsServer.close();
   connection.disconnect();
   await database.close();
   process.exit(0);

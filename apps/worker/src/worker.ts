@@ -12,7 +12,11 @@ import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createDeadLetterWorker } from './delivery/dead-letter-worker.js';
 import { createOutboxRelay } from './delivery/outbox-relay.js';
-import { createDeliveryProcessor, type DeliveryOutcome } from './delivery/process-delivery.js';
+import {
+  createDeliveryProcessor,
+  type DeliveryEvents,
+  type DeliveryOutcome,
+} from './delivery/process-delivery.js';
 import { deliveryBackoffDelay } from './delivery/retry-policy.js';
 import type { Senders } from './delivery/senders.js';
 
@@ -26,6 +30,8 @@ export interface WorkerDeps {
   logger: Logger;
   /** The clock that decides whether a code has expired; tests move it. */
   now?: () => Date;
+  /** Delivery events, for metrics. */
+  events?: DeliveryEvents;
 }
 
 export interface DeliveryWorker {
@@ -51,6 +57,7 @@ export function createWorker(deps: WorkerDeps): DeliveryWorker {
     retryPolicy,
     whatsappFallbackToEmail: config.WHATSAPP_FALLBACK_TO_EMAIL,
     logger: deps.logger,
+    ...(deps.events ? { events: deps.events } : {}),
     ...(deps.now ? { now: deps.now } : {}),
   });
   const backoff = { baseMs: config.DELIVERY_BACKOFF_BASE_MS, maxMs: config.DELIVERY_BACKOFF_MAX_MS };

@@ -78,6 +78,9 @@ const ApiProperties = {
 
 const WorkerProperties = {
   WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 500, default: 10 }),
+  // The worker's /metrics and /healthz (0: any free port, printed at start).
+  WORKER_METRICS_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9464 }),
+  WORKER_METRICS_HOST: Type.String({ default: '127.0.0.1' }),
   EMAIL_PROVIDER: Type.Union([Type.Literal('gmail'), Type.Literal('console')], { default: 'gmail' }),
   EMAIL_FROM: Type.String({ minLength: 3, default: 'otp-relay <no-reply@localhost>' }),
   EMAIL_CLIENT_ID: OptionalString(),

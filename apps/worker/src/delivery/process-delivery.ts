@@ -23,6 +23,16 @@ import { deadLetterJobId } from './dead-letters.js';
 import { DeliveryError, type OutgoingMessage } from './message-sender.js';
 import type { Senders } from './senders.js';
 
+/** What delivery reports as it goes (metrics listen); no-ops by default. */
+export interface DeliveryEvents {
+  attempted(channel: string, provider: string, result: 'sent' | 'failed'): void;
+  finished(channel: string, provider: string, outcome: 'sent' | 'dead' | 'skipped'): void;
+  /** Seconds from the shopper's request to the provider's acceptance. */
+  accepted(channel: string, provider: string, seconds: number): void;
+}
+
+const NO_EVENTS: DeliveryEvents = { attempted() {}, finished() {}, accepted() {} };
+
 export interface ProcessDeliveryDeps {
   db: Database;
   payloadKey: Buffer;
@@ -33,6 +43,7 @@ export interface ProcessDeliveryDeps {
   /** When a WhatsApp delivery dies, send the same code by email. */
   whatsappFallbackToEmail: boolean;
   logger: Logger;
+  events?: DeliveryEvents;
   now?: () => Date;
 }
 
@@ -61,6 +72,7 @@ function unusableReason(challenge: OtpChallenge | undefined, at: Date): string |
  */
 export function createDeliveryProcessor(deps: ProcessDeliveryDeps) {
   const { db, logger, senders } = deps;
+  const events = deps.events ?? NO_EVENTS;
   const now = deps.now ?? (() => new Date());
 
   async function claim(deliveryId: string): Promise<Delivery | undefined> {
@@ -211,6 +223,7 @@ export function createDeliveryProcessor(deps: ProcessDeliveryDeps) {
         .set({ status: 'skipped', lastError: prepared.unusable, updatedAt: now() })
         .where(eq(deliveries.id, deliveryId));
       log.info({ reason: prepared.unusable }, 'delivery skipped');
+      events.finished(delivery.channel, delivery.provider ?? 'none', 'skipped');
       return 'skipped';
     }
 
@@ -237,6 +250,13 @@ export function createDeliveryProcessor(deps: ProcessDeliveryDeps) {
         })
         .where(eq(deliveries.id, deliveryId));
       log.info({ provider: result.provider, attempts: delivery.attempts }, 'delivery sent');
+      events.attempted(delivery.channel, result.provider, 'sent');
+      events.finished(delivery.channel, result.provider, 'sent');
+      events.accepted(
+        delivery.channel,
+        result.provider,
+        (now().getTime() - delivery.createdAt.getTime()) / 1000,
+      );
       return 'sent';
     } catch (error) {
       const failure =
@@ -245,6 +265,8 @@ export function createDeliveryProcessor(deps: ProcessDeliveryDeps) {
           : new DeliveryError(error instanceof Error ? error.message : String(error), { retryable: true });
       const final = !failure.retryable || attempt.attemptsMade + 1 >= attempt.maxAttempts;
       await recordFailure(delivery, prepared.challenge, provider, failure, final);
+      events.attempted(delivery.channel, provider, 'failed');
+      if (final) events.finished(delivery.channel, provider, 'dead');
       log.warn({ err: failure, provider, retryable: failure.retryable, final }, 'delivery attempt failed');
       // Not retryable: end the job now instead of spending attempts on a certain failure.
       throw failure.retryable ? failure : new UnrecoverableError(failure.message);

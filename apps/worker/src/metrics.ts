@@ -1,0 +1,61 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Counter, Histogram, Registry } from 'prom-client';
+import type { DeliveryEvents } from './delivery/process-delivery.js';
+
+/**
+ * The worker's Prometheus metrics, served with a liveness probe on a small port of its own
+ * (`WORKER_METRICS_PORT`): workers have no HTTP API to hang them on.
+ */
+export function createWorkerMetrics() {
+  const registry = new Registry();
+  const attempts = new Counter({
+    name: 'otp_relay_delivery_attempts_total',
+    help: 'Delivery attempts by channel, provider and result (sent, failed)',
+    labelNames: ['channel', 'provider', 'result'] as const,
+    registers: [registry],
+  });
+  const outcomes = new Counter({
+    name: 'otp_relay_deliveries_total',
+    help: 'Deliveries finished, by channel, provider and outcome (sent, dead, skipped)',
+    labelNames: ['channel', 'provider', 'outcome'] as const,
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'otp_relay_delivery_latency_seconds',
+    help: "Time from the shopper's request to the provider's acceptance",
+    labelNames: ['channel', 'provider'] as const,
+    buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+    registers: [registry],
+  });
+
+  const events: DeliveryEvents = {
+    attempted: (channel, provider, result) => attempts.inc({ channel, provider, result }),
+    finished: (channel, provider, outcome) => outcomes.inc({ channel, provider, outcome }),
+    accepted: (channel, provider, seconds) => latency.observe({ channel, provider }, seconds),
+  };
+
+  /** Serves `/metrics` and `/healthz`; resolves with the server once it listens. */
+  async function listen(port: number, host: string): Promise<Server> {
+    const server = createServer((request, response) => {
+      if (request.url === '/healthz') {
+        response.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+        return;
+      }
+      if (request.url === '/metrics') {
+        registry.metrics().then(
+          (body) => response.writeHead(200, { 'content-type': registry.contentType }).end(body),
+          () => response.writeHead(500).end(),
+        );
+        return;
+      }
+      response.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(port, host, resolve));
+    return server;
+  }
+
+  return { registry, events, listen };
+}
+
+export const portOf = (server: Server) => (server.address() as AddressInfo).port;
