@@ -24,6 +24,7 @@ import { createApiMetrics } from './http/metrics.js';
 import { createRegistrationService } from './registration/registration-service.js';
 import { createSendLimits } from './registration/send-limits.js';
 import { accountsRoutes } from './routes/accounts/accounts-routes.js';
+import { demoRoutes } from './routes/demo/demo-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 
 export interface AppDeps {
@@ -150,6 +151,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       debugResponses: config.OTP_DEBUG_RESPONSE && config.NODE_ENV !== 'production',
       ipRateLimit: { max: config.RATE_LIMIT_IP_MAX, timeWindow: config.RATE_LIMIT_IP_WINDOW_SECONDS * 1000 },
     });
+    // A signup page to try the flow in a browser; not part of the service a shop runs.
+    if (config.NODE_ENV === 'development') await api.register(demoRoutes);
   });
 
   if (config.ADMIN_USER && config.ADMIN_PASSWORD) {

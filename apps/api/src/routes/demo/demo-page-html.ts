@@ -1,11 +1,12 @@
 /**
  * The demo signup page, served at `/` in development. Kept as a string in a `.ts` module so it
- * ships with `tsc`'s output (`dist/`) as well as running from `src/`.
+ * ships with `tsc`'s output (`dist/`) as well as running from `src/`. It is a template literal:
+ * no backtick, dollar-brace or backslash in it.
  *
  * helmet's default CSP applies (`default-src 'self'`): no inline script, style or event handlers;
  * the behaviour is in `/demo.js` (demo-page-script.ts) and the look in `/demo.css` (demo-page-styles.ts).
  */
-export const DEMO_PAGE_HTML = String.raw`<!doctype html>
+export const DEMO_PAGE_HTML = `<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8">

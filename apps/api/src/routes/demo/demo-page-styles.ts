@@ -1,5 +1,5 @@
-/** `/demo.css`: the demo page's look. System fonts only (no external requests). */
-export const DEMO_PAGE_CSS = String.raw`:root {
+/** `/demo.css`: the demo page's look, system fonts only (a template literal: no backtick, dollar-brace or backslash). */
+export const DEMO_PAGE_CSS = `:root {
   color-scheme: light;
   --bg: #f3f4f6;
   --card: #ffffff;
@@ -134,6 +134,8 @@ input[aria-invalid="true"] { border-color: var(--danger); background: var(--dang
 .hint { margin: 0; font-size: 13px; color: var(--muted); }
 .field-error { margin: 0; font-size: 13px; color: var(--danger); font-weight: 500; }
 .field-error::before { content: "⚠ "; }
+/* A field's error replaces its hint. */
+.field:has(.field-error:not([hidden])) .hint { display: none; }
 
 .input-with-button { position: relative; }
 .input-with-button input { padding-right: 72px; }

@@ -1,0 +1,78 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ApiConfigSchema, WorkerConfigSchema } from '@otp-relay/core';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { ROOT } from './support/processes.js';
+
+/**
+ * No container engine runs where these tests run, so this checks what can be checked without
+ * one: the compose file is valid, passes every setting through, and each image command points
+ * at a file the build produces.
+ */
+
+interface ComposeService {
+  command?: string[];
+  environment?: Record<string, string>;
+}
+const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as {
+  services: Record<string, ComposeService>;
+  'x-app-env': Record<string, string>;
+};
+const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+
+/** `docker compose` (v2 plugin) or Debian's `docker-compose` (v1), whichever is installed. */
+function composeCommand(): string[] | undefined {
+  if (spawnSync('docker', ['compose', 'version']).status === 0) return ['docker', 'compose'];
+  if (spawnSync('docker-compose', ['version']).status === 0) return ['docker-compose'];
+  return undefined;
+}
+
+describe('containers', () => {
+  it.runIf(composeCommand())('docker-compose.yml is valid compose', () => {
+    const [command, ...args] = composeCommand() ?? [];
+    const result = spawnSync(
+      command ?? 'docker-compose',
+      [...args, '-f', 'docker-compose.yml', 'config', '-q'],
+      {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH, JWT_SECRET: 'x', OTP_PEPPER: 'y', OTP_ENCRYPTION_KEY: 'z' },
+        encoding: 'utf8',
+      },
+    );
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  });
+
+  it('passes every configuration variable through to the services', () => {
+    const variables = new Set([
+      ...Object.keys(ApiConfigSchema.properties),
+      ...Object.keys(WorkerConfigSchema.properties),
+    ]);
+    const passed = new Set([...Object.keys(compose['x-app-env']), 'HOST', 'PORT']);
+    expect([...variables].filter((name) => !passed.has(name))).toEqual([]);
+  });
+
+  it('points every image command at a file the build produces', () => {
+    const commands = Object.values(compose.services)
+      .map((service) => service.command)
+      .filter((command): command is string[] => Array.isArray(command) && command[0] === 'node');
+    const defaultCommand = /^CMD \["node", "([^"]+)"\]/m.exec(dockerfile)?.[1];
+    const scripts = [...commands.map((command) => command[1]), defaultCommand];
+    expect(scripts).toContain('apps/api/dist/main.js');
+    expect(scripts).toContain('apps/worker/dist/main.js');
+    expect(scripts).toContain('packages/db/dist/migrate-cli.js');
+    for (const script of scripts) expect(existsSync(join(ROOT, script ?? '')), script).toBe(true);
+    expect(existsSync(join(ROOT, 'packages/db/migrations'))).toBe(true);
+  });
+
+  it('copies every workspace manifest before installing', () => {
+    for (const group of ['apps', 'packages']) {
+      for (const name of readdirSync(join(ROOT, group))) {
+        if (!existsSync(join(ROOT, group, name, 'package.json'))) continue;
+        expect(dockerfile).toContain(`COPY ${group}/${name}/package.json ${group}/${name}/`);
+      }
+    }
+  });
+});
