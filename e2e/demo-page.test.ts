@@ -69,7 +69,9 @@ function person(): Person {
 }
 
 /** A fresh browser context on the page, screenshotted if the test fails. */
-async function openPage(viewport = { width: 1024, height: 900 }): Promise<{ page: Page; problems: string[] }> {
+async function openPage(
+  viewport = { width: 1024, height: 900 },
+): Promise<{ page: Page; problems: string[] }> {
   const context = await browser.newContext({ viewport });
   contexts.push(context);
   const page = await context.newPage();
@@ -138,17 +140,17 @@ describe('the demo signup page', () => {
     await fillRegistration(page, who);
     const shown = await requestCode(page);
 
-    expect(await page.getByTestId('code-sent-to').innerText()).toContain(who.email);
+    expect(await page.getByTestId('code-sent-to').textContent()).toContain(who.email);
     const emailed = await emailedCode(who.email);
     expect(shown).toBe(emailed);
 
     await enterCode(page, emailed);
     await page.getByTestId('verified-step').waitFor();
     await waitForText(page.getByTestId('verified-name'), `${who.firstName} ${who.lastName}`);
-    expect(await page.getByTestId('verified-email').innerText()).toBe(who.email);
-    expect(await page.getByTestId('verified-username').innerText()).toBe(who.username);
-    expect(await page.getByTestId('verified-badge').innerText()).toContain('Verified');
-    expect(await page.getByTestId('verified-first-name').innerText()).toBe(who.firstName);
+    expect(await page.getByTestId('verified-email').textContent()).toBe(who.email);
+    expect(await page.getByTestId('verified-username').textContent()).toBe(who.username);
+    expect(await page.getByTestId('verified-badge').textContent()).toContain('Verified');
+    expect(await page.getByTestId('verified-first-name').textContent()).toBe(who.firstName);
 
     const screenshot = artifactPath('demo-page-verified.png');
     await page.screenshot({ path: screenshot, fullPage: true });
@@ -205,9 +207,9 @@ describe('the demo signup page', () => {
     const call = apiClient(port);
     const taken = registration(`taken-${randomBytes(4).toString('hex')}@example.com`);
     expect((await call('request-otp/', taken)).status).toBe(200);
-    expect((await call('verify-otp/', { email: taken.email, otp: await emailedCode(taken.email) })).status).toBe(
-      200,
-    );
+    expect(
+      (await call('verify-otp/', { email: taken.email, otp: await emailedCode(taken.email) })).status,
+    ).toBe(200);
 
     const { page, problems } = await openPage();
     const who = person();
@@ -237,7 +239,8 @@ describe('the demo signup page', () => {
     const who = person();
     await fillRegistration(page, who);
     await requestCode(page);
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    // A string: the tests are type-checked without the DOM library.
+    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     expect(overflow).toBeLessThanOrEqual(0);
     const screenshot = artifactPath('demo-page-phone.png');
     await page.screenshot({ path: screenshot, fullPage: true });

@@ -55,5 +55,5 @@ export function collectPageProblems(page: Page): string[] {
 /** Waits until the locator is visible with this text (Playwright polls; no sleeps). */
 export async function waitForText(locator: Locator, text: string | RegExp): Promise<string> {
   await locator.filter({ hasText: text }).waitFor({ state: 'visible' });
-  return locator.innerText();
+  return (await locator.textContent()) ?? '';
 }

@@ -27,7 +27,7 @@ export const DEMO_PAGE_HTML = `<!doctype html>
 
     <div class="card">
       <ol class="steps" aria-label="Progress">
-        <li class="step" data-step="register" data-testid="progress-register">Your details</li>
+        <li class="step" data-step="register" data-testid="progress-register">Details</li>
         <li class="step" data-step="code" data-testid="progress-code">Verify</li>
         <li class="step" data-step="verified" data-testid="progress-verified">Done</li>
       </ol>
