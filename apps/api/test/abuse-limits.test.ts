@@ -28,24 +28,7 @@ beforeAll(async () => {
     },
   });
   // Another API process on the same Redis and Postgres: limits must be counted once for both.
-  const redis = createRedisClient(stack.config.REDIS_URL, 'api');
-  await once(redis, 'ready');
-  const deliveryQueue = createDeliveryQueue(redis, stack.config.QUEUE_PREFIX);
-  const app = await buildApp({
-    config: stack.config,
-    database: stack.db,
-    redis,
-    deliveryQueue,
-    logger: createLogger('silent', 'second'),
-  });
-  secondInstance = {
-    app,
-    close: async () => {
-      await app.close();
-      await deliveryQueue.close();
-      redis.disconnect();
-    },
-  };
+  secondInstance = await stack.anotherApi();
 });
 afterAll(async () => {
   await secondInstance.close();
@@ -103,32 +86,9 @@ describe('per-IP limit, per endpoint', () => {
 
 /** Two instances with an IP limit of 2, sharing a fresh namespace. */
 async function buildLimitedPair() {
-  const config = { ...stack.config, RATE_LIMIT_IP_MAX: 2, QUEUE_PREFIX: `${stack.config.QUEUE_PREFIX}-ip` };
-  const made = await Promise.all(
-    [0, 1].map(async () => {
-      const redis = createRedisClient(config.REDIS_URL, 'api');
-      await once(redis, 'ready');
-      const deliveryQueue = createDeliveryQueue(redis, config.QUEUE_PREFIX);
-      const app = await buildApp({
-        config,
-        database: stack.db,
-        redis,
-        deliveryQueue,
-        logger: createLogger('silent', 't'),
-      });
-      return {
-        app,
-        close: async () => {
-          await app.close();
-          await deliveryQueue.close();
-          redis.disconnect();
-        },
-      };
-    }),
-  );
-  const [first, second] = made;
-  if (!first || !second) throw new Error('unreachable');
-  return { first: first.app, second: second.app, close: () => Promise.all(made.map((one) => one.close())) };
+  const config = { RATE_LIMIT_IP_MAX: 2, QUEUE_PREFIX: `${stack.config.QUEUE_PREFIX}-ip` };
+  const [first, second] = await Promise.all([stack.anotherApi({ config }), stack.anotherApi({ config })]);
+  return { first: first.app, second: second.app, close: () => Promise.all([first.close(), second.close()]) };
 }
 
 describe('per-destination send limit', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderOtpEmail } from '../src/email/email-templates.js';
+import { renderOtpEmail, renderRegistrationNotice } from '../src/email/email-templates.js';
 
 describe('renderOtpEmail', () => {
   const email = renderOtpEmail({ code: '042137', firstName: 'Ann', validForMinutes: 10 });
@@ -17,5 +17,17 @@ describe('renderOtpEmail', () => {
     const hostile = renderOtpEmail({ code: '1', firstName: '<script>x</script>', validForMinutes: 1 });
     expect(hostile.html).not.toContain('<script>x');
     expect(hostile.text).toContain('1 minute.');
+  });
+});
+
+describe('renderRegistrationNotice', () => {
+  it('tells the owner someone tried to register, in both parts, with no code', () => {
+    const notice = renderRegistrationNotice();
+    expect(notice.subject).toBe('Someone tried to create an account with your email address');
+    for (const part of [notice.text, notice.html]) {
+      expect(part).toMatch(/already have an account/);
+      expect(part).toMatch(/you can ignore this email/);
+    }
+    expect(notice.text).not.toMatch(/\d/);
   });
 });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import {
+  type ApiConfig,
   createDeliveryQueue,
   createLogger,
   createRedisClient,
@@ -146,6 +147,31 @@ export async function startStack(options: StackOptions = {}) {
         now,
       });
       return worker;
+    },
+    /**
+     * Another API instance beside the stack's: same Postgres, Redis and queue prefix unless told
+     * otherwise (a dependency that is down, a config of its own).
+     */
+    async anotherApi(
+      overrides: { config?: Partial<ApiConfig>; databaseUrl?: string; redisUrl?: string } = {},
+    ) {
+      const config = { ...apiConfig, ...overrides.config };
+      const otherDb = overrides.databaseUrl ? createDatabase(overrides.databaseUrl) : db;
+      const redis = createRedisClient(overrides.redisUrl ?? services.redisUrl, 'api');
+      redis.on('error', () => {});
+      if (!overrides.redisUrl) await once(redis, 'ready');
+      const queue = createDeliveryQueue(redis, config.QUEUE_PREFIX);
+      queue.on('error', () => {});
+      const other = await buildApp({ config, database: otherDb, redis, deliveryQueue: queue, logger });
+      return {
+        app: other,
+        async close() {
+          await other.close();
+          await queue.close();
+          redis.disconnect();
+          if (otherDb !== db) await otherDb.close();
+        },
+      };
     },
     /** Resolves when the delivery's job has finished for good: done, or failed with no attempt left. */
     async settled(deliveryId: string) {

@@ -35,26 +35,15 @@ export function renderOtpEmail({ code, firstName, validForMinutes }: OtpEmailInp
     'Never share this code with anyone; we will never ask you for it.',
   ].join('\n');
 
-  const html = `<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(subject)}</title></head>
-<body style="margin:0;padding:0;background:#f4f5f7;font-family:-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#1f2328;">
-  <table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:#f4f5f7;padding:32px 0;">
-    <tr><td align="center">
-      <table role="presentation" width="480" cellpadding="0" cellspacing="0" style="max-width:480px;width:100%;background:#ffffff;border-radius:8px;padding:32px;">
-        <tr><td style="font-size:16px;line-height:24px;">
-          <p style="margin:0 0 16px;">Hi ${escapeHtml(firstName)},</p>
+  const html = emailLayout(
+    subject,
+    `<p style="margin:0 0 16px;">Hi ${escapeHtml(firstName)},</p>
           <p style="margin:0 0 16px;">Use this code to finish creating your account:</p>
           <p style="margin:0 0 16px;font-size:32px;line-height:40px;font-weight:700;letter-spacing:8px;font-family:'SFMono-Regular',Consolas,monospace;">${escapeHtml(code)}</p>
           <p style="margin:0 0 16px;">It expires in <strong>${minutes}</strong>.</p>
           <p style="margin:0 0 8px;color:#57606a;font-size:14px;line-height:20px;">If you didn't try to create an account, you can ignore this email: no account is created without the code.</p>
-          <p style="margin:0;color:#57606a;font-size:14px;line-height:20px;">Never share this code with anyone; we will never ask you for it.</p>
-        </td></tr>
-      </table>
-    </td></tr>
-  </table>
-</body>
-</html>`;
+          <p style="margin:0;color:#57606a;font-size:14px;line-height:20px;">Never share this code with anyone; we will never ask you for it.</p>`,
+  );
   return { subject, text, html };
 }
 
@@ -72,7 +61,19 @@ export function renderRegistrationNotice(): RenderedEmail {
     'If it was you: sign in instead, or reset your password if you have forgotten it.',
     "If it wasn't you: you can ignore this email. Nothing has changed and no new account was created.",
   ];
-  const html = `<!doctype html>
+  const html = emailLayout(
+    subject,
+    lines
+      .filter((line) => line !== '')
+      .map((line) => `<p style="margin:0 0 16px;">${escapeHtml(line)}</p>`)
+      .join('\n          '),
+  );
+  return { subject, text: lines.join('\n'), html };
+}
+
+/** The frame every email shares: a centred card that renders in mail clients without CSS support. */
+function emailLayout(subject: string, body: string): string {
+  return `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(subject)}</title></head>
 <body style="margin:0;padding:0;background:#f4f5f7;font-family:-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#1f2328;">
@@ -80,15 +81,11 @@ export function renderRegistrationNotice(): RenderedEmail {
     <tr><td align="center">
       <table role="presentation" width="480" cellpadding="0" cellspacing="0" style="max-width:480px;width:100%;background:#ffffff;border-radius:8px;padding:32px;">
         <tr><td style="font-size:16px;line-height:24px;">
-${lines
-  .filter((line) => line !== '')
-  .map((line) => `          <p style="margin:0 0 16px;">${escapeHtml(line)}</p>`)
-  .join('\n')}
+          ${body}
         </td></tr>
       </table>
     </td></tr>
   </table>
 </body>
 </html>`;
-  return { subject, text: lines.join('\n'), html };
 }
