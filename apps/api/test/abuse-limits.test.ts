@@ -1,8 +1,6 @@
-import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
-import { createDeliveryQueue, createLogger, createRedisClient } from '@otp-relay/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, buildApp } from '../src/app.js';
+import type { App } from '../src/app.js';
 import { post, type Stack, shopper, startStack } from './support/stack.js';
 
 /** Each limit trips at its configured number, answers 429 with Retry-After, and is shared by API instances. */

@@ -1,9 +1,6 @@
-import { once } from 'node:events';
-import { createDeliveryQueue, createLogger, createRedisClient } from '@otp-relay/core';
-import { createDatabase, deliveries, otpChallenges } from '@otp-relay/db';
+import { deliveries, otpChallenges } from '@otp-relay/db';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../src/app.js';
 import { post, type Stack, shopper, startStack } from './support/stack.js';
 
 // Nothing listens on port 1 of loopback: a dependency that is down.
