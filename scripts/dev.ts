@@ -473,7 +473,12 @@ function printReady(baseUrl: string): void {
     password: 'correct horse battery',
   });
   const rule = '─'.repeat(72);
-  const lines = [rule, `  otp-relay is up: ${baseUrl}`, ''];
+  const lines = [
+    rule,
+    `  otp-relay is up: ${baseUrl}`,
+    `  Try the signup page at ${baseUrl}/ · API docs at ${baseUrl}/docs`,
+    '',
+  ];
   if (process.env.EMAIL_PROVIDER === 'console') {
     lines.push(
       '  Codes are not emailed: the worker prints each message ([worker] "email (console provider)").',
