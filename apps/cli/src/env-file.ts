@@ -4,7 +4,8 @@
  * differently (a `#`, a quote, a space) is never written silently wrong.
  */
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { parseEnv } from 'node:util';
 
 export type EnvValues = Record<string, string>;
@@ -98,8 +99,9 @@ export interface WriteEnvResult {
 }
 
 /**
- * Writes `text` to `file` readable by its owner only (it holds secrets), through a temporary file and a
- * rename so a crash never leaves half a file; an existing file is first copied to `<file>.bak`.
+ * Writes `text` to `file` (creating its folder) readable by its owner only (it holds secrets), through
+ * a temporary file and a rename so a crash never leaves half a file; an existing file is first copied
+ * to `<file>.bak`.
  */
 export async function writeEnvFile(file: string, text: string): Promise<WriteEnvResult> {
   let backup: string | undefined;
@@ -108,6 +110,7 @@ export async function writeEnvFile(file: string, text: string): Promise<WriteEnv
     await copyFile(file, backup);
     await chmod(backup, 0o600);
   }
+  await mkdir(path.dirname(file), { recursive: true });
   const temporary = `${file}.tmp-${process.pid}`;
   try {
     await writeFile(temporary, text, { mode: 0o600 });

@@ -1,0 +1,40 @@
+/**
+ * The checks `pnpm otp:check` runs for a worker configuration, in order, each reported as it completes.
+ */
+import type { Logger, WorkerConfig } from '@otp-relay/core';
+import { type CheckResult, pass } from './check-result.js';
+import { checkGmail } from './gmail-check.js';
+import { sendTestMessage } from './send-test.js';
+import { checkSmtp } from './smtp-check.js';
+import { checkTwilio } from './twilio-check.js';
+
+export interface CheckOptions {
+  /** Send a real test message to this email address or +E.164 number. */
+  sendTo?: string | undefined;
+  /** For the senders `--send-to` uses (the console provider prints through it). */
+  logger: Logger;
+  /** Called with each result as soon as it is known. */
+  onResult?: (result: CheckResult) => void;
+}
+
+export async function runChecks(config: WorkerConfig, options: CheckOptions): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  const add = (...found: CheckResult[]) => {
+    for (const result of found) {
+      results.push(result);
+      options.onResult?.(result);
+    }
+  };
+
+  if (config.EMAIL_PROVIDER === 'gmail') add(...(await checkGmail(config)));
+  else add(pass('Email', "EMAIL_PROVIDER=console: codes are printed in the worker's log, not sent"));
+  if (config.SMTP_URL) add(await checkSmtp(config.SMTP_URL, config.PROVIDER_TIMEOUT_MS));
+
+  if (config.WHATSAPP_PROVIDER === 'twilio') add(...(await checkTwilio(config)));
+  else if (config.WHATSAPP_PROVIDER === 'console') {
+    add(pass('WhatsApp', "WHATSAPP_PROVIDER=console: codes are printed in the worker's log, not sent"));
+  } else add(pass('WhatsApp', 'WHATSAPP_PROVIDER=disabled: the API refuses otp_method "whatsapp"'));
+
+  if (options.sendTo) add(await sendTestMessage(config, options.sendTo, options.logger));
+  return results;
+}

@@ -1,0 +1,145 @@
+/**
+ * Twilio WhatsApp: the credentials (fetch the account, which sends nothing), the account's status,
+ * the sender number and the template. The client goes to TWILIO_API_BASE_URL the way the worker's
+ * does: a RequestClient that rewrites every request's URI.
+ */
+import type { WorkerConfig } from '@otp-relay/core';
+import twilio from 'twilio';
+import type RequestClient from 'twilio/lib/base/RequestClient.js';
+import { type CheckResult, fail, pass } from './check-result.js';
+
+export const TWILIO_SANDBOX_NUMBER = '+14155238886';
+const E164 = /^\+[1-9]\d{6,14}$/;
+const CONTENT_SID = /^HX[0-9a-fA-F]{32}$/;
+
+type TwilioResponse<TData> = Awaited<ReturnType<typeof twilio.RequestClient.prototype.request<TData>>>;
+
+class BaseUrlRequestClient extends twilio.RequestClient {
+  constructor(
+    private readonly baseUrl: string,
+    options: ConstructorParameters<typeof twilio.RequestClient>[0],
+  ) {
+    super(options);
+  }
+
+  override request<TData>(options: RequestClient.RequestOptions<TData>): Promise<TwilioResponse<TData>> {
+    const { pathname, search } = new URL(options.uri);
+    return super.request({ ...options, uri: `${this.baseUrl}${pathname}${search}` });
+  }
+}
+
+const CREDENTIALS = 'Twilio credentials';
+const STATUS = 'Twilio account';
+
+export async function checkTwilio(config: WorkerConfig): Promise<CheckResult[]> {
+  const accountSid = config.TWILIO_ACCOUNT_SID ?? '';
+  const baseUrl = config.TWILIO_API_BASE_URL.replace(/\/+$/, '');
+  const client = twilio(accountSid, config.TWILIO_AUTH_TOKEN ?? '', {
+    autoRetry: false,
+    httpClient: new BaseUrlRequestClient(baseUrl, { timeout: config.PROVIDER_TIMEOUT_MS }),
+  });
+  const results: CheckResult[] = [];
+  try {
+    const account = await client.api.v2010.accounts(accountSid).fetch();
+    results.push(pass(CREDENTIALS, `accepted for "${account.friendlyName}" (${account.type} account)`));
+    results.push(accountStatus(account.status, account.type));
+  } catch (error) {
+    results.push(fail(CREDENTIALS, describeTwilioFailure(error, accountSid, baseUrl)));
+  }
+  results.push(...whatsappSenderChecks(config));
+  return results;
+}
+
+export function describeTwilioFailure(error: unknown, accountSid: string, baseUrl: string): string {
+  if (error instanceof twilio.RestException) {
+    if (error.code === 20003) {
+      return (
+        'Account SID or auth token wrong (Twilio 20003 Authenticate): compare TWILIO_ACCOUNT_SID and ' +
+        'TWILIO_AUTH_TOKEN with the Twilio console (Account info); a rotated auth token replaces the old one'
+      );
+    }
+    if (error.code === 20404) return `Twilio has no account ${accountSid} for these credentials (20404)`;
+    return `Twilio ${error.code ?? 'error'} (HTTP ${error.status}): ${error.message}`;
+  }
+  const { code, message } = (error ?? {}) as { code?: string; message?: string };
+  return `could not reach Twilio at ${baseUrl} (${code ?? 'no answer'}): ${message ?? 'unknown error'}`;
+}
+
+function accountStatus(status: string, type: string): CheckResult {
+  if (status === 'active') {
+    return pass(
+      STATUS,
+      type === 'Trial'
+        ? 'active (trial: it can only message numbers verified in the console, or the sandbox)'
+        : 'active',
+    );
+  }
+  if (status === 'suspended') {
+    return fail(
+      STATUS,
+      'suspended: Twilio sends nothing until it is reactivated (usually billing or a compliance review; see the Twilio console)',
+    );
+  }
+  if (status === 'closed') return fail(STATUS, 'closed: use the SID and auth token of an active account');
+  return fail(STATUS, `status "${status}", not active`);
+}
+
+/** Sender and template, from the configuration alone. */
+export function whatsappSenderChecks(config: WorkerConfig): CheckResult[] {
+  const from = (config.TWILIO_WHATSAPP_FROM ?? '').replace(/^whatsapp:/, '');
+  const sandbox = from === TWILIO_SANDBOX_NUMBER;
+  const production = config.NODE_ENV === 'production';
+  const results: CheckResult[] = [];
+  if (!E164.test(from)) {
+    results.push(
+      fail(
+        'WhatsApp sender',
+        `TWILIO_WHATSAPP_FROM "${from}" is not an E.164 number (+ country code and number)`,
+      ),
+    );
+  } else if (sandbox) {
+    const note =
+      "Twilio's WhatsApp sandbox: each recipient must first send the sandbox's join phrase " +
+      `("join <your-two-words>", see the console) to ${TWILIO_SANDBOX_NUMBER} from WhatsApp; a message to a ` +
+      'number that has not joined fails with 63015 (63016 outside the 24-hour window)';
+    results.push(
+      production
+        ? fail('WhatsApp sender', `${note}. Not for production: register your own WhatsApp sender`)
+        : pass('WhatsApp sender', note),
+    );
+  } else {
+    results.push(
+      pass(
+        'WhatsApp sender',
+        `${from} (must be a registered WhatsApp sender: Messaging → Senders → WhatsApp senders)`,
+      ),
+    );
+  }
+
+  const contentSid = config.TWILIO_WHATSAPP_CONTENT_SID;
+  if (contentSid !== undefined) {
+    results.push(
+      CONTENT_SID.test(contentSid)
+        ? pass(
+            'WhatsApp template',
+            `${contentSid} (must be an approved Authentication template whose one variable {{1}} is the code)`,
+          )
+        : fail(
+            'WhatsApp template',
+            `TWILIO_WHATSAPP_CONTENT_SID "${contentSid}" is not HX followed by 32 hex characters`,
+          ),
+    );
+  } else if (sandbox) {
+    results.push(pass('WhatsApp template', 'none: free-form text, which the sandbox allows'));
+  } else {
+    results.push(
+      fail(
+        'WhatsApp template',
+        'TWILIO_WHATSAPP_CONTENT_SID is not set: outside the sandbox WhatsApp delivers a business-initiated ' +
+          'message only as an approved template, so free-form codes fail with 63016. Create an Authentication ' +
+          'template in the Content Template Builder and set its HX… SID',
+      ),
+    );
+  }
+  return results;
+}

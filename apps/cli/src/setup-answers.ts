@@ -1,0 +1,371 @@
+/**
+ * The setup's questions and their answers. Each answer comes from its flag when given, else from a
+ * prompt; with `--non-interactive` nothing is asked and every missing required answer is a usage error
+ * naming its flag. Answers are checked by the services' own config loaders (see config-check.ts).
+ */
+import { oneOf, UsageError } from './cli-args.js';
+import { problemWith } from './config-check.js';
+import type { Choice, Prompter, Validate } from './prompter.js';
+
+export const NODE_ENVS = ['development', 'production', 'test'] as const;
+export const EMAIL_PROVIDERS = ['gmail', 'console'] as const;
+export const WHATSAPP_PROVIDERS = ['twilio', 'console', 'disabled'] as const;
+export const TWILIO_SANDBOX_NUMBER = '+14155238886';
+
+export type NodeEnv = (typeof NODE_ENVS)[number];
+export type EmailProvider = (typeof EMAIL_PROVIDERS)[number];
+export type WhatsAppProvider = (typeof WHATSAPP_PROVIDERS)[number];
+
+export interface GmailAnswers {
+  clientId: string;
+  clientSecret: string;
+  from: string;
+  /** Given by flag or pasted; `undefined` = get one through Google's consent page. */
+  refreshToken: string | undefined;
+}
+
+export interface TwilioAnswers {
+  accountSid: string;
+  authToken: string;
+  whatsappFrom: string;
+  contentSid: string | undefined;
+}
+
+export interface SetupAnswers {
+  nodeEnv: NodeEnv;
+  emailProvider: EmailProvider;
+  gmail: GmailAnswers | undefined;
+  whatsappProvider: WhatsAppProvider;
+  twilio: TwilioAnswers | undefined;
+  smtpUrl: string | undefined;
+  corsOrigins: string;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+}
+
+/** The answer flags, as parsed (all optional strings). */
+export interface AnswerFlags {
+  'node-env'?: string | undefined;
+  'email-provider'?: string | undefined;
+  'whatsapp-provider'?: string | undefined;
+  'gmail-client-id'?: string | undefined;
+  'gmail-client-secret'?: string | undefined;
+  'gmail-refresh-token'?: string | undefined;
+  'email-from'?: string | undefined;
+  'twilio-account-sid'?: string | undefined;
+  'twilio-auth-token'?: string | undefined;
+  'twilio-whatsapp-from'?: string | undefined;
+  'twilio-content-sid'?: string | undefined;
+  'smtp-url'?: string | undefined;
+  'cors-origins'?: string | undefined;
+  'database-url'?: string | undefined;
+  'redis-url'?: string | undefined;
+}
+
+type AnswerFlag = keyof AnswerFlags;
+
+/** The variable each flag sets, so its value can be checked by the config loaders. */
+export const FLAG_VARIABLES: Readonly<Record<AnswerFlag, string>> = {
+  'node-env': 'NODE_ENV',
+  'email-provider': 'EMAIL_PROVIDER',
+  'whatsapp-provider': 'WHATSAPP_PROVIDER',
+  'gmail-client-id': 'EMAIL_CLIENT_ID',
+  'gmail-client-secret': 'EMAIL_CLIENT_SECRET',
+  'gmail-refresh-token': 'EMAIL_REFRESH_TOKEN',
+  'email-from': 'EMAIL_FROM',
+  'twilio-account-sid': 'TWILIO_ACCOUNT_SID',
+  'twilio-auth-token': 'TWILIO_AUTH_TOKEN',
+  'twilio-whatsapp-from': 'TWILIO_WHATSAPP_FROM',
+  'twilio-content-sid': 'TWILIO_WHATSAPP_CONTENT_SID',
+  'smtp-url': 'SMTP_URL',
+  'cors-origins': 'CORS_ORIGINS',
+  'database-url': 'DATABASE_URL',
+  'redis-url': 'REDIS_URL',
+};
+
+// What the loaders' pattern messages mean, in the operator's terms.
+const HINTS: Readonly<Record<string, string>> = {
+  TWILIO_ACCOUNT_SID: 'AC followed by 32 hex characters (Twilio console → Account info)',
+  TWILIO_WHATSAPP_FROM: 'a number in E.164 form, e.g. +14155238886 (optionally prefixed whatsapp:)',
+  TWILIO_WHATSAPP_CONTENT_SID: 'HX followed by 32 hex characters (Content Template Builder)',
+  SMTP_URL: 'smtp://user:pass@host:587 or smtps://user:pass@host:465',
+  DATABASE_URL: 'postgres://user:pass@host:5432/db',
+  REDIS_URL: 'redis://host:6379 or rediss://…',
+};
+
+/** `true`, or what the services (or the extra rules below) find wrong with `value` as `variable`. */
+export function checkAnswer(variable: string, value: string): true | string {
+  const extra = EXTRA_RULES[variable]?.(value);
+  if (extra !== undefined && extra !== true) return extra;
+  const problem = problemWith(variable, value);
+  if (problem === undefined) return true;
+  const hint = HINTS[variable];
+  return hint ? `${problem}; expected ${hint}` : problem;
+}
+
+/** `Shop <no-reply@shop.example>` or a bare address. */
+const EMAIL_FROM = /^(?:[^<>]*<[^<>@\s]+@[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+)$/;
+
+/** Rules the config schema leaves loose but the services depend on. */
+const EXTRA_RULES: Readonly<Record<string, Validate>> = {
+  EMAIL_FROM: (value) =>
+    EMAIL_FROM.test(value.trim()) || 'EMAIL_FROM: expected an address, e.g. Shop <no-reply@shop.example>',
+  CORS_ORIGINS: (value) => {
+    const bad = value
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean)
+      .filter((origin) => {
+        try {
+          return new URL(origin).origin !== origin;
+        } catch {
+          return true;
+        }
+      });
+    return (
+      bad.length === 0 ||
+      `CORS_ORIGINS: not an origin (scheme://host[:port], no path or trailing slash): ${bad.join(', ')}`
+    );
+  },
+};
+
+const nonEmpty =
+  (what: string): Validate =>
+  (value) =>
+    value.trim() !== '' || `${what} is required`;
+
+// Checked by oneOf, which lists the choices (the loaders only say "must be equal to constant").
+const CHOICE_FLAGS = new Set<AnswerFlag>(['node-env', 'email-provider', 'whatsapp-provider']);
+
+/** Every given answer flag, checked like its variable; the first problem of each is reported. */
+function checkFlags(flags: AnswerFlags): void {
+  const problems: string[] = [];
+  for (const [flag, variable] of Object.entries(FLAG_VARIABLES) as [AnswerFlag, string][]) {
+    const value = flags[flag];
+    if (value === undefined || value === '' || CHOICE_FLAGS.has(flag)) continue;
+    const verdict = checkAnswer(variable, value);
+    if (verdict !== true) problems.push(`--${flag}: ${verdict}`);
+  }
+  if (problems.length > 0) throw new UsageError(problems.join('\n'));
+}
+
+/** With `--non-interactive`: everything from flags, every missing required one named. */
+export function answersFromFlags(flags: AnswerFlags): SetupAnswers {
+  checkFlags(flags);
+  const missing: string[] = [];
+  const need = (flag: AnswerFlag, why: string): string => {
+    const value = flags[flag];
+    if (value) return value;
+    missing.push(`--${flag} (${why})`);
+    return '';
+  };
+  const emailProvider = oneOf('email-provider', flags['email-provider'], EMAIL_PROVIDERS);
+  if (!emailProvider) missing.push('--email-provider (gmail or console)');
+  const whatsappProvider =
+    oneOf('whatsapp-provider', flags['whatsapp-provider'], WHATSAPP_PROVIDERS) ?? 'disabled';
+  const gmail: GmailAnswers | undefined =
+    emailProvider === 'gmail'
+      ? {
+          clientId: need('gmail-client-id', 'required with --email-provider gmail'),
+          clientSecret: need('gmail-client-secret', 'required with --email-provider gmail'),
+          from: need('email-from', 'required with --email-provider gmail'),
+          refreshToken: flags['gmail-refresh-token'] || undefined,
+        }
+      : undefined;
+  const twilio: TwilioAnswers | undefined =
+    whatsappProvider === 'twilio'
+      ? {
+          accountSid: need('twilio-account-sid', 'required with --whatsapp-provider twilio'),
+          authToken: need('twilio-auth-token', 'required with --whatsapp-provider twilio'),
+          whatsappFrom: need('twilio-whatsapp-from', 'required with --whatsapp-provider twilio'),
+          contentSid: flags['twilio-content-sid'] || undefined,
+        }
+      : undefined;
+  if (missing.length > 0) {
+    throw new UsageError(`--non-interactive needs these answers as flags:\n  ${missing.join('\n  ')}`);
+  }
+  return {
+    nodeEnv: oneOf('node-env', flags['node-env'], NODE_ENVS) ?? 'development',
+    // Checked above: missing would have thrown.
+    emailProvider: emailProvider ?? 'console',
+    gmail,
+    whatsappProvider,
+    twilio,
+    smtpUrl: flags['smtp-url'] || undefined,
+    corsOrigins: flags['cors-origins'] ?? '',
+    databaseUrl: flags['database-url'] || undefined,
+    redisUrl: flags['redis-url'] || undefined,
+  };
+}
+
+/** Interactive: flags answer their questions; the rest is asked. */
+export async function askAnswers(flags: AnswerFlags, prompter: Prompter): Promise<SetupAnswers> {
+  checkFlags(flags);
+  const validated =
+    (variable: string, required = true): Validate =>
+    (value) => {
+      if (value.trim() === '') return required ? `${variable} is required` : true;
+      return checkAnswer(variable, value.trim());
+    };
+  const text = async (
+    flag: AnswerFlag,
+    message: string,
+    extra: { default?: string; optional?: boolean } = {},
+  ) => {
+    const given = flags[flag];
+    if (given !== undefined) return given;
+    const answer = await prompter.input({
+      message,
+      ...(extra.default === undefined ? {} : { default: extra.default }),
+      validate: validated(FLAG_VARIABLES[flag], !extra.optional),
+    });
+    return answer.trim();
+  };
+  const secret = async (flag: AnswerFlag, message: string) =>
+    flags[flag] ?? (await prompter.password({ message, validate: nonEmpty(FLAG_VARIABLES[flag]) })).trim();
+  const choose = async <T extends string>(
+    flag: AnswerFlag,
+    allowed: readonly T[],
+    message: string,
+    choices: Choice<T>[],
+    fallback: T,
+  ): Promise<T> =>
+    oneOf(flag, flags[flag], allowed) ?? (await prompter.select({ message, choices, default: fallback }));
+
+  const nodeEnv = await choose(
+    'node-env',
+    NODE_ENVS,
+    'Which environment is this .env for?',
+    [
+      { name: 'development', value: 'development', description: 'your machine: pnpm dev' },
+      { name: 'production', value: 'production', description: 'real shoppers: real providers only' },
+      { name: 'test', value: 'test', description: 'automated test runs' },
+    ],
+    'development',
+  );
+  const production = nodeEnv === 'production';
+  const consoleNotInProduction = production ? 'not allowed in production' : false;
+
+  const emailProvider = await choose(
+    'email-provider',
+    EMAIL_PROVIDERS,
+    'How should codes be emailed?',
+    [
+      { name: 'Gmail API', value: 'gmail', description: 'sends from your Gmail or Google Workspace account' },
+      {
+        name: 'Console',
+        value: 'console',
+        description: "prints each message in the worker's log; nothing is sent",
+        disabled: consoleNotInProduction,
+      },
+    ],
+    production ? 'gmail' : 'console',
+  );
+
+  let gmail: GmailAnswers | undefined;
+  if (emailProvider === 'gmail') {
+    const clientId = await text('gmail-client-id', 'Google OAuth client ID (…apps.googleusercontent.com):');
+    const clientSecret = await secret('gmail-client-secret', 'Google OAuth client secret:');
+    const from = await text('email-from', 'From address (the Gmail account or one of its aliases):', {
+      default: 'Shop <no-reply@shop.example>',
+    });
+    let refreshToken = flags['gmail-refresh-token'] || undefined;
+    if (refreshToken === undefined) {
+      const how = await prompter.select({
+        message: 'Gmail refresh token:',
+        choices: [
+          { name: 'Sign in with Google now (opens the consent page)', value: 'consent' },
+          { name: 'Paste one I already have', value: 'paste' },
+        ],
+        default: 'consent',
+      });
+      if (how === 'paste') {
+        refreshToken = (
+          await prompter.password({ message: 'Refresh token:', validate: nonEmpty('EMAIL_REFRESH_TOKEN') })
+        ).trim();
+      }
+    }
+    gmail = { clientId, clientSecret, from, refreshToken };
+  }
+
+  const whatsappProvider =
+    oneOf('whatsapp-provider', flags['whatsapp-provider'], WHATSAPP_PROVIDERS) ??
+    ((await prompter.confirm({ message: 'Also send codes by WhatsApp?', default: false }))
+      ? await prompter.select<WhatsAppProvider>({
+          message: 'Which WhatsApp provider?',
+          choices: [
+            {
+              name: 'Twilio',
+              value: 'twilio',
+              description: 'the WhatsApp sandbox or your own WhatsApp sender',
+            },
+            {
+              name: 'Console',
+              value: 'console',
+              description: "prints each message in the worker's log; nothing is sent",
+              disabled: consoleNotInProduction,
+            },
+          ],
+          default: production ? 'twilio' : 'console',
+        })
+      : 'disabled');
+
+  let twilio: TwilioAnswers | undefined;
+  if (whatsappProvider === 'twilio') {
+    const accountSid = await text('twilio-account-sid', 'Twilio Account SID (AC…):');
+    const authToken = await secret('twilio-auth-token', 'Twilio auth token:');
+    const whatsappFrom = await text(
+      'twilio-whatsapp-from',
+      'WhatsApp sender number (the sandbox is +14155238886):',
+      {
+        default: TWILIO_SANDBOX_NUMBER,
+      },
+    );
+    const contentSid = await text(
+      'twilio-content-sid',
+      'Approved authentication template SID (HX…; empty for free-form text, which only the sandbox allows):',
+      { optional: true },
+    );
+    twilio = { accountSid, authToken, whatsappFrom, contentSid: contentSid || undefined };
+  }
+
+  let smtpUrl = flags['smtp-url'] || undefined;
+  if (flags['smtp-url'] === undefined && emailProvider === 'gmail') {
+    const wanted = await prompter.confirm({
+      message: 'Add an SMTP server as a backup for when Gmail fails a delivery for good?',
+      default: false,
+    });
+    if (wanted) smtpUrl = await text('smtp-url', 'SMTP URL (smtp://user:pass@host:587 or smtps://…:465):');
+  }
+
+  const corsOrigins = await text(
+    'cors-origins',
+    "Your shop's frontend origins allowed to call the API from a browser (comma-separated, e.g. https://shop.example; empty for none):",
+    { optional: true },
+  );
+
+  let databaseUrl = flags['database-url'] || undefined;
+  let redisUrl = flags['redis-url'] || undefined;
+  if (flags['database-url'] === undefined && flags['redis-url'] === undefined) {
+    const own = await prompter.confirm({
+      message: 'Use your own Postgres and Redis? (No: pnpm dev starts local ones)',
+      default: production,
+    });
+    if (own) {
+      databaseUrl = await text('database-url', 'DATABASE_URL (postgres://user:pass@host:5432/db):');
+      redisUrl = await text('redis-url', 'REDIS_URL (redis://host:6379):');
+    }
+  }
+
+  return {
+    nodeEnv,
+    emailProvider,
+    gmail,
+    whatsappProvider,
+    twilio,
+    smtpUrl,
+    corsOrigins,
+    databaseUrl,
+    redisUrl,
+  };
+}
