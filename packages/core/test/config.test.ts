@@ -120,3 +120,13 @@ describe('loadWorkerConfig', () => {
     ).toEqual([expect.stringMatching(/^EMAIL_PROVIDER:/)]);
   });
 });
+
+describe('the README', () => {
+  it('documents every configuration variable', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { ApiConfigSchema, WorkerConfigSchema } = await import('../src/config.js');
+    const readme = await readFile(new URL('../../../README.md', import.meta.url), 'utf8');
+    const names = [...Object.keys(ApiConfigSchema.properties), ...Object.keys(WorkerConfigSchema.properties)];
+    expect(names.filter((name) => !readme.includes(`\`${name}\``))).toEqual([]);
+  });
+});
