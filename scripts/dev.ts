@@ -264,6 +264,15 @@ async function startPostgres(EmbeddedPostgres: typeof EmbeddedPostgresClass): Pr
     return new DevError(`Postgres ${step} failed: ${reason}\n${logs.text()}\n${hints.join('\n')}`);
   };
 
+  // As root the server runs as `postgres`, which must reach both its binaries (in node_modules) and
+  // the data dir; the library crashes on a spawn error instead of reporting it, so check first.
+  const closed = isRoot ? await firstDirClosedToOthers(ROOT) : undefined;
+  if (closed) {
+    throw new DevError(
+      `Running as root, the embedded Postgres runs as OS user \`postgres\`, which cannot enter ${closed}.\n` +
+        'Run pnpm dev as a normal user, `chmod o+x` that directory, or set DATABASE_URL to a Postgres you run.',
+    );
+  }
   // `.dev/` must be traversable by the `postgres` user when we are root, whatever the umask.
   await mkdir(DEV_DIR, { recursive: true });
   await chmod(DEV_DIR, 0o755);
