@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import type { DeliveryEvents } from './delivery/process-delivery.js';
 
 /**
@@ -9,6 +9,8 @@ import type { DeliveryEvents } from './delivery/process-delivery.js';
  */
 export function createWorkerMetrics() {
   const registry = new Registry();
+  // Process metrics: memory, CPU, event-loop lag (nodejs_eventloop_lag_p99_seconds), GC.
+  collectDefaultMetrics({ register: registry });
   const attempts = new Counter({
     name: 'otp_relay_delivery_attempts_total',
     help: 'Delivery attempts by channel, provider and result (sent, failed)',

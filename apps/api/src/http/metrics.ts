@@ -1,7 +1,7 @@
 import type { DeadLetterQueue, DeliveryQueue } from '@otp-relay/core';
 import type { FastifyInstance } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { RegistrationEvents } from '../registration/registration-service.js';
 
 /**
@@ -10,6 +10,8 @@ import type { RegistrationEvents } from '../registration/registration-service.js
  */
 export function createApiMetrics(queues: { deliveryQueue: DeliveryQueue; deadLetterQueue: DeadLetterQueue }) {
   const registry = new Registry();
+  // Process metrics: memory, CPU, event-loop lag (nodejs_eventloop_lag_p99_seconds), GC.
+  collectDefaultMetrics({ register: registry });
   const httpRequests = new Counter({
     name: 'otp_relay_http_requests_total',
     help: 'HTTP requests by route template, method and status code',
