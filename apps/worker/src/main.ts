@@ -7,6 +7,7 @@ import {
 } from '@otp-relay/core';
 import { createDatabase } from '@otp-relay/db';
 import { createSenders } from './delivery/senders.js';
+import { scheduleRetention } from './maintenance/retention.js';
 import { createWorkerMetrics, portOf } from './metrics.js';
 import { createWorker } from './worker.js';
 
@@ -30,6 +31,13 @@ const delivery = createWorker({
   logger,
   events: metrics.events,
 });
+const retention = await scheduleRetention({
+  db: database.db,
+  connection,
+  prefix: config.QUEUE_PREFIX,
+  retentionDays: config.RETENTION_DAYS,
+  logger,
+});
 logger.info(
   {
     concurrency: config.WORKER_CONCURRENCY,
@@ -48,7 +56,7 @@ async function shutdown(signal: string) {
   logger.info({ signal }, 'stopping: finishing in-flight deliveries');
   // Bounded: a send that hangs past this is retried by another worker (stalled-job recovery).
   setTimeout(() => process.exit(1), 30_000).unref();
-  await delivery.close();
+  await Promise.all([delivery.close(), retention.close()]);
   metricsServer.close();
   connection.disconnect();
   await database.close();

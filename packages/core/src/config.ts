@@ -103,6 +103,8 @@ const WorkerProperties = {
   DELIVERY_BACKOFF_MAX_MS: Type.Integer({ minimum: 1, default: 300_000 }),
   // How long a worker's claim on a job lasts without renewal; a killed worker's job is retried after it.
   DELIVERY_LOCK_MS: Type.Integer({ minimum: 1000, default: 30_000 }),
+  // Challenges (with their deliveries) and notices are deleted this long after they expired or were sent.
+  RETENTION_DAYS: Type.Integer({ minimum: 1, default: 30 }),
   // The outbox relay: how often it looks for deliveries with no job, and how old they must be.
   OUTBOX_RELAY_INTERVAL_MS: Type.Integer({ minimum: 100, default: 5000 }),
   OUTBOX_RELAY_GRACE_MS: Type.Integer({ minimum: 0, default: 10_000 }),

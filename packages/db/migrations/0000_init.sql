@@ -57,6 +57,7 @@ ALTER TABLE "deliveries" ADD CONSTRAINT "deliveries_fallback_of_deliveries_id_fk
 CREATE INDEX "deliveries_challenge_id_idx" ON "deliveries" USING btree ("challenge_id");--> statement-breakpoint
 CREATE INDEX "deliveries_queued_idx" ON "deliveries" USING btree ("created_at") WHERE "deliveries"."status" = 'queued';--> statement-breakpoint
 CREATE INDEX "deliveries_notice_destination_idx" ON "deliveries" USING btree ("destination","created_at") WHERE "deliveries"."kind" = 'registration-notice';--> statement-breakpoint
+CREATE INDEX "deliveries_notice_created_at_idx" ON "deliveries" USING btree ("created_at") WHERE "deliveries"."kind" = 'registration-notice';--> statement-breakpoint
 CREATE UNIQUE INDEX "otp_challenges_live_email_key" ON "otp_challenges" USING btree ("email") WHERE "otp_challenges"."consumed_at" IS NULL AND "otp_challenges"."superseded_at" IS NULL;--> statement-breakpoint
 CREATE INDEX "otp_challenges_expires_at_idx" ON "otp_challenges" USING btree ("expires_at");--> statement-breakpoint
 CREATE UNIQUE INDEX "users_email_key" ON "users" USING btree ("email");--> statement-breakpoint

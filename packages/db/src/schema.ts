@@ -127,9 +127,12 @@ export const deliveries = pgTable(
       'deliveries_otp_shape_check',
       sql`${table.kind} <> 'otp' OR (${table.challengeId} IS NOT NULL AND ${table.payloadCiphertext} IS NOT NULL)`,
     ),
-    // Registration notices are looked up by address for their cooldown.
+    // Registration notices are looked up by address for their cooldown, and purged by age.
     index('deliveries_notice_destination_idx')
       .on(table.destination, table.createdAt)
+      .where(sql`${table.kind} = 'registration-notice'`),
+    index('deliveries_notice_created_at_idx')
+      .on(table.createdAt)
       .where(sql`${table.kind} = 'registration-notice'`),
     check(
       'deliveries_status_check',

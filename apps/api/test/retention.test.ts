@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import { deliveries, otpChallenges, users } from '@otp-relay/db';
+import { purgeExpired } from '@otp-relay/worker';
+import { eq, inArray } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { post, requestCode, type Stack, shopper, startStack } from './support/stack.js';
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack();
+  stack.startWorker();
+});
+afterAll(() => stack.close());
+
+const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000);
+
+async function oldChallenge(expiredDaysAgo: number) {
+  const id = randomUUID();
+  await stack.db.db.insert(otpChallenges).values({
+    id,
+    email: `old-${id}@example.com`,
+    channel: 'email',
+    destination: `old-${id}@example.com`,
+    codeHash: 'x',
+    username: `old_${id.slice(0, 8)}`,
+    firstName: 'Old',
+    lastName: 'Row',
+    passwordHash: 'x',
+    expiresAt: daysAgo(expiredDaysAgo),
+    createdAt: daysAgo(expiredDaysAgo + 1),
+    consumedAt: daysAgo(expiredDaysAgo + 1),
+  });
+  await stack.db.db.insert(deliveries).values({
+    id: randomUUID(),
+    challengeId: id,
+    channel: 'email',
+    destination: `old-${id}@example.com`,
+    payloadCiphertext: 'v1.x.y.z',
+    status: 'sent',
+    createdAt: daysAgo(expiredDaysAgo + 1),
+  });
+  return id;
+}
+
+describe('retention', () => {
+  it('purges challenges (with their deliveries) and notices past the retention, and nothing else', async () => {
+    const ancient = await Promise.all([oldChallenge(45), oldChallenge(31)]);
+    const recent = await oldChallenge(5);
+    const oldNotice = randomUUID();
+    await stack.db.db.insert(deliveries).values({
+      id: oldNotice,
+      kind: 'registration-notice',
+      channel: 'email',
+      destination: 'owner@example.com',
+      createdAt: daysAgo(40),
+    });
+    const body = shopper();
+    const code = await requestCode(stack, body);
+    expect((await post(stack.app, 'verify-otp/', { email: body.email, otp: code })).statusCode).toBe(200);
+
+    const purged = await purgeExpired(stack.db.db, daysAgo(30));
+    expect(purged).toEqual({ challenges: 2, notices: 1 });
+
+    const left = await stack.db.db
+      .select({ id: otpChallenges.id })
+      .from(otpChallenges)
+      .where(inArray(otpChallenges.id, [...ancient, recent]));
+    expect(left).toEqual([{ id: recent }]);
+    const orphans = await stack.db.db
+      .select()
+      .from(deliveries)
+      .where(inArray(deliveries.challengeId, ancient));
+    expect(orphans).toEqual([]);
+    expect(await stack.db.db.select().from(deliveries).where(eq(deliveries.id, oldNotice))).toEqual([]);
+    expect(await stack.db.db.select().from(users).where(eq(users.email, body.email))).toHaveLength(1);
+  });
+});
