@@ -75,32 +75,45 @@ export function createDeliveryProcessor(deps: ProcessDeliveryDeps) {
   const events = deps.events ?? NO_EVENTS;
   const now = deps.now ?? (() => new Date());
 
-  async function claim(deliveryId: string): Promise<Delivery | undefined> {
-    // 'sending' is claimable too: a worker that died mid-send left it so, and BullMQ hands the stalled job on.
-    const [claimed] = await db
-      .update(deliveries)
-      .set({
-        status: 'sending',
-        attempts: sql`${deliveries.attempts} + 1`,
-        // Right-hand sides see the old row: 'sending' here means the last attempt never finished.
-        interruptedAttempts: sql`${deliveries.interruptedAttempts} + (${deliveries.status} = 'sending')::int`,
-        updatedAt: now(),
-      })
-      .where(and(eq(deliveries.id, deliveryId), inArray(deliveries.status, ['queued', 'failed', 'sending'])))
-      .returning();
-    return claimed;
+  /**
+   * Claims the delivery and reads its challenge in one statement (a hot path: one round trip).
+   * 'sending' is claimable too: a worker that died mid-send left it so, and BullMQ hands the
+   * stalled job on.
+   */
+  async function claim(
+    deliveryId: string,
+  ): Promise<{ delivery: Delivery; challenge?: OtpChallenge } | undefined> {
+    const claimed = db.$with('claimed').as(
+      db
+        .update(deliveries)
+        .set({
+          status: 'sending',
+          attempts: sql`${deliveries.attempts} + 1`,
+          // Right-hand sides see the old row: 'sending' here means the last attempt never finished.
+          interruptedAttempts: sql`${deliveries.interruptedAttempts} + (${deliveries.status} = 'sending')::int`,
+          updatedAt: now(),
+        })
+        .where(
+          and(eq(deliveries.id, deliveryId), inArray(deliveries.status, ['queued', 'failed', 'sending'])),
+        )
+        .returning(),
+    );
+    const [row] = await db
+      .with(claimed)
+      .select()
+      .from(claimed)
+      .leftJoin(otpChallenges, eq(otpChallenges.id, claimed.challengeId));
+    return row && { delivery: row.claimed, ...(row.otp_challenges ? { challenge: row.otp_challenges } : {}) };
   }
 
   /** The message a delivery carries, or why it must not go out any more. */
-  async function prepare(
+  function prepare(
     delivery: Delivery,
-  ): Promise<{ message: OutgoingMessage; challenge?: OtpChallenge } | { unusable: string }> {
+    challenge: OtpChallenge | undefined,
+  ): { message: OutgoingMessage; challenge?: OtpChallenge } | { unusable: string } {
     if (delivery.kind === 'registration-notice') {
       return { message: { kind: 'registration-notice', to: delivery.destination } };
     }
-    const [challenge] = delivery.challengeId
-      ? await db.select().from(otpChallenges).where(eq(otpChallenges.id, delivery.challengeId)).limit(1)
-      : [];
     const unusable = unusableReason(challenge, now());
     if (unusable || !challenge || !delivery.payloadCiphertext)
       return { unusable: unusable ?? 'no sealed code' };
@@ -204,11 +217,12 @@ export function createDeliveryProcessor(deps: ProcessDeliveryDeps) {
   return async function processDelivery(attempt: DeliveryAttempt): Promise<DeliveryOutcome> {
     const { deliveryId } = parseDeliveryJob(attempt.data);
     const log = logger.child({ deliveryId });
-    const delivery = await claim(deliveryId);
-    if (!delivery) {
+    const claimed = await claim(deliveryId);
+    if (!claimed) {
       log.info('delivery already finished or unknown; nothing to do');
       return 'already-done';
     }
+    const { delivery } = claimed;
     if (delivery.interruptedAttempts > 0 && delivery.attempts > 1) {
       log.warn(
         { interruptedAttempts: delivery.interruptedAttempts },
@@ -216,7 +230,7 @@ export function createDeliveryProcessor(deps: ProcessDeliveryDeps) {
       );
     }
 
-    const prepared = await prepare(delivery);
+    const prepared = prepare(delivery, claimed.challenge);
     if ('unusable' in prepared) {
       await db
         .update(deliveries)
