@@ -19,7 +19,7 @@ import {
   type User,
   users,
 } from '@otp-relay/db';
-import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, isNull, or, sql } from 'drizzle-orm';
 import { type MobileNumber, parseMobile } from './mobile-number.js';
 import { addSeconds, isExpired, secondsUntil } from './otp-timing.js';
 import { type Argon2Parameters, hashPassword } from './password-hashing.js';
@@ -101,18 +101,17 @@ export function createRegistrationService(deps: RegistrationDeps) {
     parallelism: config.ARGON2_PARALLELISM,
   };
 
-  async function usernameTaken(username: string): Promise<boolean> {
+  /** Whether an account already has this address, or this username (in any case): one query. */
+  async function existingAccounts(email: string, username: string) {
     const rows = await db
-      .select({ id: users.id })
+      .select({ email: users.email, username: users.username })
       .from(users)
-      .where(sql`lower(${users.username}) = lower(${username})`)
-      .limit(1);
-    return rows.length > 0;
-  }
-
-  async function emailRegistered(email: string): Promise<boolean> {
-    const rows = await db.select({ id: users.id }).from(users).where(eq(users.email, email)).limit(1);
-    return rows.length > 0;
+      .where(or(eq(users.email, email), sql`lower(${users.username}) = lower(${username})`))
+      .limit(2);
+    return {
+      emailTaken: rows.some((row) => row.email === email),
+      usernameTaken: rows.some((row) => row.username.toLowerCase() === username.toLowerCase()),
+    };
   }
 
   /** Serialises concurrent requests for one address, so "one live challenge" holds without retries. */
@@ -273,12 +272,13 @@ export function createRegistrationService(deps: RegistrationDeps) {
     const email = normalizeEmail(input.email);
     const mobile = input.mobile === undefined ? undefined : parseMobile(input.mobile, allowedCountries);
     const { destination, whatsappCallingCode } = destinationFor(input.channel, email, mobile);
-    if (await usernameTaken(input.username)) {
+    const taken = await existingAccounts(email, input.username);
+    if (taken.usernameTaken) {
       throw new RegistrationError('USERNAME_TAKEN', 'This username is already taken.', { field: 'username' });
     }
     // Hashed even when the address is taken, so the answer takes as long either way.
     const passwordHash = await hashPassword(input.password, argon2);
-    if (await emailRegistered(email)) {
+    if (taken.emailTaken) {
       // Answer exactly as for a new address: registration must not reveal who has an account.
       await sendRegistrationNotice(email, log);
       return issued();
