@@ -168,29 +168,31 @@ export function createRegistrationService(deps: RegistrationDeps) {
     const expiresAt = addSeconds(at, config.OTP_TTL_SECONDS);
     const inheritedFailures = live && !isExpired(live.expiresAt, at) ? live.failedAttempts : 0;
 
-    if (live) {
-      await tx.update(otpChallenges).set({ supersededAt: at }).where(eq(otpChallenges.id, live.id));
-    }
-    await tx.insert(otpChallenges).values({
-      id: challengeId,
-      ...profile,
-      codeHash: hashCode(keys.otpHmac, challengeId, code),
-      failedAttempts: inheritedFailures,
-      expiresAt,
-      createdAt: at,
-    });
-    await tx.insert(deliveries).values({
-      id: deliveryId,
-      challengeId,
-      channel: profile.channel,
-      destination: profile.destination,
-      payloadCiphertext: sealDeliveryPayload(keys.payloadEncryption, deliveryId, {
-        code,
-        firstName: profile.firstName,
+    // Sent together without waiting for each answer (postgres.js pipelines them on the transaction's
+    // connection): they still run in this order, so the old code is dead before the new one exists.
+    await Promise.all([
+      live && tx.update(otpChallenges).set({ supersededAt: at }).where(eq(otpChallenges.id, live.id)),
+      tx.insert(otpChallenges).values({
+        id: challengeId,
+        ...profile,
+        codeHash: hashCode(keys.otpHmac, challengeId, code),
+        failedAttempts: inheritedFailures,
+        expiresAt,
+        createdAt: at,
       }),
-      createdAt: at,
-      updatedAt: at,
-    });
+      tx.insert(deliveries).values({
+        id: deliveryId,
+        challengeId,
+        channel: profile.channel,
+        destination: profile.destination,
+        payloadCiphertext: sealDeliveryPayload(keys.payloadEncryption, deliveryId, {
+          code,
+          firstName: profile.firstName,
+        }),
+        createdAt: at,
+        updatedAt: at,
+      }),
+    ]);
     return { deliveryId, code };
   }
 
@@ -347,7 +349,11 @@ export function createRegistrationService(deps: RegistrationDeps) {
    */
   async function verifyOtp(input: { email: string; code: string }): Promise<User> {
     const email = normalizeEmail(input.email);
-    await sendLimits.assertMayVerify(email);
+    // Asked of Redis while Postgres finds the challenge; its answer is awaited before any decision.
+    const verifyBlocked = sendLimits.assertMayVerify(email).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     const at = now();
     const outcome = await db.transaction(async (tx): Promise<VerifyOutcome> => {
       const [challenge] = await tx
@@ -356,6 +362,8 @@ export function createRegistrationService(deps: RegistrationDeps) {
         .where(liveChallengeOf(email))
         .for('update')
         .limit(1);
+      const blocked = await verifyBlocked;
+      if (blocked) throw blocked;
       if (!challenge) {
         return { kind: 'rejected', error: new RegistrationError('OTP_INVALID', 'The code is invalid.') };
       }
@@ -378,28 +386,28 @@ export function createRegistrationService(deps: RegistrationDeps) {
           .where(eq(otpChallenges.id, challenge.id));
         return { kind: 'rejected', error: new RegistrationError('OTP_INVALID', 'The code is invalid.') };
       }
-      const [user] = await tx
-        .insert(users)
-        .values({
-          email,
-          username: challenge.username,
-          firstName: challenge.firstName,
-          lastName: challenge.lastName,
-          passwordHash: challenge.passwordHash,
-          isVerified: true,
-        })
-        .onConflictDoNothing()
-        .returning();
+      // Pipelined (see issueCode); a conflict throws, which rolls the consumption back too.
+      const [[user]] = await Promise.all([
+        tx
+          .insert(users)
+          .values({
+            email,
+            username: challenge.username,
+            firstName: challenge.firstName,
+            lastName: challenge.lastName,
+            passwordHash: challenge.passwordHash,
+            isVerified: true,
+          })
+          .onConflictDoNothing()
+          .returning(),
+        tx.update(otpChallenges).set({ consumedAt: at }).where(eq(otpChallenges.id, challenge.id)),
+      ]);
       if (!user) {
         // The address or username was registered since this code was issued.
-        return {
-          kind: 'rejected',
-          error: new RegistrationError('USERNAME_TAKEN', 'This username is already taken.', {
-            field: 'username',
-          }),
-        };
+        throw new RegistrationError('USERNAME_TAKEN', 'This username is already taken.', {
+          field: 'username',
+        });
       }
-      await tx.update(otpChallenges).set({ consumedAt: at }).where(eq(otpChallenges.id, challenge.id));
       return { kind: 'verified', user };
     });
     if (outcome.kind === 'rejected') {
