@@ -4,7 +4,12 @@ export default defineConfig({
   resolve: { conditions: ['@otp-relay/source'] },
   ssr: { resolve: { conditions: ['@otp-relay/source'], externalConditions: ['@otp-relay/source'] } },
   test: {
-    include: ['apps/*/test/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'e2e/**/*.test.ts'],
+    include: [
+      'apps/*/test/**/*.test.ts',
+      'packages/*/test/**/*.test.ts',
+      'e2e/**/*.test.ts',
+      'bench/**/*.test.ts',
+    ],
     globalSetup: ['packages/testkit/vitest-global-setup.ts'],
     pool: 'forks',
     testTimeout: 30_000,

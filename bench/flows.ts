@@ -1,0 +1,97 @@
+/**
+ * What a virtual user does. Ours: request a code, read it from the fake inbox (event-based), verify
+ * it: a complete registration of a distinct shopper. Baseline: the same two calls on the bare server.
+ * Soak: registrations mixed with a wrong code, a resend inside the cooldown and `GET /me`.
+ */
+import { randomBytes } from 'node:crypto';
+import type { HttpClient, Iteration } from './load.js';
+import type { Mailbox } from './mailbox.js';
+
+const RUN = randomBytes(3).toString('hex');
+
+/** A distinct shopper per sequence number, valid for the API's schema. */
+export function shopper(seq: number) {
+  return {
+    email: `s${RUN}-${seq}@shop.test`,
+    otp_method: 'email',
+    username: `u${RUN}_${seq}`,
+    first_name: 'Bench',
+    last_name: 'Shopper',
+    password: 'a long enough password',
+  };
+}
+
+const tokenOf = (body: unknown) =>
+  typeof body === 'object' && body !== null && 'token' in body && typeof body.token === 'string'
+    ? body.token
+    : undefined;
+
+export interface OursFlowOptions {
+  emailTimeoutMs: number;
+  /** Soak: mix in a wrong code, a resend inside the cooldown and `GET /me`. */
+  mixed?: boolean;
+}
+
+export function oursRegistration(client: HttpClient, mailbox: Mailbox, options: OursFlowOptions): Iteration {
+  return async ({ seq, latencies, errors }) => {
+    const body = shopper(seq);
+    const mail = mailbox.expect(body.email, options.emailTimeoutMs);
+    // Settled below, or never when the request fails (then the wait is forgotten).
+    mail.catch(() => {});
+    const requested = Date.now();
+    try {
+      await client.call(latencies, 'request-otp', 'POST', '/api/accounts/request-otp/', { body });
+    } catch (error) {
+      mailbox.forget(body.email);
+      throw error;
+    }
+    if (options.mixed && seq % 10 === 3) {
+      // Inside the 60 s cooldown: answered 429 without sending.
+      await client.call(latencies, 'resend-otp', 'POST', '/api/accounts/resend-otp/', {
+        body: { email: body.email, otp_method: 'email' },
+        expect: [429],
+      });
+    }
+    let code: string;
+    try {
+      const received = await mail;
+      latencies.record('delivery', received.receivedAt - requested);
+      code = received.code;
+    } catch {
+      errors.add('email-timeout');
+      return false;
+    }
+    if (options.mixed && seq % 10 === 7) {
+      const wrong = code === '000000' ? '000001' : '000000';
+      await client.call(latencies, 'verify-otp-wrong', 'POST', '/api/accounts/verify-otp/', {
+        body: { email: body.email, otp: wrong },
+        expect: [400],
+      });
+    }
+    const verified = await client.call(latencies, 'verify-otp', 'POST', '/api/accounts/verify-otp/', {
+      body: { email: body.email, otp: code },
+    });
+    const token = tokenOf(verified.body);
+    if (!token) {
+      errors.add('verify-otp:no-token');
+      return false;
+    }
+    if (options.mixed) await client.call(latencies, 'me', 'GET', '/api/accounts/me', { token });
+    return true;
+  };
+}
+
+export function baselineRegistration(client: HttpClient): Iteration {
+  return async ({ seq, latencies }) => {
+    const { email, username, first_name, last_name, password } = shopper(seq);
+    const requested = await client.call(latencies, 'request-otp', 'POST', '/request', {
+      body: { email, username, first_name, last_name, password },
+    });
+    const id =
+      typeof requested.body === 'object' && requested.body !== null && 'id' in requested.body
+        ? requested.body.id
+        : undefined;
+    const verified = await client.call(latencies, 'verify-otp', 'POST', '/verify', { body: { id } });
+    return tokenOf(verified.body) !== undefined;
+  };
+}
