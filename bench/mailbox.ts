@@ -23,6 +23,8 @@ export interface Mailbox {
   forget(to: string): void;
   /** Resolves once `count` emails have been accepted in all, or after `timeoutMs` (check `received`). */
   waitForCount(count: number, timeoutMs: number): Promise<void>;
+  /** How many emails the provider accepted in [from, to) (epoch ms), since the last `resetCount`. */
+  acceptedBetween(from: number, to: number): number;
   /** Starts counting `received` afresh. */
   resetCount(): void;
   setLatency(ms: number): void;
@@ -45,6 +47,8 @@ export async function startMailbox(): Promise<Mailbox> {
 
   const waiters = new Map<string, { resolve(mail: Mail): void; timer: NodeJS.Timeout }>();
   const received = { count: 0, first: 0, last: 0 };
+  // Acceptance times since the last resetCount (numbers only: a few per registration).
+  let acceptedAt: number[] = [];
   let countWaiter: { count: number; resolve(): void } | undefined;
 
   proc.child.on('message', (message: FakeGoogleMessage) => {
@@ -52,6 +56,7 @@ export async function startMailbox(): Promise<Mailbox> {
     received.count += 1;
     if (received.first === 0) received.first = message.receivedAt;
     received.last = message.receivedAt;
+    acceptedAt.push(message.receivedAt);
     if (countWaiter && received.count >= countWaiter.count) {
       countWaiter.resolve();
       countWaiter = undefined;
@@ -105,7 +110,11 @@ export async function startMailbox(): Promise<Mailbox> {
         };
       });
     },
+    acceptedBetween(from, to) {
+      return acceptedAt.filter((at) => at >= from && at < to).length;
+    },
     resetCount() {
+      acceptedAt = [];
       received.count = 0;
       received.first = 0;
       received.last = 0;

@@ -176,7 +176,8 @@ export const registerScenario: Scenario = async ({ services, config, log, defer 
       'Values are medians of per-round figures; CPU includes the drain at the end of each round.',
       'The baseline does no delivery: ours includes the worker and the email send, the baseline does not.',
       `Postgres transactions over ${ours.completed} registrations (all ours rounds): ${transactions}, of which ` +
-        `~${background.toFixed(0)} background (${backgroundPerSecond.toFixed(2)}/s measured idle: outbox relay, retention).`,
+        `~${background.toFixed(0)} background (${backgroundPerSecond.toFixed(2)}/s measured idle: outbox relay, retention); ` +
+        `net ${(perCount(transactions - background) ?? Number.NaN).toFixed(3)} per registration.`,
       ...(ours.completed === 0 ? ['No registration of ours completed.'] : []),
       ...(Object.keys(ours.errors).length > 0 ? [`Errors: ${JSON.stringify(errors)}`] : []),
     ],
