@@ -2,7 +2,7 @@
  * Profiling: scenario 1's load once more, with API and worker started under `--cpu-prof`; their
  * .cpuprofile files (written when they exit) are summarised into the top functions by self time,
  * aggregated by function name and location. The profile sees the main JavaScript thread only:
- * argon2 hashing on libuv's threads shows up as idle there.
+ * argon2 hashing on the worker threads shows up as idle there.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

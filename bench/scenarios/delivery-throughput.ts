@@ -65,7 +65,7 @@ async function seedDeliveries(databaseUrl: string, secrets: StackSecrets, count:
           email,
           channel: 'email',
           destination: email,
-          code_hash: hashCode(hmacKey, challengeId, code),
+          code_hash: hashCode(hmacKey, email, code),
           username: `t${run}_${i}`,
           first_name: 'Bench',
           last_name: 'Shopper',

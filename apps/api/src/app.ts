@@ -21,6 +21,7 @@ import type { Redis } from 'ioredis';
 import { ADMIN_BOARD_PATH, adminBoard } from './http/admin-board.js';
 import { registerErrorContract } from './http/error-contract.js';
 import { createApiMetrics } from './http/metrics.js';
+import { createPasswordHasher } from './registration/password-hashing.js';
 import { createRegistrationService } from './registration/registration-service.js';
 import { createSendLimits } from './registration/send-limits.js';
 import { accountsRoutes } from './routes/accounts/accounts-routes.js';
@@ -126,6 +127,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     verify: { allowedIss: config.JWT_ISSUER, allowedAud: config.JWT_AUDIENCE },
   });
 
+  const passwordHasher = createPasswordHasher({
+    memoryCost: config.ARGON2_MEMORY_COST,
+    timeCost: config.ARGON2_TIME_COST,
+    parallelism: config.ARGON2_PARALLELISM,
+  });
+  app.addHook('onClose', () => passwordHasher.close());
   const registration = createRegistrationService({
     db: deps.database.db,
     deliveryQueue: deps.deliveryQueue,
@@ -135,6 +142,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       payloadEncryption: deriveKey(config.OTP_ENCRYPTION_KEY, 'payload-encryption'),
     },
     sendLimits: createSendLimits({ redis: deps.redis, config, logger }),
+    passwordHasher,
     events: metrics.events,
     ...(deps.now ? { now: deps.now } : {}),
   });

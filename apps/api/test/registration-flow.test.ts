@@ -191,6 +191,53 @@ describe('registration by email code', () => {
     expect(accounts).toHaveLength(1);
   });
 
+  it('counts every one of many concurrent wrong codes, and then refuses the right one', async () => {
+    const body = shopper();
+    const code = await requestCode(stack, body);
+    const wrong = code === '000000' ? '000001' : '000000';
+    const guesses = stack.config.OTP_MAX_ATTEMPTS + 3;
+    const answers = await Promise.all(
+      Array.from({ length: guesses }, () =>
+        post(stack.app, 'verify-otp/', { email: body.email, otp: wrong }),
+      ),
+    );
+    const codes = answers.map((answer) => answer.json().code);
+    expect(codes.filter((answer) => answer === 'OTP_INVALID')).toHaveLength(stack.config.OTP_MAX_ATTEMPTS);
+    expect(codes.filter((answer) => answer === 'OTP_ATTEMPTS_EXCEEDED')).toHaveLength(3);
+    const [challenge] = await stack.db.db
+      .select()
+      .from(otpChallenges)
+      .where(eq(otpChallenges.email, body.email));
+    expect(challenge?.failedAttempts).toBe(stack.config.OTP_MAX_ATTEMPTS);
+    const late = await post(stack.app, 'verify-otp/', { email: body.email, otp: code });
+    expect(late.json().code).toBe('OTP_ATTEMPTS_EXCEEDED');
+  });
+
+  it('refuses a right code whose username was taken since, and leaves the code usable', async () => {
+    const first = shopper();
+    const second = shopper({ username: first.username.toUpperCase() });
+    const firstCode = await requestCode(stack, first);
+    const secondCode = await requestCode(stack, second);
+    expect((await post(stack.app, 'verify-otp/', { email: first.email, otp: firstCode })).statusCode).toBe(
+      200,
+    );
+
+    const taken = await post(stack.app, 'verify-otp/', { email: second.email, otp: secondCode });
+    expect(taken.statusCode).toBe(409);
+    expect(taken.json()).toMatchObject({
+      success: false,
+      code: 'USERNAME_TAKEN',
+      errors: { username: expect.any(String) },
+    });
+    const [challenge] = await stack.db.db
+      .select()
+      .from(otpChallenges)
+      .where(eq(otpChallenges.email, second.email));
+    // The statement rolled back whole: the challenge is neither consumed nor charged a wrong guess.
+    expect(challenge).toMatchObject({ consumedAt: null, failedAttempts: 0 });
+    expect(await stack.db.db.select().from(users).where(eq(users.email, second.email))).toHaveLength(0);
+  });
+
   it('answers the same for an address that already has an account, and sends it a notice, not a code', async () => {
     const body = shopper();
     const code = await requestCode(stack, body);

@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  codeMatches,
-  decryptPayload,
-  deriveKey,
-  encryptPayload,
-  generateCode,
-  hashCode,
-} from '../src/otp-crypto.js';
+import { decryptPayload, deriveKey, encryptPayload, generateCode, hashCode } from '../src/otp-crypto.js';
 
 const SECRET = 'a'.repeat(64);
 
@@ -35,24 +28,20 @@ describe('deriveKey', () => {
   });
 });
 
-describe('hashCode / codeMatches', () => {
+describe('hashCode', () => {
   const key = deriveKey(SECRET, 'otp-hmac');
 
-  it('stores no trace of the code and matches only the right one', () => {
-    const stored = hashCode(key, 'challenge-1', '123456');
+  it('stores no trace of the code and changes with the code', () => {
+    const stored = hashCode(key, 'ann@example.com', '123456');
     expect(stored).not.toContain('123456');
-    expect(codeMatches(key, 'challenge-1', '123456', stored)).toBe(true);
-    expect(codeMatches(key, 'challenge-1', '123457', stored)).toBe(false);
+    expect(hashCode(key, 'ann@example.com', '123456')).toBe(stored);
+    expect(hashCode(key, 'ann@example.com', '123457')).not.toBe(stored);
   });
 
-  it('binds the hash to its challenge and to the pepper', () => {
-    const stored = hashCode(key, 'challenge-1', '123456');
-    expect(codeMatches(key, 'challenge-2', '123456', stored)).toBe(false);
-    expect(codeMatches(deriveKey('c'.repeat(64), 'otp-hmac'), 'challenge-1', '123456', stored)).toBe(false);
-  });
-
-  it('rejects a stored value of another length without throwing', () => {
-    expect(codeMatches(key, 'challenge-1', '123456', 'short')).toBe(false);
+  it('binds the hash to its address and to the pepper', () => {
+    const stored = hashCode(key, 'ann@example.com', '123456');
+    expect(hashCode(key, 'bob@example.com', '123456')).not.toBe(stored);
+    expect(hashCode(deriveKey('c'.repeat(64), 'otp-hmac'), 'ann@example.com', '123456')).not.toBe(stored);
   });
 });
 

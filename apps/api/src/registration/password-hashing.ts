@@ -1,7 +1,12 @@
-import { hash } from '@node-rs/argon2';
+import { availableParallelism } from 'node:os';
+import type { Options } from '@node-rs/argon2';
+import { Piscina } from 'piscina';
 
 // `Algorithm` is a const enum, which isolated modules cannot read: 2 is Algorithm.Argon2id.
 const ARGON2ID = 2;
+
+/** The nice value the hashing threads add to their own: the lowest priority. */
+const LOW_PRIORITY = 19;
 
 export interface Argon2Parameters {
   memoryCost: number;
@@ -9,7 +14,31 @@ export interface Argon2Parameters {
   parallelism: number;
 }
 
-/** argon2id; @node-rs/argon2 runs it on libuv's thread pool, off the event loop. */
-export function hashPassword(password: string, parameters: Argon2Parameters): Promise<string> {
-  return hash(password, { algorithm: ARGON2ID, ...parameters });
+export interface PasswordHasher {
+  /** argon2id, in PHC string form. */
+  hash(password: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * argon2id on a pool of worker threads at the lowest CPU priority. The hash is the only CPU-heavy
+ * step of a registration; at normal priority it competes with the event loop, Postgres, Redis
+ * and the worker for every core, and each round trip of a verify or a send waits behind it. At
+ * the lowest priority it takes the CPU the rest leaves, which under full load is most of it: the
+ * throughput is the same, the short steps stop queueing. One thread per core by default:
+ * more would only add 19 MiB apiece.
+ */
+export function createPasswordHasher(parameters: Argon2Parameters, threads?: number): PasswordHasher {
+  const pool = new Piscina({
+    filename: new URL('./password-hash-worker.js', import.meta.url).href,
+    maxThreads: threads ?? availableParallelism(),
+    // Kept between bursts: a new thread costs a module load before its first hash.
+    idleTimeout: 60_000,
+    niceIncrement: LOW_PRIORITY,
+  });
+  const options: Options = { algorithm: ARGON2ID, ...parameters };
+  return {
+    hash: (password) => pool.run({ password, options }) as Promise<string>,
+    close: () => pool.close(),
+  };
 }

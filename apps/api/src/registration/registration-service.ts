@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
   type ApiConfig,
-  codeMatches,
   type DeliveryQueue,
   enqueueDelivery,
   generateCode,
@@ -22,7 +21,7 @@ import {
 import { and, desc, eq, isNull, or, sql } from 'drizzle-orm';
 import { type MobileNumber, parseMobile } from './mobile-number.js';
 import { addSeconds, isExpired, secondsUntil } from './otp-timing.js';
-import { type Argon2Parameters, hashPassword } from './password-hashing.js';
+import type { PasswordHasher } from './password-hashing.js';
 import { RegistrationError } from './registration-errors.js';
 import type { SendLimits } from './send-limits.js';
 
@@ -40,7 +39,7 @@ export interface RegistrationKeys {
 export interface RegistrationEvents {
   codeIssued(channel: Channel): void;
   codeVerified(): void;
-  codeRejected(code: 'OTP_INVALID' | 'OTP_EXPIRED' | 'OTP_ATTEMPTS_EXCEEDED'): void;
+  codeRejected(code: Rejection): void;
 }
 
 const NO_EVENTS: RegistrationEvents = { codeIssued() {}, codeVerified() {}, codeRejected() {} };
@@ -51,6 +50,7 @@ export interface RegistrationDeps {
   config: ApiConfig;
   keys: RegistrationKeys;
   sendLimits: SendLimits;
+  passwordHasher: PasswordHasher;
   events?: RegistrationEvents;
   now?: () => Date;
 }
@@ -82,6 +82,40 @@ type PendingProfile = Pick<
 const liveChallengeOf = (email: string) =>
   and(eq(otpChallenges.email, email), isNull(otpChallenges.consumedAt), isNull(otpChallenges.supersededAt));
 
+/** What verify returns: the account as the API shows it. */
+export type VerifiedUser = Pick<User, 'id' | 'email' | 'username' | 'firstName' | 'lastName' | 'isVerified'>;
+
+type Rejection = 'OTP_INVALID' | 'OTP_EXPIRED' | 'OTP_ATTEMPTS_EXCEEDED';
+
+/** One row when the address has a live challenge; the account's columns only when it was verified. */
+interface VerdictRow extends Record<string, unknown> {
+  outcome: Rejection | 'VERIFIED';
+  id: string | null;
+  email: string;
+  username: string;
+  first_name: string;
+  last_name: string;
+  is_verified: boolean;
+}
+
+const REJECTION_MESSAGES: Record<Rejection, string> = {
+  OTP_INVALID: 'The code is invalid.',
+  OTP_EXPIRED: 'The code has expired.',
+  OTP_ATTEMPTS_EXCEEDED: 'Too many wrong codes; request a new code later.',
+};
+
+function rejection(code: Rejection): RegistrationError {
+  return new RegistrationError(code, REJECTION_MESSAGES[code]);
+}
+
+/** Postgres' unique_violation, as postgres.js reports it (drizzle wraps it as the cause). */
+function isUniqueViolation(error: unknown): boolean {
+  for (let current = error; current instanceof Error; current = current.cause) {
+    if ((current as { code?: unknown }).code === '23505') return true;
+  }
+  return false;
+}
+
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
@@ -95,15 +129,10 @@ export function createRegistrationService(deps: RegistrationDeps) {
       .filter(Boolean),
   );
   const now = deps.now ?? (() => new Date());
-  const argon2: Argon2Parameters = {
-    memoryCost: config.ARGON2_MEMORY_COST,
-    timeCost: config.ARGON2_TIME_COST,
-    parallelism: config.ARGON2_PARALLELISM,
-  };
 
   /** Whether an account already has this address, or this username (in any case): one query. */
-  async function existingAccounts(email: string, username: string) {
-    const rows = await db
+  async function existingAccounts(tx: Transaction, email: string, username: string) {
+    const rows = await tx
       .select({ email: users.email, username: users.username })
       .from(users)
       .where(or(eq(users.email, email), sql`lower(${users.username}) = lower(${username})`))
@@ -119,10 +148,16 @@ export function createRegistrationService(deps: RegistrationDeps) {
     await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${email}, 0))`);
   }
 
-  /** Locks the email's registration for this transaction and returns its live challenge, if any. */
+  /**
+   * Locks the email's registration for this transaction and returns its live challenge, if any.
+   * The two statements go out together (postgres.js pipelines them on the transaction's
+   * connection) and run in order, so the read happens under the lock.
+   */
   async function lockLiveChallenge(tx: Transaction, email: string): Promise<OtpChallenge | undefined> {
-    await lockAddress(tx, email);
-    const [live] = await tx.select().from(otpChallenges).where(liveChallengeOf(email)).limit(1);
+    const [, [live]] = await Promise.all([
+      lockAddress(tx, email),
+      tx.select().from(otpChallenges).where(liveChallengeOf(email)).limit(1),
+    ]);
     return live;
   }
 
@@ -175,7 +210,7 @@ export function createRegistrationService(deps: RegistrationDeps) {
       tx.insert(otpChallenges).values({
         id: challengeId,
         ...profile,
-        codeHash: hashCode(keys.otpHmac, challengeId, code),
+        codeHash: hashCode(keys.otpHmac, profile.email, code),
         failedAttempts: inheritedFailures,
         expiresAt,
         createdAt: at,
@@ -215,23 +250,19 @@ export function createRegistrationService(deps: RegistrationDeps) {
    * To an address that already has an account: a notice instead of a code, under the same
    * cooldown and limits, so the answer is the same as for a new address.
    */
-  async function sendRegistrationNotice(email: string, log: Logger) {
-    const at = now();
+  async function issueRegistrationNotice(tx: Transaction, email: string, at: Date) {
+    assertCooldownOver(await lastNoticeAt(tx, email), at);
+    await sendLimits.consumeSend(email);
     const deliveryId = randomUUID();
-    await db.transaction(async (tx) => {
-      await lockAddress(tx, email);
-      assertCooldownOver(await lastNoticeAt(tx, email), at);
-      await sendLimits.consumeSend(email);
-      await tx.insert(deliveries).values({
-        id: deliveryId,
-        kind: 'registration-notice',
-        channel: 'email',
-        destination: email,
-        createdAt: at,
-        updatedAt: at,
-      });
+    await tx.insert(deliveries).values({
+      id: deliveryId,
+      kind: 'registration-notice',
+      channel: 'email',
+      destination: email,
+      createdAt: at,
+      updatedAt: at,
     });
-    await enqueue(deliveryId, log);
+    return { deliveryId };
   }
 
   function issued(code?: string): IssuedCode {
@@ -269,22 +300,17 @@ export function createRegistrationService(deps: RegistrationDeps) {
     return { destination: mobile.e164, whatsappCallingCode: mobile.callingCode };
   }
 
+  /**
+   * One transaction: lock the address, look up its accounts and live challenge, then issue a code,
+   * or a notice when the address already has an account.
+   */
   async function requestOtp(input: RequestOtpInput, log: Logger): Promise<IssuedCode> {
     assertChannelAvailable(input.channel);
     const email = normalizeEmail(input.email);
     const mobile = input.mobile === undefined ? undefined : parseMobile(input.mobile, allowedCountries);
     const { destination, whatsappCallingCode } = destinationFor(input.channel, email, mobile);
-    const taken = await existingAccounts(email, input.username);
-    if (taken.usernameTaken) {
-      throw new RegistrationError('USERNAME_TAKEN', 'This username is already taken.', { field: 'username' });
-    }
-    // Hashed even when the address is taken, so the answer takes as long either way.
-    const passwordHash = await hashPassword(input.password, argon2);
-    if (taken.emailTaken) {
-      // Answer exactly as for a new address: registration must not reveal who has an account.
-      await sendRegistrationNotice(email, log);
-      return issued();
-    }
+    // Before anything is looked up, so the answer takes as long whoever has an account.
+    const passwordHash = await deps.passwordHasher.hash(input.password);
     const profile: PendingProfile = {
       email,
       channel: input.channel,
@@ -296,15 +322,27 @@ export function createRegistrationService(deps: RegistrationDeps) {
       passwordHash,
     };
     const at = now();
-    const { deliveryId, code } = await db.transaction(async (tx) => {
-      const live = await lockLiveChallenge(tx, email);
+    const sent = await db.transaction(async (tx): Promise<{ deliveryId: string; code?: string }> => {
+      // Pipelined like lockLiveChallenge: both reads run under the lock.
+      const [live, taken] = await Promise.all([
+        lockLiveChallenge(tx, email),
+        existingAccounts(tx, email, input.username),
+      ]);
+      if (taken.usernameTaken) {
+        throw new RegistrationError('USERNAME_TAKEN', 'This username is already taken.', {
+          field: 'username',
+        });
+      }
+      // Answer exactly as for a new address: registration must not reveal who has an account.
+      if (taken.emailTaken) return issueRegistrationNotice(tx, email, at);
       assertCooldownOver(live?.createdAt, at);
       await sendLimits.consumeSend(destination, whatsappCallingCode);
       return issueCode(tx, profile, live, at);
     });
-    await enqueue(deliveryId, log);
+    await enqueue(sent.deliveryId, log);
+    if (sent.code === undefined) return issued();
     events.codeIssued(profile.channel);
-    return issued(code);
+    return issued(sent.code);
   }
 
   /** With no pending registration nothing is sent, and the answer is the same as when something is. */
@@ -341,85 +379,74 @@ export function createRegistrationService(deps: RegistrationDeps) {
     return issued(result.code);
   }
 
-  type VerifyOutcome = { kind: 'verified'; user: User } | { kind: 'rejected'; error: RegistrationError };
-
   /**
-   * One transaction with the challenge row locked: concurrent verifies of one address run one at a
-   * time, so a code is used once and every wrong guess is counted.
+   * Verify in one statement, so one round trip and one transaction: lock the live challenge, judge
+   * the code, then count a wrong guess, or consume the challenge and create the account. Concurrent
+   * verifies of one address queue on the row lock and each re-reads the row the last one left, so
+   * a code is used once and every wrong guess is counted. A username or address taken since the
+   * code was issued fails the insert, and the whole statement rolls back with it.
    */
-  async function verifyOtp(input: { email: string; code: string }): Promise<User> {
+  async function judgeCode(email: string, codeHash: string, at: Date) {
+    const rows = await db.execute<VerdictRow>(sql`
+      WITH verdict AS (
+        SELECT id, CASE
+            WHEN failed_attempts >= ${config.OTP_MAX_ATTEMPTS} THEN 'OTP_ATTEMPTS_EXCEEDED'
+            WHEN expires_at <= ${at.toISOString()}::timestamptz THEN 'OTP_EXPIRED'
+            WHEN code_hash = ${codeHash} THEN 'VERIFIED'
+            ELSE 'OTP_INVALID'
+          END AS outcome
+        FROM otp_challenges
+        WHERE email = ${email} AND consumed_at IS NULL AND superseded_at IS NULL
+        FOR UPDATE
+      ),
+      wrong_guess AS (
+        UPDATE otp_challenges SET failed_attempts = otp_challenges.failed_attempts + 1
+        FROM verdict WHERE otp_challenges.id = verdict.id AND verdict.outcome = 'OTP_INVALID'
+      ),
+      consumed AS (
+        UPDATE otp_challenges SET consumed_at = ${at.toISOString()}::timestamptz
+        FROM verdict WHERE otp_challenges.id = verdict.id AND verdict.outcome = 'VERIFIED'
+        RETURNING otp_challenges.email, username, first_name, last_name, password_hash
+      ),
+      created AS (
+        INSERT INTO users (email, username, first_name, last_name, password_hash, is_verified)
+        SELECT email, username, first_name, last_name, password_hash, true FROM consumed
+        RETURNING id, email, username, first_name, last_name, is_verified
+      )
+      SELECT verdict.outcome, created.* FROM verdict LEFT JOIN created ON true`);
+    return rows[0];
+  }
+
+  async function verifyOtp(input: { email: string; code: string }): Promise<VerifiedUser> {
     const email = normalizeEmail(input.email);
-    // Asked of Redis while Postgres finds the challenge; its answer is awaited before any decision.
-    const verifyBlocked = sendLimits.assertMayVerify(email).then(
-      () => undefined,
-      (error: unknown) => error,
+    await sendLimits.assertMayVerify(email);
+    const verdict = await judgeCode(email, hashCode(keys.otpHmac, email, input.code), now()).catch(
+      (error: unknown) => {
+        if (isUniqueViolation(error)) {
+          // The address or username was registered since this code was issued.
+          throw new RegistrationError('USERNAME_TAKEN', 'This username is already taken.', {
+            field: 'username',
+          });
+        }
+        throw error;
+      },
     );
-    const at = now();
-    const outcome = await db.transaction(async (tx): Promise<VerifyOutcome> => {
-      const [challenge] = await tx
-        .select()
-        .from(otpChallenges)
-        .where(liveChallengeOf(email))
-        .for('update')
-        .limit(1);
-      const blocked = await verifyBlocked;
-      if (blocked) throw blocked;
-      if (!challenge) {
-        return { kind: 'rejected', error: new RegistrationError('OTP_INVALID', 'The code is invalid.') };
-      }
-      if (challenge.failedAttempts >= config.OTP_MAX_ATTEMPTS) {
-        return {
-          kind: 'rejected',
-          error: new RegistrationError(
-            'OTP_ATTEMPTS_EXCEEDED',
-            'Too many wrong codes; request a new code later.',
-          ),
-        };
-      }
-      if (isExpired(challenge.expiresAt, at)) {
-        return { kind: 'rejected', error: new RegistrationError('OTP_EXPIRED', 'The code has expired.') };
-      }
-      if (!codeMatches(keys.otpHmac, challenge.id, input.code, challenge.codeHash)) {
-        await tx
-          .update(otpChallenges)
-          .set({ failedAttempts: sql`${otpChallenges.failedAttempts} + 1` })
-          .where(eq(otpChallenges.id, challenge.id));
-        return { kind: 'rejected', error: new RegistrationError('OTP_INVALID', 'The code is invalid.') };
-      }
-      // Pipelined (see issueCode); a conflict throws, which rolls the consumption back too.
-      const [[user]] = await Promise.all([
-        tx
-          .insert(users)
-          .values({
-            email,
-            username: challenge.username,
-            firstName: challenge.firstName,
-            lastName: challenge.lastName,
-            passwordHash: challenge.passwordHash,
-            isVerified: true,
-          })
-          .onConflictDoNothing()
-          .returning(),
-        tx.update(otpChallenges).set({ consumedAt: at }).where(eq(otpChallenges.id, challenge.id)),
-      ]);
-      if (!user) {
-        // The address or username was registered since this code was issued.
-        throw new RegistrationError('USERNAME_TAKEN', 'This username is already taken.', {
-          field: 'username',
-        });
-      }
-      return { kind: 'verified', user };
-    });
-    if (outcome.kind === 'rejected') {
-      const { code } = outcome.error;
-      if (code === 'OTP_INVALID') await sendLimits.recordWrongCode(email);
-      if (code === 'OTP_INVALID' || code === 'OTP_EXPIRED' || code === 'OTP_ATTEMPTS_EXCEEDED') {
-        events.codeRejected(code);
-      }
-      throw outcome.error;
+    if (verdict?.outcome === 'VERIFIED' && verdict.id) {
+      events.codeVerified();
+      return {
+        id: verdict.id,
+        email: verdict.email,
+        username: verdict.username,
+        firstName: verdict.first_name,
+        lastName: verdict.last_name,
+        isVerified: verdict.is_verified,
+      };
     }
-    events.codeVerified();
-    return outcome.user;
+    // No live challenge at all answers like a wrong code.
+    const code: Rejection = !verdict || verdict.outcome === 'VERIFIED' ? 'OTP_INVALID' : verdict.outcome;
+    if (code === 'OTP_INVALID') await sendLimits.recordWrongCode(email);
+    events.codeRejected(code);
+    throw rejection(code);
   }
 
   async function findUser(id: string): Promise<User | undefined> {

@@ -1,7 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { User } from '@otp-relay/db';
 import { commonErrorResponses, ErrorResponseSchema } from '../../http/error-contract.js';
-import type { IssuedCode, RegistrationService } from '../../registration/registration-service.js';
+import type {
+  IssuedCode,
+  RegistrationService,
+  VerifiedUser,
+} from '../../registration/registration-service.js';
 import {
   MeResponseSchema,
   type OtpIssuedResponse,
@@ -21,7 +24,7 @@ export interface AccountsRoutesOptions {
   ipRateLimit: { max: number; timeWindow: number };
 }
 
-function toUserResponse(user: User): UserResponse {
+function toUserResponse(user: VerifiedUser): UserResponse {
   return {
     id: user.id,
     email: user.email,
