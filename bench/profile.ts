@@ -1,8 +1,8 @@
 /**
  * Profiling: scenario 1's load once more, with API and worker started under `--cpu-prof`; their
  * .cpuprofile files (written when they exit) are summarised into the top functions by self time,
- * aggregated by function name and location. The profile sees the main JavaScript thread only:
- * argon2 hashing on the worker threads shows up as idle there.
+ * aggregated by function name and location, for each main JavaScript thread: the API's argon2
+ * hashing threads are left out (they only hash), and show up as idle time on its main thread.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -178,7 +178,11 @@ export async function profileScenario(
     await stack.stopServices();
     const processes: ProcessProfile[] = [];
     for (const file of readdirSync(dir).filter((name) => name.endsWith('.cpuprofile'))) {
-      const pid = Number(/^CPU\.\d+\.\d+\.(\d+)\./.exec(file)?.[1]);
+      // CPU.<date>.<time>.<pid>.<thread>.<seq>: thread 0 is the main thread; the others are the
+      // API's hashing threads, whose profile is the argon2 hash and nothing else.
+      const [, pidText, threadText] = /^CPU\.\d+\.\d+\.(\d+)\.(\d+)\./.exec(file) ?? [];
+      if (Number(threadText) !== 0) continue;
+      const pid = Number(pidText);
       const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
       processes.push({ process: pids.get(pid) ?? `pid ${pid}`, ...summariseCpuProfile(profile) });
     }
