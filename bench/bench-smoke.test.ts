@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { SCENARIOS } from './config.js';
-import { ROOT } from './processes.js';
+import { REPO_ROOT } from './processes.js';
 import type { BenchReport } from './report.js';
 
 /** Metrics (by name prefix) that must be above zero in each scenario; every other one must be ≥ 0. */
@@ -47,7 +47,7 @@ describe('pnpm bench --smoke', () => {
         outDir,
       ],
       {
-        cwd: ROOT,
+        cwd: REPO_ROOT,
         env: {
           ...process.env,
           BENCH_DATABASE_URL: services.adminDatabaseUrl,

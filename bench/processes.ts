@@ -2,23 +2,16 @@
  * The processes a bench run starts: the BUILT API and worker (as operators run them, after
  * `pnpm build`), and the bench's own helpers in TypeScript (fake Google, baseline server, bare
  * BullMQ worker) through tsx. Every one is remembered, so all are stopped at the end, on error too.
- * The ideas of e2e/support/processes.ts, without its vitest hooks.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
-import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import {
+  type NodeProcess,
+  type NodeProcessOptions,
+  startNodeProcess,
+} from '@otp-relay/testkit/node-processes';
 
-export const ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-export const SCRIPTS = {
-  migrate: 'packages/db/dist/migrate-cli.js',
-  api: 'apps/api/dist/main.js',
-  worker: 'apps/worker/dist/main.js',
-} as const;
+export { freePort, REPO_ROOT, SERVICE_SCRIPTS } from '@otp-relay/testkit/node-processes';
 
 /** The bench's helper scripts, run with tsx and the workspace's source condition. */
 export const HELPERS = {
@@ -29,83 +22,24 @@ export const HELPERS = {
 
 const TSX_ARGS = ['--import', 'tsx', '--conditions=@otp-relay/source'];
 
-export async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
-export interface BenchProcess {
-  name: string;
-  child: ChildProcess;
-  pid: number;
-  /** The last stdout lines (bounded). */
-  readonly lines: readonly string[];
-  stderr(): string;
-  exited: Promise<number | string | null>;
-  /** SIGTERM, then SIGKILL after `graceMs`; resolves once it has exited. */
-  stop(graceMs?: number): Promise<void>;
-}
+export type BenchProcess = NodeProcess & { pid: number };
 
 const running = new Set<BenchProcess>();
-const KEPT_LINES = 200;
-const KEPT_STDERR = 64 * 1024;
 
-export interface StartOptions {
-  /** Node flags before the script (e.g. --cpu-prof). */
-  execArgv?: string[];
-  /** An IPC channel to the child (process.send). */
-  ipc?: boolean;
-}
-
-/** Starts `node [execArgv] script` in the repository root with exactly `env`. */
+/** Starts `node [execArgv] script` in the repository root with exactly `env`; remembered until it exits. */
 export function startProcess(
   name: string,
   script: string,
   env: NodeJS.ProcessEnv,
-  options: StartOptions = {},
+  options: NodeProcessOptions = {},
 ): BenchProcess {
-  const child = spawn(process.execPath, [...(options.execArgv ?? []), script], {
-    cwd: ROOT,
-    env,
-    stdio: options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
-  });
-  if (child.pid === undefined) throw new Error(`${name} did not start`);
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-KEPT_STDERR);
-  });
-  const lines: string[] = [];
-  if (child.stdout) {
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      lines.push(line);
-      if (lines.length > KEPT_LINES) lines.shift();
-    });
-  }
-  const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string | null);
-  const process_: BenchProcess = {
-    name,
-    child,
-    pid: child.pid,
-    lines,
-    stderr: () => stderr,
-    exited,
-    async stop(graceMs = 15_000) {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-        await exited;
-        clearTimeout(timer);
-      }
-      running.delete(process_);
-    },
-  };
-  running.add(process_);
-  void exited.then(() => running.delete(process_));
-  return process_;
+  const started = startNodeProcess(name, script, env, { keptLines: 200, ...options });
+  const { pid } = started.child;
+  if (pid === undefined) throw new Error(`${name} did not start`);
+  const proc: BenchProcess = { ...started, pid };
+  running.add(proc);
+  void proc.exited.then(() => running.delete(proc));
+  return proc;
 }
 
 /** A bench helper (TypeScript) with an IPC channel. */

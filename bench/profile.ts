@@ -10,7 +10,7 @@ import { join, relative } from 'node:path';
 import type { BenchConfig } from './config.js';
 import { oursRegistration } from './flows.js';
 import { HttpClient, Latencies, runClosedLoop } from './load.js';
-import { ROOT } from './processes.js';
+import { REPO_ROOT } from './processes.js';
 import type { BenchServices } from './services.js';
 import { startStack } from './stack.js';
 
@@ -53,7 +53,7 @@ function shortLocation(url: string, line: number): string {
   let path = url.startsWith('file://') ? new URL(url).pathname : url;
   const nodeModules = path.lastIndexOf('node_modules/');
   if (nodeModules >= 0) path = path.slice(nodeModules + 'node_modules/'.length);
-  else if (path.startsWith('/')) path = relative(ROOT, path);
+  else if (path.startsWith('/')) path = relative(REPO_ROOT, path);
   return `${path}:${line + 1}`;
 }
 
@@ -67,7 +67,7 @@ function packageOf(url: string): string {
     const [first = '', second = ''] = path.slice(nodeModules + 'node_modules/'.length).split('/');
     return first.startsWith('@') ? `${first}/${second}` : first;
   }
-  return relative(ROOT, path).split('/').slice(0, 2).join('/');
+  return relative(REPO_ROOT, path).split('/').slice(0, 2).join('/');
 }
 
 const isUserland = (url: string) => url !== '' && !url.startsWith('node:');

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runBench } from './bench.js';
 import { SCENARIOS, type ScenarioName } from './config.js';
-import { killAllProcessesSync, ROOT } from './processes.js';
+import { killAllProcessesSync, REPO_ROOT } from './processes.js';
 import { formatProfile } from './profile.js';
 import { formatTable, writeReport } from './report.js';
 import { stopLocalServersSync } from './services.js';
@@ -56,6 +56,6 @@ for (const scenario of report.scenarios) {
 if (report.profile) {
   console.log(`\nprofile: top self time under scenario 1's load${formatProfile(report.profile.processes)}`);
 }
-const path = writeReport(values['out-dir'] ?? join(ROOT, 'bench-results'), report);
+const path = writeReport(values['out-dir'] ?? join(REPO_ROOT, 'bench-results'), report);
 console.log(`\nresults: ${path}`);
 process.exit(report.scenarios.some((scenario) => scenario.error) ? 1 : 0);

@@ -14,7 +14,7 @@ import { createInterface } from 'node:readline';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { parentPid, processExists } from './proc-stats.js';
-import { freePort, SCRIPTS, startProcess } from './processes.js';
+import { freePort, SERVICE_SCRIPTS, startProcess } from './processes.js';
 
 export interface BenchServices {
   /** An administrative URL (a role that may create databases), on its `postgres` database. */
@@ -247,7 +247,10 @@ export async function createBenchDatabase(services: BenchServices, label: string
     await admin.end();
   }
   const url = withDatabase(services.adminDatabaseUrl, name);
-  const migration = startProcess('migrate', SCRIPTS.migrate, { PATH: process.env.PATH, DATABASE_URL: url });
+  const migration = startProcess('migrate', SERVICE_SCRIPTS.migrate, {
+    PATH: process.env.PATH,
+    DATABASE_URL: url,
+  });
   const code = await migration.exited;
   if (code !== 0) throw new Error(`migration of ${name} failed (${code}): ${migration.stderr()}`);
   return {

@@ -10,7 +10,7 @@ import {
   type BenchProcess,
   freePort,
   newSecrets,
-  SCRIPTS,
+  SERVICE_SCRIPTS,
   type StackSecrets,
   serviceEnv,
   startProcess,
@@ -80,7 +80,7 @@ export async function startStack(services: BenchServices, options: StackOptions)
     extra?: Record<string, string>,
   ): Promise<ServiceHandle> {
     const port = await freePort();
-    const proc = startProcess(kind, SCRIPTS[kind], envFor(port, extra), { execArgv });
+    const proc = startProcess(kind, SERVICE_SCRIPTS[kind], envFor(port, extra), { execArgv });
     const origin = `http://127.0.0.1:${port}`;
     // LOG_LEVEL=warn hides the "listening"/"started" lines: readiness is the health endpoint.
     await waitForHttp(proc, `${origin}/healthz`);

@@ -5,7 +5,7 @@ import {
   migrate,
   ready,
   registration,
-  SCRIPTS,
+  SERVICE_SCRIPTS,
   serviceEnv,
   startProcess,
   useE2eContext,
@@ -29,8 +29,8 @@ describe('the built services', () => {
     });
     await migrate(env);
 
-    const api = startProcess(SCRIPTS.api, env);
-    const worker = startProcess(SCRIPTS.worker, env);
+    const api = startProcess(SERVICE_SCRIPTS.api, env);
+    const worker = startProcess(SERVICE_SCRIPTS.worker, env);
     const [, workerStarted] = await Promise.all([ready.api(api), ready.worker(worker)]);
     const workerMetrics = (JSON.parse(workerStarted) as { metrics: string }).metrics;
 
@@ -73,10 +73,15 @@ describe('the built services', () => {
   });
 
   it.each([
-    ['api', SCRIPTS.api, { OTP_DEBUG_RESPONSE: 'true' }, /OTP_DEBUG_RESPONSE: must be false in production/],
-    ['api', SCRIPTS.api, { OTP_PEPPER: 'too-short' }, /OTP_PEPPER: .*32 characters/],
-    ['worker', SCRIPTS.worker, { EMAIL_PROVIDER: 'console' }, /EMAIL_PROVIDER: console/],
-    ['worker', SCRIPTS.worker, { WHATSAPP_PROVIDER: 'console' }, /WHATSAPP_PROVIDER: console/],
+    [
+      'api',
+      SERVICE_SCRIPTS.api,
+      { OTP_DEBUG_RESPONSE: 'true' },
+      /OTP_DEBUG_RESPONSE: must be false in production/,
+    ],
+    ['api', SERVICE_SCRIPTS.api, { OTP_PEPPER: 'too-short' }, /OTP_PEPPER: .*32 characters/],
+    ['worker', SERVICE_SCRIPTS.worker, { EMAIL_PROVIDER: 'console' }, /EMAIL_PROVIDER: console/],
+    ['worker', SERVICE_SCRIPTS.worker, { WHATSAPP_PROVIDER: 'console' }, /WHATSAPP_PROVIDER: console/],
   ])('in production the %s refuses to start with %o, naming it', async (_app, script, override, message) => {
     const env = {
       ...serviceEnv({

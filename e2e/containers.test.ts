@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ApiConfigSchema, WorkerConfigSchema } from '@otp-relay/core';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ROOT } from './support/processes.js';
+import { REPO_ROOT } from './support/processes.js';
 
 /**
  * No container engine runs where these tests run, so this checks what can be checked without
@@ -16,11 +16,11 @@ interface ComposeService {
   command?: string[];
   environment?: Record<string, string>;
 }
-const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as {
+const compose = parse(readFileSync(join(REPO_ROOT, 'docker-compose.yml'), 'utf8')) as {
   services: Record<string, ComposeService>;
   'x-app-env': Record<string, string>;
 };
-const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+const dockerfile = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
 
 /** `docker compose` (v2 plugin) or Debian's `docker-compose` (v1), whichever is installed. */
 function composeCommand(): string[] | undefined {
@@ -36,7 +36,7 @@ describe('containers', () => {
       command ?? 'docker-compose',
       [...args, '-f', 'docker-compose.yml', 'config', '-q'],
       {
-        cwd: ROOT,
+        cwd: REPO_ROOT,
         env: { PATH: process.env.PATH, JWT_SECRET: 'x', OTP_PEPPER: 'y', OTP_ENCRYPTION_KEY: 'z' },
         encoding: 'utf8',
       },
@@ -63,14 +63,14 @@ describe('containers', () => {
     expect(scripts).toContain('apps/api/dist/main.js');
     expect(scripts).toContain('apps/worker/dist/main.js');
     expect(scripts).toContain('packages/db/dist/migrate-cli.js');
-    for (const script of scripts) expect(existsSync(join(ROOT, script ?? '')), script).toBe(true);
-    expect(existsSync(join(ROOT, 'packages/db/migrations'))).toBe(true);
+    for (const script of scripts) expect(existsSync(join(REPO_ROOT, script ?? '')), script).toBe(true);
+    expect(existsSync(join(REPO_ROOT, 'packages/db/migrations'))).toBe(true);
   });
 
   it('copies every workspace manifest before installing', () => {
     for (const group of ['apps', 'packages']) {
-      for (const name of readdirSync(join(ROOT, group))) {
-        if (!existsSync(join(ROOT, group, name, 'package.json'))) continue;
+      for (const name of readdirSync(join(REPO_ROOT, group))) {
+        if (!existsSync(join(REPO_ROOT, group, name, 'package.json'))) continue;
         expect(dockerfile).toContain(`COPY ${group}/${name}/package.json ${group}/${name}/`);
       }
     }

@@ -7,7 +7,7 @@ import {
   freePort,
   ready,
   registration,
-  SCRIPTS,
+  SERVICE_SCRIPTS,
   serviceEnv,
   startProcess,
   useE2eContext,
@@ -35,8 +35,8 @@ beforeAll(async () => {
     port,
     extra: { NODE_ENV: 'development', OTP_DEBUG_RESPONSE: 'true' },
   });
-  const api = startProcess(SCRIPTS.api, env);
-  const worker = startProcess(SCRIPTS.worker, env);
+  const api = startProcess(SERVICE_SCRIPTS.api, env);
+  const worker = startProcess(SERVICE_SCRIPTS.worker, env);
   await Promise.all([ready.api(api), ready.worker(worker)]);
   baseUrl = `http://127.0.0.1:${port}`;
 });

@@ -5,7 +5,7 @@ import {
   freePort,
   ready,
   registration,
-  SCRIPTS,
+  SERVICE_SCRIPTS,
   serviceEnv,
   startProcess,
   useE2eContext,
@@ -29,8 +29,8 @@ describe('two worker processes on one queue', () => {
       // Registration cost is not what this test is about.
       extra: { ARGON2_MEMORY_COST: '1024', ARGON2_TIME_COST: '1', WORKER_CONCURRENCY: '10' },
     });
-    const api = startProcess(SCRIPTS.api, env);
-    const workers = [startProcess(SCRIPTS.worker, env), startProcess(SCRIPTS.worker, env)];
+    const api = startProcess(SERVICE_SCRIPTS.api, env);
+    const workers = [startProcess(SERVICE_SCRIPTS.worker, env), startProcess(SERVICE_SCRIPTS.worker, env)];
     await Promise.all([ready.api(api), ...workers.map(ready.worker)]);
 
     const call = apiClient(port);

@@ -6,7 +6,7 @@ import {
   hasRedisServer,
   ready,
   registration,
-  SCRIPTS,
+  SERVICE_SCRIPTS,
   serviceEnv,
   startProcess,
   startRedisServer,
@@ -30,8 +30,8 @@ describe('nothing accepted is lost', () => {
       port,
       extra: { OUTBOX_RELAY_INTERVAL_MS: '200', OUTBOX_RELAY_GRACE_MS: '500' },
     });
-    const api = startProcess(SCRIPTS.api, env);
-    const worker = startProcess(SCRIPTS.worker, env);
+    const api = startProcess(SERVICE_SCRIPTS.api, env);
+    const worker = startProcess(SERVICE_SCRIPTS.worker, env);
     await Promise.all([ready.api(api), ready.worker(worker)]);
 
     await redis.stop();
@@ -54,8 +54,8 @@ describe('nothing accepted is lost', () => {
       port,
       extra: { DELIVERY_LOCK_MS: '1000' },
     });
-    const api = startProcess(SCRIPTS.api, env);
-    const doomed = startProcess(SCRIPTS.worker, env);
+    const api = startProcess(SERVICE_SCRIPTS.api, env);
+    const doomed = startProcess(SERVICE_SCRIPTS.worker, env);
     await Promise.all([ready.api(api), ready.worker(doomed)]);
 
     e2e.google.setLatency(5000);
@@ -67,7 +67,7 @@ describe('nothing accepted is lost', () => {
     await doomed.exited;
     e2e.google.setLatency(0);
 
-    const successor = startProcess(SCRIPTS.worker, env);
+    const successor = startProcess(SERVICE_SCRIPTS.worker, env);
     await ready.worker(successor);
     await successor.lineMatching(/delivery sent/);
     const [message] = await e2e.google.waitForEmails(1, { to: email, timeoutMs: 30_000 });
@@ -95,8 +95,8 @@ describe('nothing accepted is lost', () => {
       google: e2e.google,
       port,
     });
-    const api = startProcess(SCRIPTS.api, env);
-    const worker = startProcess(SCRIPTS.worker, env);
+    const api = startProcess(SERVICE_SCRIPTS.api, env);
+    const worker = startProcess(SERVICE_SCRIPTS.worker, env);
     await Promise.all([ready.api(api), ready.worker(worker)]);
 
     e2e.google.setLatency(1500);

@@ -1,9 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import {
   createTestDatabase,
   type FakeGoogle,
@@ -11,26 +9,12 @@ import {
   type TestDatabase,
   type TestServices,
 } from '@otp-relay/testkit';
+import { type NodeProcess, SERVICE_SCRIPTS, startNodeProcess } from '@otp-relay/testkit/node-processes';
 import { afterAll, beforeAll, inject } from 'vitest';
 
 /** Running the built services (`pnpm build`) as separate processes, as operators do. */
 
-export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-export const SCRIPTS = {
-  migrate: 'packages/db/dist/migrate-cli.js',
-  api: 'apps/api/dist/main.js',
-  worker: 'apps/worker/dist/main.js',
-} as const;
-
-export async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
+export { freePort, REPO_ROOT, SERVICE_SCRIPTS } from '@otp-relay/testkit/node-processes';
 
 export const GOOGLE_CREDENTIALS = {
   clientId: 'e2e-client',
@@ -73,58 +57,15 @@ export function serviceEnv(options: {
   };
 }
 
-export interface ServiceProcess {
-  child: ChildProcess;
-  /** Every stdout line so far. */
-  readonly lines: readonly string[];
-  /** All it wrote to stderr so far. */
-  stderr(): string;
-  /** Resolves with the first stdout line that matches; rejects if the process exits first. */
-  lineMatching(pattern: RegExp): Promise<string>;
-  /** Resolves with the exit code (or signal) once it has exited. */
-  exited: Promise<number | string | null>;
-}
+export type ServiceProcess = NodeProcess;
 
+/** Every process a test file started: killed after its tests, whatever happened. */
 const started: ChildProcess[] = [];
 
 export function startProcess(script: string, env: NodeJS.ProcessEnv): ServiceProcess {
-  const child = spawn(process.execPath, [script], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  started.push(child);
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string | null);
-  const lines: string[] = [];
-  const listeners = new Set<(line: string) => void>();
-  if (!child.stdout) throw new Error('child has no stdout pipe');
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    lines.push(line);
-    for (const listener of listeners) listener(line);
-  });
-  return {
-    child,
-    exited,
-    lines,
-    stderr: () => stderr,
-    lineMatching(pattern) {
-      const seen = lines.find((line) => pattern.test(line));
-      if (seen) return Promise.resolve(seen);
-      return new Promise((resolve, reject) => {
-        const listener = (line: string) => {
-          if (!pattern.test(line)) return;
-          listeners.delete(listener);
-          resolve(line);
-        };
-        listeners.add(listener);
-        void exited.then((code) => {
-          if (listeners.delete(listener)) {
-            reject(new Error(`${script} exited (${code}) before logging ${pattern}: ${stderr}`));
-          }
-        });
-      });
-    },
-  };
+  const service = startNodeProcess(script, script, env);
+  started.push(service.child);
+  return service;
 }
 
 function killStartedProcesses() {
@@ -159,7 +100,7 @@ export function useE2eContext(options: { migrated?: boolean } = {}): E2eContext 
 }
 
 export async function migrate(env: NodeJS.ProcessEnv) {
-  const code = await startProcess(SCRIPTS.migrate, env).exited;
+  const code = await startProcess(SERVICE_SCRIPTS.migrate, env).exited;
   if (code !== 0) throw new Error(`migration failed (${code})`);
 }
 

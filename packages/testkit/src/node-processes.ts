@@ -1,0 +1,115 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Node scripts as child processes: the built services as operators run them (after `pnpm build`),
+ * and the bench's helpers. Shared by the process-level e2e tests and the bench; no test-runner
+ * hooks here, so each caller decides when its processes are stopped.
+ */
+
+/** The repository root (this file is one level under packages/testkit, in src/ and in dist/). */
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** The built entry points, relative to the repository root. */
+export const SERVICE_SCRIPTS = {
+  migrate: 'packages/db/dist/migrate-cli.js',
+  api: 'apps/api/dist/main.js',
+  worker: 'apps/worker/dist/main.js',
+} as const;
+
+export async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  if (!address || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+export interface NodeProcess {
+  name: string;
+  child: ChildProcess;
+  /** Its stdout lines so far (the last `keptLines` of them). */
+  readonly lines: readonly string[];
+  /** What it wrote to stderr so far (the last 64 KiB). */
+  stderr(): string;
+  /** Resolves with the first stdout line that matches; rejects if the process exits first. */
+  lineMatching(pattern: RegExp): Promise<string>;
+  /** Resolves with the exit code (or signal) once it has exited. */
+  exited: Promise<number | string | null>;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves once it has exited. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface NodeProcessOptions {
+  /** Node flags before the script (e.g. --cpu-prof, or --import tsx for TypeScript). */
+  execArgv?: string[];
+  /** An IPC channel to the child (process.send). */
+  ipc?: boolean;
+  /** How many stdout lines to keep; all by default. */
+  keptLines?: number;
+}
+
+const KEPT_STDERR = 64 * 1024;
+
+/** Starts `node [execArgv] script` in the repository root with exactly `env`. */
+export function startNodeProcess(
+  name: string,
+  script: string,
+  env: NodeJS.ProcessEnv,
+  options: NodeProcessOptions = {},
+): NodeProcess {
+  const child = spawn(process.execPath, [...(options.execArgv ?? []), script], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+  });
+  if (!child.stdout || !child.stderr) throw new Error(`${name} has no stdout or stderr pipe`);
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-KEPT_STDERR);
+  });
+  const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string | null);
+  const keptLines = options.keptLines ?? Number.POSITIVE_INFINITY;
+  const lines: string[] = [];
+  const listeners = new Set<(line: string) => void>();
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    lines.push(line);
+    if (lines.length > keptLines) lines.shift();
+    for (const listener of listeners) listener(line);
+  });
+  return {
+    name,
+    child,
+    lines,
+    exited,
+    stderr: () => stderr,
+    lineMatching(pattern) {
+      const seen = lines.find((line) => pattern.test(line));
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const listener = (line: string) => {
+          if (!pattern.test(line)) return;
+          listeners.delete(listener);
+          resolve(line);
+        };
+        listeners.add(listener);
+        void exited.then((code) => {
+          if (listeners.delete(listener)) {
+            reject(new Error(`${name} exited (${code}) before logging ${pattern}: ${stderr}`));
+          }
+        });
+      });
+    },
+    async stop(graceMs = 15_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
