@@ -70,6 +70,9 @@ describe('pnpm bench --smoke', () => {
     expect(existsSync(latest)).toBe(true);
     expect(readdirSync(outDir).filter((name) => /^\d{4}-.*\.json$/.test(name))).toHaveLength(1);
     const report = JSON.parse(readFileSync(latest, 'utf8')) as BenchReport;
+    const [markdown] = readdirSync(outDir).filter((name) => /^\d{4}-.*\.md$/.test(name));
+    const tables = readFileSync(join(outDir, markdown ?? 'missing.md'), 'utf8');
+    for (const scenario of report.scenarios) expect(tables).toContain(`### ${scenario.title}`);
 
     expect(report.scenarios.map((scenario) => scenario.name)).toEqual([...SCENARIOS]);
     for (const scenario of report.scenarios) {

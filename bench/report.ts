@@ -1,7 +1,7 @@
 /**
  * What a run reports: per scenario, rows of (metric, ours, baseline or reference, ratio, target,
  * pass/fail) printed as one table, and everything measured written as JSON to
- * bench-results/<timestamp>.json and bench-results/latest.json.
+ * bench-results/<timestamp>.json and bench-results/latest.json, with the tables as Markdown beside it.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -92,13 +92,46 @@ export function formatTable(scenarios: ScenarioResult[]): string {
   return [render(first ?? header), rule, ...rest.map(render)].join('\n');
 }
 
-/** Writes `<dir>/<timestamp>.json` and `<dir>/latest.json`; returns the first path. */
+/**
+ * The scenarios as Markdown, one table per scenario with its notes under it: what
+ * docs/performance.md shows, so a new run can replace the tables there as they are.
+ */
+export function formatMarkdown(scenarios: ScenarioResult[]): string {
+  const sections: string[] = [];
+  for (const scenario of scenarios) {
+    const lines = [`### ${scenario.title}`, ''];
+    if (scenario.error) {
+      lines.push(`**error**: ${scenario.error}`, '');
+      sections.push(lines.join('\n'));
+      continue;
+    }
+    lines.push(`| metric | ours | ${scenario.referenceLabel || 'reference'} | ratio | target | met |`);
+    lines.push('| --- | --- | --- | --- | --- | --- |');
+    for (const r of scenario.rows) {
+      const cells = [
+        r.unit ? `${r.metric} (${r.unit})` : r.metric,
+        r.ours === null ? '' : format(r.ours),
+        r.reference === null ? '' : format(r.reference),
+        r.ratio === null ? '' : r.ratio.toFixed(2),
+        r.target,
+        r.pass === null ? '' : r.pass ? 'yes' : '**no**',
+      ];
+      lines.push(`| ${cells.join(' | ')} |`);
+    }
+    lines.push('', ...scenario.notes.flatMap((note) => [`_${note}_`, '']));
+    sections.push(lines.join('\n'));
+  }
+  return sections.join('\n');
+}
+
+/** Writes `<dir>/<timestamp>.json` (and `.md`) and `<dir>/latest.json`; returns the JSON's path. */
 export function writeReport(dir: string, report: BenchReport): string {
   mkdirSync(dir, { recursive: true });
   const stamp = report.startedAt.replace(/[:.]/g, '-');
   const path = join(dir, `${stamp}.json`);
   const json = `${JSON.stringify(report, (_key, value) => (typeof value === 'number' && !Number.isFinite(value) ? null : value), 2)}\n`;
   writeFileSync(path, json);
+  writeFileSync(join(dir, `${stamp}.md`), formatMarkdown(report.scenarios));
   writeFileSync(join(dir, 'latest.json'), json);
   return path;
 }
