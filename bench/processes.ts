@@ -3,11 +3,12 @@
  * `pnpm build`), and the bench's own helpers in TypeScript (fake Google, baseline server, bare
  * BullMQ worker) through tsx. Every one is remembered, so all are stopped at the end, on error too.
  */
-import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
   type NodeProcess,
   type NodeProcessOptions,
+  type ServiceSecrets,
+  serviceEnvironment,
   startNodeProcess,
 } from '@otp-relay/testkit/node-processes';
 
@@ -105,19 +106,6 @@ export const GOOGLE_CREDENTIALS = {
   refreshToken: 'bench-refresh',
 };
 
-/** The secrets one stack of API and worker share (the worker opens what the API sealed). */
-export interface StackSecrets {
-  JWT_SECRET: string;
-  OTP_PEPPER: string;
-  OTP_ENCRYPTION_KEY: string;
-}
-
-export const newSecrets = (): StackSecrets => ({
-  JWT_SECRET: randomBytes(32).toString('hex'),
-  OTP_PEPPER: randomBytes(32).toString('hex'),
-  OTP_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
-});
-
 /** argon2id's defaults, written out so the bench and its baseline are seen to use the same. */
 export const ARGON2 = { memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
 
@@ -126,37 +114,24 @@ export function serviceEnv(options: {
   databaseUrl: string;
   redisUrl: string;
   queuePrefix: string;
-  secrets: StackSecrets;
+  secrets: ServiceSecrets;
   google: { rootUrl: string; tokenUrl: string };
   port: number;
   extra?: Record<string, string>;
 }): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH,
-    NODE_ENV: 'production',
-    // Request logs are info: at warn they cost nothing here, as they would not in a quiet production.
-    LOG_LEVEL: 'warn',
-    HOST: '127.0.0.1',
-    PORT: String(options.port),
-    DATABASE_URL: options.databaseUrl,
-    REDIS_URL: options.redisUrl,
-    QUEUE_PREFIX: options.queuePrefix,
-    ...options.secrets,
-    EMAIL_PROVIDER: 'gmail',
-    EMAIL_CLIENT_ID: GOOGLE_CREDENTIALS.clientId,
-    EMAIL_CLIENT_SECRET: GOOGLE_CREDENTIALS.clientSecret,
-    EMAIL_REFRESH_TOKEN: GOOGLE_CREDENTIALS.refreshToken,
-    EMAIL_FROM: 'Shop <no-reply@shop.test>',
-    GMAIL_API_ROOT_URL: options.google.rootUrl,
-    GOOGLE_OAUTH_TOKEN_URL: options.google.tokenUrl,
-    // All load comes from one loopback address: the per-IP limit would measure itself.
-    RATE_LIMIT_IP_MAX: '1000000000',
-    ARGON2_MEMORY_COST: String(ARGON2.memoryCost),
-    ARGON2_TIME_COST: String(ARGON2.timeCost),
-    ARGON2_PARALLELISM: String(ARGON2.parallelism),
-    WORKER_METRICS_PORT: String(options.port),
-    ...options.extra,
-  };
+  return serviceEnvironment({
+    ...options,
+    google: { ...GOOGLE_CREDENTIALS, ...options.google },
+    extra: {
+      // Request logs are info: at warn they cost nothing here, as they would not in a quiet production.
+      LOG_LEVEL: 'warn',
+      ARGON2_MEMORY_COST: String(ARGON2.memoryCost),
+      ARGON2_TIME_COST: String(ARGON2.timeCost),
+      ARGON2_PARALLELISM: String(ARGON2.parallelism),
+      WORKER_METRICS_PORT: String(options.port),
+      ...options.extra,
+    },
+  });
 }
 
 /** Stops every process still running (SIGTERM, then SIGKILL). */

@@ -4,14 +4,13 @@
  * to compare) and stop it when done; its process ids feed the CPU and memory readings.
  */
 import { randomBytes } from 'node:crypto';
+import { newServiceSecrets, type ServiceSecrets } from '@otp-relay/testkit/node-processes';
 import { type Mailbox, startMailbox } from './mailbox.js';
 import { type CpuSources, processCpuMs, processTreeCpuMs, selfCpuMs } from './proc-stats.js';
 import {
   type BenchProcess,
   freePort,
-  newSecrets,
   SERVICE_SCRIPTS,
-  type StackSecrets,
   serviceEnv,
   startProcess,
   waitForHttp,
@@ -28,7 +27,7 @@ export interface Stack {
   label: string;
   database: BenchDatabase;
   queuePrefix: string;
-  secrets: StackSecrets;
+  secrets: ServiceSecrets;
   mailbox: Mailbox;
   api?: ServiceHandle;
   workers: ServiceHandle[];
@@ -55,7 +54,7 @@ export interface StackOptions {
 export async function startStack(services: BenchServices, options: StackOptions): Promise<Stack> {
   const database = options.database ?? (await createBenchDatabase(services, options.label));
   const queuePrefix = `bench-${options.label}-${randomBytes(4).toString('hex')}`;
-  const secrets = newSecrets();
+  const secrets = newServiceSecrets();
   const mailbox = await startMailbox().catch(async (error: unknown) => {
     if (!options.database) await database.drop();
     throw error;

@@ -16,10 +16,11 @@ import {
   hashCode,
   sealDeliveryPayload,
 } from '@otp-relay/core';
+import type { ServiceSecrets } from '@otp-relay/testkit/node-processes';
 import { Redis } from 'ioredis';
 import type { CeilingReport } from '../helpers/ceiling-worker.js';
 import { cpuDelta, processCpuMs, snapshotCpu } from '../proc-stats.js';
-import { HELPERS, nextMessage, type StackSecrets, startHelper } from '../processes.js';
+import { HELPERS, nextMessage, startHelper } from '../processes.js';
 import { row, type TableRow } from '../report.js';
 import { adminClient, clearRedisPrefix } from '../services.js';
 import { sharedCpuSources, stackCpuSources, startStack } from '../stack.js';
@@ -43,7 +44,11 @@ async function enqueue(queue: DeliveryQueue, ids: string[]) {
 }
 
 /** Challenge and delivery rows for `count` codes, sealed and hashed with the stack's keys. */
-async function seedDeliveries(databaseUrl: string, secrets: StackSecrets, count: number): Promise<string[]> {
+async function seedDeliveries(
+  databaseUrl: string,
+  secrets: ServiceSecrets,
+  count: number,
+): Promise<string[]> {
   const hmacKey = deriveKey(secrets.OTP_PEPPER, 'otp-hmac');
   const payloadKey = deriveKey(secrets.OTP_ENCRYPTION_KEY, 'payload-encryption');
   const sql = adminClient(databaseUrl);

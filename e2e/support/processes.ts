@@ -9,7 +9,13 @@ import {
   type TestDatabase,
   type TestServices,
 } from '@otp-relay/testkit';
-import { type NodeProcess, SERVICE_SCRIPTS, startNodeProcess } from '@otp-relay/testkit/node-processes';
+import {
+  type NodeProcess,
+  newServiceSecrets,
+  SERVICE_SCRIPTS,
+  serviceEnvironment,
+  startNodeProcess,
+} from '@otp-relay/testkit/node-processes';
 import { afterAll, beforeAll, inject } from 'vitest';
 
 /** Running the built services (`pnpm build`) as separate processes, as operators do. */
@@ -30,31 +36,14 @@ export function serviceEnv(options: {
   port: number;
   extra?: Record<string, string>;
 }): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH,
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'info',
-    HOST: '127.0.0.1',
-    PORT: String(options.port),
-    DATABASE_URL: options.databaseUrl,
-    REDIS_URL: options.redisUrl,
-    QUEUE_PREFIX: `e2e-${randomBytes(4).toString('hex')}`,
-    JWT_SECRET: randomBytes(32).toString('hex'),
-    OTP_PEPPER: randomBytes(32).toString('hex'),
-    OTP_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
-    EMAIL_PROVIDER: 'gmail',
-    EMAIL_CLIENT_ID: GOOGLE_CREDENTIALS.clientId,
-    EMAIL_CLIENT_SECRET: GOOGLE_CREDENTIALS.clientSecret,
-    EMAIL_REFRESH_TOKEN: GOOGLE_CREDENTIALS.refreshToken,
-    EMAIL_FROM: 'Shop <no-reply@shop.test>',
-    GMAIL_API_ROOT_URL: options.google.rootUrl,
-    GOOGLE_OAUTH_TOKEN_URL: options.google.tokenUrl,
-    // Every request here comes from loopback: one client, as far as the per-IP limit can tell.
-    RATE_LIMIT_IP_MAX: '100000',
+  return serviceEnvironment({
+    ...options,
+    queuePrefix: `e2e-${randomBytes(4).toString('hex')}`,
+    secrets: newServiceSecrets(),
+    google: { ...GOOGLE_CREDENTIALS, rootUrl: options.google.rootUrl, tokenUrl: options.google.tokenUrl },
     // Several workers may run at once: each takes a free port, and logs it at start.
-    WORKER_METRICS_PORT: '0',
-    ...options.extra,
-  };
+    extra: { WORKER_METRICS_PORT: '0', ...options.extra },
+  });
 }
 
 export type ServiceProcess = NodeProcess;

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
@@ -111,5 +112,55 @@ export function startNodeProcess(
       await exited;
       clearTimeout(timer);
     },
+  };
+}
+
+/** The secrets one set of API and worker processes share (the worker opens what the API sealed). */
+export interface ServiceSecrets {
+  JWT_SECRET: string;
+  OTP_PEPPER: string;
+  OTP_ENCRYPTION_KEY: string;
+}
+
+export const newServiceSecrets = (): ServiceSecrets => ({
+  JWT_SECRET: randomBytes(32).toString('hex'),
+  OTP_PEPPER: randomBytes(32).toString('hex'),
+  OTP_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+});
+
+/**
+ * The environment of the built API and worker on test services: production mode, Gmail pointed at
+ * a fake Google that accepts `google`'s credentials, and the per-IP limit out of the way (every
+ * request comes from loopback: one client, as far as that limit can tell). `extra` goes last.
+ */
+export function serviceEnvironment(options: {
+  databaseUrl: string;
+  redisUrl: string;
+  port: number;
+  queuePrefix: string;
+  secrets: ServiceSecrets;
+  google: { rootUrl: string; tokenUrl: string; clientId: string; clientSecret: string; refreshToken: string };
+  extra?: Record<string, string>;
+}): NodeJS.ProcessEnv {
+  const { google } = options;
+  return {
+    PATH: process.env.PATH,
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'info',
+    HOST: '127.0.0.1',
+    PORT: String(options.port),
+    DATABASE_URL: options.databaseUrl,
+    REDIS_URL: options.redisUrl,
+    QUEUE_PREFIX: options.queuePrefix,
+    ...options.secrets,
+    EMAIL_PROVIDER: 'gmail',
+    EMAIL_CLIENT_ID: google.clientId,
+    EMAIL_CLIENT_SECRET: google.clientSecret,
+    EMAIL_REFRESH_TOKEN: google.refreshToken,
+    EMAIL_FROM: 'Shop <no-reply@shop.test>',
+    GMAIL_API_ROOT_URL: google.rootUrl,
+    GOOGLE_OAUTH_TOKEN_URL: google.tokenUrl,
+    RATE_LIMIT_IP_MAX: '1000000000',
+    ...options.extra,
   };
 }
