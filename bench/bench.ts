@@ -31,6 +31,8 @@ export interface BenchOptions {
   only?: ScenarioName[];
   concurrency?: number;
   profile?: boolean;
+  /** Where to keep the profile's raw .cpuprofile files; by default they are summarised and deleted. */
+  profileDir?: string;
   log?(message: string): void;
 }
 
@@ -104,7 +106,9 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       previous.set(name, result);
       scenarios.push(result);
     }
-    const profile = options.profile ? await profileScenario(services, config, log) : undefined;
+    const profile = options.profile
+      ? await profileScenario(services, config, log, options.profileDir)
+      : undefined;
     return {
       startedAt,
       finishedAt: new Date().toISOString(),

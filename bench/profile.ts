@@ -4,9 +4,9 @@
  * aggregated by function name and location, for each main JavaScript thread: the API's argon2
  * hashing threads are left out (they only hash), and show up as idle time on its main thread.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import type { BenchConfig } from './config.js';
 import { oursRegistration } from './flows.js';
 import { HttpClient, Latencies, runClosedLoop } from './load.js';
@@ -151,8 +151,11 @@ export async function profileScenario(
   services: BenchServices,
   config: BenchConfig,
   log: (message: string) => void,
+  keepDir?: string,
 ): Promise<{ durationMs: number; registrations: number; processes: ProcessProfile[] }> {
-  const dir = mkdtempSync(join(tmpdir(), 'otp-relay-bench-prof-'));
+  const dir = keepDir ? resolve(keepDir) : mkdtempSync(join(tmpdir(), 'otp-relay-bench-prof-'));
+  mkdirSync(dir, { recursive: true });
+  const before = new Set(readdirSync(dir));
   log(`\n== profile (scenario 1 load, ${config.profile.durationMs / 1000} s, --cpu-prof)`);
   const stack = await startStack(services, {
     label: 'profile',
@@ -177,7 +180,12 @@ export async function profileScenario(
     // The profiles are written as the processes exit (their SIGTERM handlers end with process.exit).
     await stack.stopServices();
     const processes: ProcessProfile[] = [];
-    for (const file of readdirSync(dir).filter((name) => name.endsWith('.cpuprofile'))) {
+    const written = readdirSync(dir).filter((name) => name.endsWith('.cpuprofile') && !before.has(name));
+    if (keepDir) {
+      const owners = [...pids].map(([pid, name]) => `${name} ${pid}`).join(', ');
+      log(`profiles kept in ${dir} (by pid: ${owners}): ${written.join(', ')}`);
+    }
+    for (const file of written) {
       // CPU.<date>.<time>.<pid>.<thread>.<seq>: thread 0 is the main thread; the others are the
       // API's hashing threads, whose profile is the argon2 hash and nothing else.
       const [, pidText, threadText] = /^CPU\.\d+\.\d+\.(\d+)\.(\d+)\./.exec(file) ?? [];
@@ -190,7 +198,7 @@ export async function profileScenario(
   } finally {
     await stack.stop();
     await stack.database.drop();
-    rmSync(dir, { recursive: true, force: true });
+    if (!keepDir) rmSync(dir, { recursive: true, force: true });
   }
 }
 

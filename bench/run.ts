@@ -5,6 +5,7 @@
  *                        delivery-throughput, large-tables, soak
  *   --concurrency <n>    virtual users of the register and soak scenarios
  *   --profile            afterwards, profile API and worker under scenario 1 (--cpu-prof)
+ *   --profile-dir <dir>  keep the raw .cpuprofile files there (for Chrome DevTools); implies --profile
  *   --out-dir <dir>      where the JSON goes (default bench-results/)
  */
 import { join } from 'node:path';
@@ -22,6 +23,7 @@ const { values } = parseArgs({
     only: { type: 'string', multiple: true },
     concurrency: { type: 'string' },
     profile: { type: 'boolean', default: false },
+    'profile-dir': { type: 'string' },
     'out-dir': { type: 'string' },
   },
 });
@@ -46,7 +48,8 @@ const report = await runBench({
   mode: values.smoke ? 'smoke' : 'full',
   only: only as ScenarioName[],
   ...(values.concurrency ? { concurrency: Number(values.concurrency) } : {}),
-  profile: values.profile,
+  profile: values.profile || values['profile-dir'] !== undefined,
+  ...(values['profile-dir'] ? { profileDir: values['profile-dir'] } : {}),
 });
 
 console.log(`\n${formatTable(report.scenarios)}`);
