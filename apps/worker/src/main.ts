@@ -6,7 +6,6 @@ import {
   loadWorkerConfig,
 } from '@otp-relay/core';
 import { createDatabase } from '@otp-relay/db';
-import { lowerCpuPriority } from './cpu-priority.js';
 import { createSenders } from './delivery/senders.js';
 import { scheduleRetention } from './maintenance/retention.js';
 import { createWorkerMetrics, portOf } from './metrics.js';
@@ -14,18 +13,6 @@ import { createWorker } from './worker.js';
 
 const config = loadConfigOrExit(loadWorkerConfig, process.env);
 const logger = createLogger(config.LOG_LEVEL, 'worker');
-// First, so the threads started later inherit it.
-const nice = (() => {
-  try {
-    return lowerCpuPriority(config.WORKER_NICE);
-  } catch (error) {
-    logger.warn(
-      { err: error, nice: config.WORKER_NICE },
-      'could not lower the CPU priority; running as started',
-    );
-    return undefined;
-  }
-})();
 const database = createDatabase(config.DATABASE_URL, {
   maxConnections: Math.min(config.WORKER_CONCURRENCY, 20),
 });
@@ -54,7 +41,6 @@ const retention = await scheduleRetention({
 logger.info(
   {
     concurrency: config.WORKER_CONCURRENCY,
-    nice,
     emailProvider: config.EMAIL_PROVIDER,
     whatsappProvider: config.WHATSAPP_PROVIDER,
     smtpBackup: Boolean(config.SMTP_URL),

@@ -79,9 +79,6 @@ const ApiProperties = {
 const WorkerProperties = {
   // Sends wait on the provider, not the CPU: at 300 ms a send, 50 in flight is ~160 deliveries/s per worker.
   WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-  // The worker's CPU priority (nice value, 0-19, higher is lower): sends are background work, so on
-  // a host it shares with the API a shopper's request gets the CPU first. Harmless on its own host.
-  WORKER_NICE: Type.Integer({ minimum: 0, maximum: 19, default: 10 }),
   // The worker's /metrics and /healthz (0: any free port, printed at start).
   WORKER_METRICS_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9464 }),
   WORKER_METRICS_HOST: Type.String({ default: '127.0.0.1' }),

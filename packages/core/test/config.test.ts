@@ -113,14 +113,6 @@ describe('loadWorkerConfig', () => {
     ).toEqual([expect.stringMatching(/^WHATSAPP_PROVIDER: console/)]);
   });
 
-  it('runs the worker below normal CPU priority by default, within the nice range', () => {
-    expect(loadWorkerConfig(gmail).WORKER_NICE).toBe(10);
-    expect(loadWorkerConfig({ ...gmail, WORKER_NICE: '0' }).WORKER_NICE).toBe(0);
-    expect(problemsOf(() => loadWorkerConfig({ ...gmail, WORKER_NICE: '20' }))).toEqual([
-      expect.stringMatching(/^WORKER_NICE:/),
-    ]);
-  });
-
   it('runs without credentials on the console provider, but not in production', () => {
     expect(loadWorkerConfig({ ...base, EMAIL_PROVIDER: 'console' }).EMAIL_PROVIDER).toBe('console');
     expect(
