@@ -127,11 +127,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     verify: { allowedIss: config.JWT_ISSUER, allowedAud: config.JWT_AUDIENCE },
   });
 
-  const passwordHasher = createPasswordHasher({
-    memoryCost: config.ARGON2_MEMORY_COST,
-    timeCost: config.ARGON2_TIME_COST,
-    parallelism: config.ARGON2_PARALLELISM,
-  });
+  const passwordHasher = createPasswordHasher(
+    {
+      memoryCost: config.ARGON2_MEMORY_COST,
+      timeCost: config.ARGON2_TIME_COST,
+      parallelism: config.ARGON2_PARALLELISM,
+    },
+    { onHashed: metrics.passwordHashed },
+  );
+  metrics.watchPasswordHasher(passwordHasher);
   app.addHook('onClose', () => passwordHasher.close());
   const registration = createRegistrationService({
     db: deps.database.db,

@@ -78,7 +78,7 @@ describe('OpenAPI', () => {
 });
 
 describe('metrics', () => {
-  it('count requests, codes issued, verified and refused, and show the queues', async () => {
+  it('count requests, codes issued, verified and refused, password hashes, and show the queues', async () => {
     const body = shopper();
     const code = await requestCode(stack, body);
     const wrong = code === '000000' ? '000001' : '000000';
@@ -97,5 +97,8 @@ describe('metrics', () => {
       /otp_relay_http_request_duration_seconds_bucket\{le="0.1",route="\/api\/accounts\/request-otp\/"/,
     );
     expect(text).toMatch(/otp_relay_queue_jobs\{queue="otp-delivery-dead",state="failed"\} 0/);
+    // One request, one password hash; nothing left waiting for a hashing thread.
+    expect(text).toMatch(/otp_relay_password_hash_seconds_count 1\n/);
+    expect(text).toMatch(/otp_relay_password_hashes_waiting 0\n/);
   });
 });

@@ -2,6 +2,7 @@ import type { DeadLetterQueue, DeliveryQueue } from '@otp-relay/core';
 import type { FastifyInstance } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { PasswordHasher } from '../registration/password-hashing.js';
 import type { RegistrationEvents } from '../registration/registration-service.js';
 
 /**
@@ -56,6 +57,23 @@ export function createApiMetrics(queues: { deliveryQueue: DeliveryQueue; deadLet
     },
   });
 
+  // The hash is registration's one CPU-heavy step: its wait for a thread is the API's capacity signal.
+  const passwordHashDuration = new Histogram({
+    name: 'otp_relay_password_hash_seconds',
+    help: 'Time from asking for a password hash to having it: waiting for a hashing thread, then argon2id',
+    buckets: [0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [registry],
+  });
+  let passwordHasher: Pick<PasswordHasher, 'waiting'> | undefined;
+  new Gauge({
+    name: 'otp_relay_password_hashes_waiting',
+    help: 'Password hashes waiting for a free hashing thread',
+    registers: [registry],
+    collect() {
+      this.set(passwordHasher?.waiting ?? 0);
+    },
+  });
+
   const events: RegistrationEvents = {
     codeIssued: (channel) => codesIssued.inc({ channel }),
     codeVerified: () => codesVerified.inc(),
@@ -92,5 +110,15 @@ export function createApiMetrics(queues: { deliveryQueue: DeliveryQueue; deadLet
     { name: 'otp-relay-metrics' },
   );
 
-  return { registry, events, plugin };
+  return {
+    registry,
+    events,
+    plugin,
+    /** For the password hasher's `onHashed`. */
+    passwordHashed: (seconds: number) => passwordHashDuration.observe(seconds),
+    /** Reads the hasher's queue at scrape time. */
+    watchPasswordHasher(hasher: Pick<PasswordHasher, 'waiting'>) {
+      passwordHasher = hasher;
+    },
+  };
 }

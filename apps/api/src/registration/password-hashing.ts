@@ -21,7 +21,16 @@ export interface Argon2Parameters {
 export interface PasswordHasher {
   /** argon2id, in PHC string form. */
   hash(password: string): Promise<string>;
+  /** Hashes waiting for a free thread: under load, the first sign that the API is short of CPU. */
+  readonly waiting: number;
   close(): Promise<void>;
+}
+
+export interface PasswordHasherOptions {
+  /** One per core by default: more would only add 19 MiB apiece. */
+  threads?: number;
+  /** Seconds from asking for a hash to having it (waiting for a thread, then hashing), for metrics. */
+  onHashed?(seconds: number): void;
 }
 
 /**
@@ -29,10 +38,12 @@ export interface PasswordHasher {
  * step of a registration; at normal priority it competes with the event loop, Postgres, Redis
  * and the worker for every core, and each round trip of a verify or a send waits behind it. At a
  * lower priority it takes the CPU the rest leaves, which under full load is most of it: the
- * throughput is the same, the short steps stop queueing. One thread per core by default:
- * more would only add 19 MiB apiece.
+ * throughput is the same, the short steps stop queueing.
  */
-export function createPasswordHasher(parameters: Argon2Parameters, threads?: number): PasswordHasher {
+export function createPasswordHasher(
+  parameters: Argon2Parameters,
+  { threads, onHashed }: PasswordHasherOptions = {},
+): PasswordHasher {
   const pool = new Piscina({
     filename: new URL('./password-hash-worker.js', import.meta.url).href,
     maxThreads: threads ?? availableParallelism(),
@@ -42,7 +53,15 @@ export function createPasswordHasher(parameters: Argon2Parameters, threads?: num
   });
   const options: Options = { algorithm: ARGON2ID, ...parameters };
   return {
-    hash: (password) => pool.run({ password, options }) as Promise<string>,
+    async hash(password) {
+      const startedAt = performance.now();
+      const hash = (await pool.run({ password, options })) as string;
+      onHashed?.((performance.now() - startedAt) / 1000);
+      return hash;
+    },
+    get waiting() {
+      return pool.queueSize;
+    },
     close: () => pool.close(),
   };
 }
