@@ -91,24 +91,30 @@ export const soakScenario: Scenario = async ({ services, config, log, defer }) =
   }).finally(() => clearInterval(sampler));
   const cpuMs = cpuDelta(before, snapshotCpu(cpu));
   const end = await sample();
-  // Memory swings with GC (the API's RSS by ±50 MB between readings): start and end are medians of
-  // the readings of the first and the last fifth of the soak.
+  // Memory is a sawtooth: it climbs between garbage collections (the API's RSS by ±50 MB between
+  // readings) and drops after one. A leak is a rising floor, so growth compares the lowest reading
+  // of the first and the last fifth of the soak; the medians are shown beside them.
   const readings = [initial, ...samples, end];
   const edge = Math.max(1, Math.floor(readings.length / 5));
   const firstSamples = readings.slice(0, edge);
   const lastSamples = readings.slice(readings.length - edge);
-  const medianOf = (list: Sample[], key: 'apiRss' | 'workerRss' | 'apiHeap' | 'workerHeap') => {
-    const values = list.map((s) => s[key]).filter((v): v is number => v !== undefined);
-    return values.length > 0 ? median(values) : undefined;
+  const memory = (list: Sample[], pick: (values: number[]) => number) => {
+    const of = (key: 'apiRss' | 'workerRss' | 'apiHeap' | 'workerHeap') => {
+      const values = list.map((s) => s[key]).filter((v): v is number => v !== undefined);
+      return values.length > 0 ? pick(values) : undefined;
+    };
+    return {
+      apiRss: of('apiRss'),
+      workerRss: of('workerRss'),
+      apiHeap: of('apiHeap'),
+      workerHeap: of('workerHeap'),
+    };
   };
-  const memory = (list: Sample[]) => ({
-    apiRss: medianOf(list, 'apiRss'),
-    workerRss: medianOf(list, 'workerRss'),
-    apiHeap: medianOf(list, 'apiHeap'),
-    workerHeap: medianOf(list, 'workerHeap'),
-  });
-  const first = memory(firstSamples);
-  const last = memory(lastSamples);
+  const floor = (values: number[]) => Math.min(...values);
+  const first = memory(firstSamples, floor);
+  const last = memory(lastSamples, floor);
+  const firstMedian = memory(firstSamples, median);
+  const lastMedian = memory(lastSamples, median);
   // Loop delay under load: the intervals that ended while the load ran.
   const loaded = samples.filter((s) => s.atMs <= cfg.durationMs);
   const loops = (key: 'apiLoopP99' | 'workerLoopP99') =>
@@ -126,7 +132,7 @@ export const soakScenario: Scenario = async ({ services, config, log, defer }) =
     rows: [
       row('registrations/s', '/s', load.ratePerSecond, null),
       row(
-        'API RSS (last vs first fifth)',
+        'API RSS floor (last vs first fifth)',
         'MB',
         mb(last.apiRss),
         mb(first.apiRss),
@@ -134,15 +140,22 @@ export const soakScenario: Scenario = async ({ services, config, log, defer }) =
         (_o, _r, x) => x < 1.1,
       ),
       row(
-        'worker RSS (last vs first fifth)',
+        'worker RSS floor (last vs first fifth)',
         'MB',
         mb(last.workerRss),
         mb(first.workerRss),
         '< 1.1 ×',
         (_o, _r, x) => x < 1.1,
       ),
-      row('API heap used (last vs first fifth)', 'MB', mb(last.apiHeap), mb(first.apiHeap)),
-      row('worker heap used (last vs first fifth)', 'MB', mb(last.workerHeap), mb(first.workerHeap)),
+      row('API heap used floor (last vs first fifth)', 'MB', mb(last.apiHeap), mb(first.apiHeap)),
+      row('worker heap used floor (last vs first fifth)', 'MB', mb(last.workerHeap), mb(first.workerHeap)),
+      row('API RSS median (last vs first fifth)', 'MB', mb(lastMedian.apiRss), mb(firstMedian.apiRss)),
+      row(
+        'worker RSS median (last vs first fifth)',
+        'MB',
+        mb(lastMedian.workerRss),
+        mb(firstMedian.workerRss),
+      ),
       row('API event-loop delay p99, worst interval', 'ms', maxOf(apiLoops), null, '< 50 ms', (o) => o < 50),
       row('API event-loop delay p99, median interval', 'ms', median(apiLoops), null),
       row('worker event-loop delay p99, worst interval', 'ms', maxOf(workerLoops), null),
@@ -152,14 +165,16 @@ export const soakScenario: Scenario = async ({ services, config, log, defer }) =
       row('other CPU on the machine (cores)', '', otherCpuCores(cpuMs, load.elapsedMs), null),
     ],
     notes: [
-      `RSS growth: API ${growth(first.apiRss, last.apiRss)?.toFixed(1)} %, worker ${growth(first.workerRss, last.workerRss)?.toFixed(1)} %.`,
-      `Memory: medians of the first and last ${edge} readings (one every ${cfg.sampleEveryMs / 1000} s).`,
+      `RSS floor growth: API ${growth(first.apiRss, last.apiRss)?.toFixed(1)} %, worker ${growth(first.workerRss, last.workerRss)?.toFixed(1)} %.`,
+      `Memory: the lowest and the median of the first and last ${edge} readings (one every ${cfg.sampleEveryMs / 1000} s); a leak raises the floor, garbage collection's sawtooth moves the median.`,
       `Event-loop p99 per ${cfg.sampleEveryMs / 1000} s scrape interval (prom-client, 10 ms resolution), ${apiLoops.length} intervals.`,
       `${load.completed} registrations, errors ${JSON.stringify(load.errors)}.`,
     ],
     details: {
       first,
       last,
+      firstMedian,
+      lastMedian,
       initial,
       end,
       samples,
