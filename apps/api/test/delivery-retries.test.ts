@@ -59,5 +59,10 @@ describe('delivery retries', () => {
       attempts: 4,
       lastError: expect.stringMatching(/HTTP 503/),
     });
+    // Every attempt's failure is on the record, in order.
+    const { errorHistory } = await deliveryOf(body.email);
+    expect(errorHistory.map(({ attempt, retryable }) => ({ attempt, retryable }))).toEqual(
+      [1, 2, 3, 4].map((attempt) => ({ attempt, retryable: true })),
+    );
   });
 });

@@ -16,6 +16,7 @@ import {
   deliveries,
   type OtpChallenge,
   otpChallenges,
+  type Transaction,
 } from '@otp-relay/db';
 import { UnrecoverableError } from 'bullmq';
 import { and, eq, inArray, sql } from 'drizzle-orm';
@@ -174,11 +175,13 @@ export function createDeliveryProcessor(deps: ProcessDeliveryDeps) {
       retryable: failure.retryable,
     };
     const history = [...delivery.errorHistory, entry];
-    const fallback = final ? fallbackFor(delivery, provider, challenge) : undefined;
+    // No fallback for a code that can no longer be used: it would be skipped anyway.
+    const usable = !(challenge && unusableReason(challenge, now()));
+    const fallback = final && usable ? fallbackFor(delivery, provider, challenge) : undefined;
     const fallbackId = fallback ? randomUUID() : undefined;
 
-    await db.transaction(async (tx) => {
-      await tx
+    const markFailed = (executor: Database | Transaction) =>
+      executor
         .update(deliveries)
         .set({
           status: final ? 'dead' : 'failed',
@@ -188,7 +191,10 @@ export function createDeliveryProcessor(deps: ProcessDeliveryDeps) {
           updatedAt: now(),
         })
         .where(eq(deliveries.id, delivery.id));
-      if (fallback && fallbackId && !(challenge && unusableReason(challenge, now()))) {
+    if (fallback && fallbackId) {
+      // The record and its fallback together, or neither.
+      await db.transaction(async (tx) => {
+        await markFailed(tx);
         // The same message under a new id: a sealed code is sealed again, bound to the new row.
         const payloadCiphertext = delivery.payloadCiphertext
           ? sealDeliveryPayload(
@@ -205,8 +211,11 @@ export function createDeliveryProcessor(deps: ProcessDeliveryDeps) {
           ...fallback,
           payloadCiphertext,
         });
-      }
-    });
+      });
+    } else {
+      // One statement, one round trip: what every retried attempt costs (a failing provider's load).
+      await markFailed(db);
+    }
     if (!final) return;
 
     const log = logger.child({ deliveryId: delivery.id });
