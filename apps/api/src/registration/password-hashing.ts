@@ -27,8 +27,6 @@ export interface PasswordHasher {
 }
 
 export interface PasswordHasherOptions {
-  /** One per core by default: more would only add 19 MiB apiece. */
-  threads?: number;
   /** Seconds from asking for a hash to having it (waiting for a thread, then hashing), for metrics. */
   onHashed?(seconds: number): void;
 }
@@ -42,11 +40,12 @@ export interface PasswordHasherOptions {
  */
 export function createPasswordHasher(
   parameters: Argon2Parameters,
-  { threads, onHashed }: PasswordHasherOptions = {},
+  { onHashed }: PasswordHasherOptions = {},
 ): PasswordHasher {
   const pool = new Piscina({
     filename: new URL('./password-hash-worker.js', import.meta.url).href,
-    maxThreads: threads ?? availableParallelism(),
+    // One per core: more would only add 19 MiB apiece.
+    maxThreads: availableParallelism(),
     // Kept between bursts: a new thread costs a module load before its first hash.
     idleTimeout: 60_000,
     niceIncrement: LOW_PRIORITY,
