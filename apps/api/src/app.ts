@@ -82,7 +82,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const deadLetterQueue = createDeadLetterQueue(deps.redis, config.QUEUE_PREFIX);
   deadLetterQueue.on('error', (error) => logger.warn({ error: error.message }, 'dead-letter queue error'));
   app.addHook('onClose', () => deadLetterQueue.close());
-  const metrics = createApiMetrics({ deliveryQueue: deps.deliveryQueue, deadLetterQueue });
+  const passwordHasher = createPasswordHasher({
+    memoryCost: config.ARGON2_MEMORY_COST,
+    timeCost: config.ARGON2_TIME_COST,
+    parallelism: config.ARGON2_PARALLELISM,
+  });
+  app.addHook('onClose', () => passwordHasher.close());
+  const metrics = createApiMetrics({ deliveryQueue: deps.deliveryQueue, deadLetterQueue, passwordHasher });
   await app.register(metrics.plugin);
 
   await app.register(fastifySwagger, {
@@ -127,16 +133,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     verify: { allowedIss: config.JWT_ISSUER, allowedAud: config.JWT_AUDIENCE },
   });
 
-  const passwordHasher = createPasswordHasher(
-    {
-      memoryCost: config.ARGON2_MEMORY_COST,
-      timeCost: config.ARGON2_TIME_COST,
-      parallelism: config.ARGON2_PARALLELISM,
-    },
-    { onHashed: metrics.passwordHashed },
-  );
-  metrics.watchPasswordHasher(passwordHasher);
-  app.addHook('onClose', () => passwordHasher.close());
   const registration = createRegistrationService({
     db: deps.database.db,
     deliveryQueue: deps.deliveryQueue,

@@ -6,10 +6,15 @@ import type { PasswordHasher } from '../registration/password-hashing.js';
 import type { RegistrationEvents } from '../registration/registration-service.js';
 
 /**
- * The API's Prometheus metrics: HTTP traffic, what registration did, and the queues' state
- * (read from Redis at scrape time). One registry per app, so tests can build several.
+ * The API's Prometheus metrics: HTTP traffic, what registration did, the queues' state (read
+ * from Redis at scrape time) and the hashes waiting for a thread. One registry per app, so tests
+ * can build several.
  */
-export function createApiMetrics(queues: { deliveryQueue: DeliveryQueue; deadLetterQueue: DeadLetterQueue }) {
+export function createApiMetrics(sources: {
+  deliveryQueue: DeliveryQueue;
+  deadLetterQueue: DeadLetterQueue;
+  passwordHasher: Pick<PasswordHasher, 'waiting'>;
+}) {
   const registry = new Registry();
   // Process metrics: memory, CPU, event-loop lag (nodejs_eventloop_lag_p99_seconds), GC.
   collectDefaultMetrics({ register: registry });
@@ -50,7 +55,7 @@ export function createApiMetrics(queues: { deliveryQueue: DeliveryQueue; deadLet
     registers: [registry],
     async collect() {
       this.reset();
-      for (const queue of [queues.deliveryQueue, queues.deadLetterQueue]) {
+      for (const queue of [sources.deliveryQueue, sources.deadLetterQueue]) {
         const counts = await queue.getJobCounts('waiting', 'delayed', 'active', 'failed', 'completed');
         for (const [state, count] of Object.entries(counts)) this.set({ queue: queue.name, state }, count);
       }
@@ -64,19 +69,19 @@ export function createApiMetrics(queues: { deliveryQueue: DeliveryQueue; deadLet
     buckets: [0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1],
     registers: [registry],
   });
-  let passwordHasher: Pick<PasswordHasher, 'waiting'> | undefined;
   new Gauge({
     name: 'otp_relay_password_hashes_waiting',
     help: 'Password hashes waiting for a free hashing thread',
     registers: [registry],
     collect() {
-      this.set(passwordHasher?.waiting ?? 0);
+      this.set(sources.passwordHasher.waiting);
     },
   });
 
   const events: RegistrationEvents = {
     codeIssued: (channel) => codesIssued.inc({ channel }),
     codeVerified: () => codesVerified.inc(),
+    passwordHashed: (seconds) => passwordHashDuration.observe(seconds),
     codeRejected: (code) =>
       codesRejected.inc({
         reason: {
@@ -114,11 +119,5 @@ export function createApiMetrics(queues: { deliveryQueue: DeliveryQueue; deadLet
     registry,
     events,
     plugin,
-    /** For the password hasher's `onHashed`. */
-    passwordHashed: (seconds: number) => passwordHashDuration.observe(seconds),
-    /** Reads the hasher's queue at scrape time. */
-    watchPasswordHasher(hasher: Pick<PasswordHasher, 'waiting'>) {
-      passwordHasher = hasher;
-    },
   };
 }

@@ -26,11 +26,6 @@ export interface PasswordHasher {
   close(): Promise<void>;
 }
 
-export interface PasswordHasherOptions {
-  /** Seconds from asking for a hash to having it (waiting for a thread, then hashing), for metrics. */
-  onHashed?(seconds: number): void;
-}
-
 /**
  * argon2id on a pool of worker threads at a lower CPU priority. The hash is the only CPU-heavy
  * step of a registration; at normal priority it competes with the event loop, Postgres, Redis
@@ -38,10 +33,7 @@ export interface PasswordHasherOptions {
  * lower priority it takes the CPU the rest leaves, which under full load is most of it: the
  * throughput is the same, the short steps stop queueing.
  */
-export function createPasswordHasher(
-  parameters: Argon2Parameters,
-  { onHashed }: PasswordHasherOptions = {},
-): PasswordHasher {
+export function createPasswordHasher(parameters: Argon2Parameters): PasswordHasher {
   const pool = new Piscina({
     filename: new URL('./password-hash-worker.js', import.meta.url).href,
     // One per core: more would only add 19 MiB apiece.
@@ -52,12 +44,7 @@ export function createPasswordHasher(
   });
   const options: Options = { algorithm: ARGON2ID, ...parameters };
   return {
-    async hash(password) {
-      const startedAt = performance.now();
-      const hash = (await pool.run({ password, options })) as string;
-      onHashed?.((performance.now() - startedAt) / 1000);
-      return hash;
-    },
+    hash: (password) => pool.run({ password, options }) as Promise<string>,
     get waiting() {
       return pool.queueSize;
     },

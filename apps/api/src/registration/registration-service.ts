@@ -40,9 +40,16 @@ export interface RegistrationEvents {
   codeIssued(channel: Channel): void;
   codeVerified(): void;
   codeRejected(code: Rejection): void;
+  /** Seconds from asking for the password hash to having it: waiting for a hashing thread, then argon2id. */
+  passwordHashed(seconds: number): void;
 }
 
-const NO_EVENTS: RegistrationEvents = { codeIssued() {}, codeVerified() {}, codeRejected() {} };
+const NO_EVENTS: RegistrationEvents = {
+  codeIssued() {},
+  codeVerified() {},
+  codeRejected() {},
+  passwordHashed() {},
+};
 
 export interface RegistrationDeps {
   db: Database;
@@ -106,6 +113,10 @@ const REJECTION_MESSAGES: Record<Rejection, string> = {
 
 function rejection(code: Rejection): RegistrationError {
   return new RegistrationError(code, REJECTION_MESSAGES[code]);
+}
+
+function usernameTaken(): RegistrationError {
+  return new RegistrationError('USERNAME_TAKEN', 'This username is already taken.', { field: 'username' });
 }
 
 /** Postgres' unique_violation, as postgres.js reports it (drizzle wraps it as the cause). */
@@ -310,7 +321,9 @@ export function createRegistrationService(deps: RegistrationDeps) {
     const mobile = input.mobile === undefined ? undefined : parseMobile(input.mobile, allowedCountries);
     const { destination, whatsappCallingCode } = destinationFor(input.channel, email, mobile);
     // Before anything is looked up, so the answer takes as long whoever has an account.
+    const hashStartedAt = performance.now();
     const passwordHash = await deps.passwordHasher.hash(input.password);
+    events.passwordHashed((performance.now() - hashStartedAt) / 1000);
     const profile: PendingProfile = {
       email,
       channel: input.channel,
@@ -328,11 +341,7 @@ export function createRegistrationService(deps: RegistrationDeps) {
         lockLiveChallenge(tx, email),
         existingAccounts(tx, email, input.username),
       ]);
-      if (taken.usernameTaken) {
-        throw new RegistrationError('USERNAME_TAKEN', 'This username is already taken.', {
-          field: 'username',
-        });
-      }
+      if (taken.usernameTaken) throw usernameTaken();
       // Answer exactly as for a new address: registration must not reveal who has an account.
       if (taken.emailTaken) return issueRegistrationNotice(tx, email, at);
       assertCooldownOver(live?.createdAt, at);
@@ -396,7 +405,7 @@ export function createRegistrationService(deps: RegistrationDeps) {
             ELSE 'OTP_INVALID'
           END AS outcome
         FROM otp_challenges
-        WHERE email = ${email} AND consumed_at IS NULL AND superseded_at IS NULL
+        WHERE ${liveChallengeOf(email)}
         FOR UPDATE
       ),
       wrong_guess AS (
@@ -422,13 +431,8 @@ export function createRegistrationService(deps: RegistrationDeps) {
     await sendLimits.assertMayVerify(email);
     const verdict = await judgeCode(email, hashCode(keys.otpHmac, email, input.code), now()).catch(
       (error: unknown) => {
-        if (isUniqueViolation(error)) {
-          // The address or username was registered since this code was issued.
-          throw new RegistrationError('USERNAME_TAKEN', 'This username is already taken.', {
-            field: 'username',
-          });
-        }
-        throw error;
+        // The address or username was registered since this code was issued.
+        throw isUniqueViolation(error) ? usernameTaken() : error;
       },
     );
     if (verdict?.outcome === 'VERIFIED' && verdict.id) {
