@@ -4,7 +4,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { BASELINE_TABLE_SQL } from './baseline-server.js';
-import { ARGON2, type BenchProcess, HELPERS, nextMessage, startHelper } from './processes.js';
+import type { Mailbox } from './mailbox.js';
+import {
+  ARGON2,
+  type BenchProcess,
+  GOOGLE_CREDENTIALS,
+  HELPERS,
+  nextMessage,
+  startHelper,
+} from './processes.js';
 import { adminClient, type BenchServices, clearRedisPrefix, withDatabase } from './services.js';
 
 export interface Baseline {
@@ -14,7 +22,15 @@ export interface Baseline {
   stop(): Promise<void>;
 }
 
-export async function startBaseline(services: BenchServices): Promise<Baseline> {
+export interface BaselineOptions {
+  /** Also deliver each code, through the Gmail client, to this fake Google (see baseline-server.ts). */
+  sendTo?: Mailbox;
+}
+
+export async function startBaseline(
+  services: BenchServices,
+  options: BaselineOptions = {},
+): Promise<Baseline> {
   const database = `otp_relay_bench_baseline_${randomBytes(4).toString('hex')}`;
   const admin = adminClient(services.adminDatabaseUrl);
   try {
@@ -30,7 +46,7 @@ export async function startBaseline(services: BenchServices): Promise<Baseline> 
     await sql.end();
   }
   const queuePrefix = `bench-baseline-${randomBytes(4).toString('hex')}`;
-  const proc = startHelper('baseline', HELPERS.baseline, {
+  const proc = startHelper(options.sendTo ? 'baseline-send' : 'baseline', HELPERS.baseline, {
     BASELINE_SERVE: '1',
     NODE_ENV: 'production',
     DATABASE_URL: url,
@@ -41,6 +57,16 @@ export async function startBaseline(services: BenchServices): Promise<Baseline> 
     ARGON2_MEMORY_COST: String(ARGON2.memoryCost),
     ARGON2_TIME_COST: String(ARGON2.timeCost),
     ARGON2_PARALLELISM: String(ARGON2.parallelism),
+    ...(options.sendTo
+      ? {
+          BASELINE_SEND: '1',
+          GMAIL_CLIENT_ID: GOOGLE_CREDENTIALS.clientId,
+          GMAIL_CLIENT_SECRET: GOOGLE_CREDENTIALS.clientSecret,
+          GMAIL_REFRESH_TOKEN: GOOGLE_CREDENTIALS.refreshToken,
+          GMAIL_API_ROOT_URL: options.sendTo.rootUrl,
+          GMAIL_TOKEN_URL: options.sendTo.tokenUrl,
+        }
+      : {}),
   });
   const { port } = await nextMessage(proc, (message) => {
     const m = message as { type?: string; port?: number };

@@ -87,6 +87,14 @@ describe('pnpm bench --smoke', () => {
         if (mustBePositive) expect(r.ours as number, label).toBeGreaterThan(0);
       }
     }
+    // Both baselines ran and were measured: their references are there beside ours.
+    const register = report.scenarios.find((scenario) => scenario.name === 'register');
+    for (const prefix of ['registrations/s', 'CPU ms/registration', 'vs the baseline that also sends']) {
+      const rows = register?.rows.filter((r) => r.metric.startsWith(prefix)) ?? [];
+      expect(rows.length, prefix).toBeGreaterThan(0);
+      for (const r of rows) expect(r.reference, `register: ${r.metric}`).toBeGreaterThan(0);
+    }
+
     const processes = report.profile?.processes ?? [];
     expect(processes.map((p) => p.process).sort()).toEqual(['api', 'worker']);
     for (const p of processes) expect(p.top.length).toBeGreaterThan(0);

@@ -1,6 +1,7 @@
 /**
  * What a virtual user does. Ours: request a code, read it from the fake inbox (event-based), verify
- * it: a complete registration of a distinct shopper. Baseline: the same two calls on the bare server.
+ * it: a complete registration of a distinct shopper. The sending baseline: the same, on its paths.
+ * Baseline: the same two calls on the bare server, verify by the id it answers (it sends nothing).
  * Soak: registrations mixed with a wrong code, a resend inside the cooldown and `GET /me`.
  */
 import { randomBytes } from 'node:crypto';
@@ -26,13 +27,27 @@ const tokenOf = (body: unknown) =>
     ? body.token
     : undefined;
 
+/** Ours; the sending baseline takes the same bodies on its own paths. */
+export interface RegistrationPaths {
+  request: string;
+  verify: string;
+}
+
+const OUR_PATHS: RegistrationPaths = {
+  request: '/api/accounts/request-otp/',
+  verify: '/api/accounts/verify-otp/',
+};
+export const BASELINE_PATHS: RegistrationPaths = { request: '/request', verify: '/verify' };
+
 export interface OursFlowOptions {
   emailTimeoutMs: number;
+  paths?: RegistrationPaths;
   /** Soak: mix in a wrong code, a resend inside the cooldown and `GET /me`. */
   mixed?: boolean;
 }
 
 export function oursRegistration(client: HttpClient, mailbox: Mailbox, options: OursFlowOptions): Iteration {
+  const paths = options.paths ?? OUR_PATHS;
   return async ({ seq, latencies, errors }) => {
     const body = shopper(seq);
     const mail = mailbox.expect(body.email, options.emailTimeoutMs);
@@ -40,7 +55,7 @@ export function oursRegistration(client: HttpClient, mailbox: Mailbox, options: 
     mail.catch(() => {});
     const requested = Date.now();
     try {
-      await client.call(latencies, 'request-otp', 'POST', '/api/accounts/request-otp/', { body });
+      await client.call(latencies, 'request-otp', 'POST', paths.request, { body });
     } catch (error) {
       mailbox.forget(body.email);
       throw error;
@@ -63,12 +78,12 @@ export function oursRegistration(client: HttpClient, mailbox: Mailbox, options: 
     }
     if (options.mixed && seq % 10 === 7) {
       const wrong = code === '000000' ? '000001' : '000000';
-      await client.call(latencies, 'verify-otp-wrong', 'POST', '/api/accounts/verify-otp/', {
+      await client.call(latencies, 'verify-otp-wrong', 'POST', paths.verify, {
         body: { email: body.email, otp: wrong },
         expect: [400],
       });
     }
-    const verified = await client.call(latencies, 'verify-otp', 'POST', '/api/accounts/verify-otp/', {
+    const verified = await client.call(latencies, 'verify-otp', 'POST', paths.verify, {
       body: { email: body.email, otp: code },
     });
     const token = tokenOf(verified.body);
@@ -84,14 +99,16 @@ export function oursRegistration(client: HttpClient, mailbox: Mailbox, options: 
 export function baselineRegistration(client: HttpClient): Iteration {
   return async ({ seq, latencies }) => {
     const { email, username, first_name, last_name, password } = shopper(seq);
-    const requested = await client.call(latencies, 'request-otp', 'POST', '/request', {
+    const requested = await client.call(latencies, 'request-otp', 'POST', BASELINE_PATHS.request, {
       body: { email, username, first_name, last_name, password },
     });
     const id =
       typeof requested.body === 'object' && requested.body !== null && 'id' in requested.body
         ? requested.body.id
         : undefined;
-    const verified = await client.call(latencies, 'verify-otp', 'POST', '/verify', { body: { id } });
+    const verified = await client.call(latencies, 'verify-otp', 'POST', BASELINE_PATHS.verify, {
+      body: { id },
+    });
     return tokenOf(verified.body) !== undefined;
   };
 }
