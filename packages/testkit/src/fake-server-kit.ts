@@ -7,6 +7,8 @@
  * close that hangs on a keep-alive socket) should land once. Each fake keeps its own wire format. Internal
  * to the test kit: `index.ts` does not export it.
  */
+
+import { setMaxListeners } from 'node:events';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo, Server } from 'node:net';
@@ -245,7 +247,9 @@ export interface HttpFake {
 
 export async function startHttpFake(options: HttpFakeOptions): Promise<HttpFake> {
   // Aborted on close so responses waiting out an artificial latency don't keep the process alive.
+  // Every such wait listens on it until its timer fires: no cap, a slow fake has many at once.
   const lifetime = new AbortController();
+  setMaxListeners(0, lifetime.signal);
   const server = createServer((req, res) => {
     options.handle(req, res, lifetime.signal).catch((e: unknown) => {
       if (e instanceof ConnectionReset || lifetime.signal.aborted) {
