@@ -10,7 +10,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { startBaseline } from '../baseline.js';
 import { BASELINE_PATHS, baselineRegistration, oursRegistration } from '../flows.js';
 import { HttpClient } from '../load.js';
-import { processCpuMs } from '../proc-stats.js';
+import { type CpuSnapshot, processCpuMs } from '../proc-stats.js';
 import { row, type TableRow } from '../report.js';
 import { type RoundTarget, runInterleaved, type TargetSummary, totalCpu } from '../rounds.js';
 import { databaseTransactions } from '../services.js';
@@ -121,6 +121,30 @@ export const registerScenario: Scenario = async ({ services, config, log, defer 
   const lat = (summary: TargetSummary, endpoint: string, key: 'p50' | 'p90' | 'p99') =>
     summary.latencies[endpoint]?.[key];
 
+  /** Ours beside a reference by process: API and worker against its server (then `shares`), Postgres, Redis. */
+  const cpuBesideReference = (
+    cpu: CpuSnapshot,
+    completed: number,
+    server: 'baseline' | 'baseline-send',
+    shares: TableRow[] = [],
+  ) => [
+    row(
+      `  of which API (+worker) / ${server === 'baseline' ? 'baseline' : 'sending baseline'} server`,
+      'ms',
+      perReg(oursCpu, ['api', 'worker'], ours.completed),
+      perReg(cpu, [server], completed),
+    ),
+    ...shares,
+    ...(['Postgres', 'Redis'] as const).map((name) =>
+      row(
+        `  of which ${name}`,
+        'ms',
+        perReg(oursCpu, [name.toLowerCase()], ours.completed),
+        perReg(cpu, [name.toLowerCase()], completed),
+      ),
+    ),
+  ];
+
   const rows: TableRow[] = [
     row(
       'registrations/s',
@@ -151,26 +175,10 @@ export const registerScenario: Scenario = async ({ services, config, log, defer 
       '≤ 1.2 × baseline',
       (_o, _r, x) => x <= 1.2,
     ),
-    row(
-      '  of which API (+worker) / baseline server',
-      'ms',
-      perReg(oursCpu, ['api', 'worker'], ours.completed),
-      perReg(baseCpu, ['baseline'], base.completed),
-    ),
-    row('  of which API', 'ms', perReg(oursCpu, ['api'], ours.completed), null),
-    row('  of which worker', 'ms', perReg(oursCpu, ['worker'], ours.completed), null),
-    row(
-      '  of which Postgres',
-      'ms',
-      perReg(oursCpu, ['postgres'], ours.completed),
-      perReg(baseCpu, ['postgres'], base.completed),
-    ),
-    row(
-      '  of which Redis',
-      'ms',
-      perReg(oursCpu, ['redis'], ours.completed),
-      perReg(baseCpu, ['redis'], base.completed),
-    ),
+    ...cpuBesideReference(baseCpu, base.completed, 'baseline', [
+      row('  of which API', 'ms', perReg(oursCpu, ['api'], ours.completed), null),
+      row('  of which worker', 'ms', perReg(oursCpu, ['worker'], ours.completed), null),
+    ]),
     row('vs the baseline that also sends: registrations/s', '/s', ours.ratePerSecond, sending.ratePerSecond),
     row(
       'vs the baseline that also sends: verify-otp p99',
@@ -190,24 +198,7 @@ export const registerScenario: Scenario = async ({ services, config, log, defer 
       ours.cpuMsPerRegistration,
       sending.cpuMsPerRegistration,
     ),
-    row(
-      '  of which API (+worker) / sending baseline server',
-      'ms',
-      perReg(oursCpu, ['api', 'worker'], ours.completed),
-      perReg(sendingCpu, ['baseline-send'], sending.completed),
-    ),
-    row(
-      '  of which Postgres',
-      'ms',
-      perReg(oursCpu, ['postgres'], ours.completed),
-      perReg(sendingCpu, ['postgres'], sending.completed),
-    ),
-    row(
-      '  of which Redis',
-      'ms',
-      perReg(oursCpu, ['redis'], ours.completed),
-      perReg(sendingCpu, ['redis'], sending.completed),
-    ),
+    ...cpuBesideReference(sendingCpu, sending.completed, 'baseline-send'),
     row('Postgres transactions/registration, all', '', perCount(transactions), null),
     row(
       'Postgres transactions/registration, net of background',
