@@ -115,9 +115,5 @@ export function createApiMetrics(sources: {
     { name: 'otp-relay-metrics' },
   );
 
-  return {
-    registry,
-    events,
-    plugin,
-  };
+  return { registry, events, plugin };
 }
