@@ -160,6 +160,15 @@ describe('tokens', () => {
       headers: { authorization: `Bearer ${token}` },
     });
     expect(foreign.statusCode).toBe(401);
+
+    // A signature part that is not base64url: fast-jwt's decoder throws an error @fastify/jwt does not map.
+    const undecodable = await stack.app.inject({
+      method: 'GET',
+      url: '/api/accounts/me',
+      headers: { authorization: 'Bearer ..!' },
+    });
+    expect(undecodable.statusCode).toBe(401);
+    expect(undecodable.json()).toMatchObject({ success: false, code: 'UNAUTHORIZED' });
   });
 });
 

@@ -1,4 +1,6 @@
+import createError, { type FastifyError } from '@fastify/error';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { commonErrorResponses, ErrorResponseSchema } from '../../http/error-contract.js';
 import type {
   IssuedCode,
@@ -33,6 +35,24 @@ function toUserResponse(user: VerifiedUser): UserResponse {
     last_name: user.lastName,
     is_verified: user.isVerified,
   };
+}
+
+const TokenInvalidError = createError('OTP_RELAY_TOKEN_INVALID', 'Authorization token is invalid.', 401);
+
+/**
+ * The account id in the request's bearer token. @fastify/jwt answers most bad tokens with its own
+ * 401s, but lets a few of fast-jwt's decode errors through unmapped (a signature part that is not
+ * base64url, such as `..!`), which would leave as a 500. Failing to verify a client's token is
+ * always the client's problem.
+ */
+async function tokenSubject(request: FastifyRequest): Promise<string> {
+  try {
+    return (await request.jwtVerify<{ sub: string }>()).sub;
+  } catch (error) {
+    const { statusCode = 500 } = error as Partial<FastifyError>;
+    if (statusCode >= 400 && statusCode < 500) throw error;
+    throw new TokenInvalidError();
+  }
 }
 
 export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = async (app, options) => {
@@ -129,8 +149,7 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = 
       },
     },
     async (request, reply) => {
-      const { sub } = await request.jwtVerify<{ sub: string }>();
-      const user = await registration.findUser(sub);
+      const user = await registration.findUser(await tokenSubject(request));
       if (!user) {
         return reply
           .status(401)
