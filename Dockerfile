@@ -24,6 +24,8 @@ WORKDIR /src
 # Manifests first, so the dependency layer is rebuilt only when one of them changes.
 # A new workspace package needs its package.json added here (and below, if it ships).
 COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./
+# Fixes applied to dependencies at install (pnpm patchedDependencies; why in each file).
+COPY patches/ patches/
 COPY apps/api/package.json apps/api/
 COPY apps/worker/package.json apps/worker/
 COPY apps/cli/package.json apps/cli/
@@ -47,7 +49,7 @@ RUN set -eu; \
       cp -R "$dir/package.json" "$dir/dist" "/prod/$dir/"; \
     done; \
     cp -R packages/db/migrations /prod/packages/db/; \
-    cp package.json pnpm-lock.yaml pnpm-workspace.yaml /prod/; \
+    cp -R package.json pnpm-lock.yaml pnpm-workspace.yaml patches /prod/; \
     find /prod/apps /prod/packages -name '*.tsbuildinfo' -delete
 WORKDIR /prod
 RUN --mount=type=cache,id=otp-relay-pnpm-store,target=/pnpm/store \
