@@ -21,17 +21,17 @@ export interface ReplayReport {
 /** The dead-letter job of a delivery is named after the attempt it died on (see process-delivery.ts). */
 export const deadLetterJobId = (deliveryId: string, attempts: number) => `${deliveryId}-${attempts}`;
 
-/**
- * Sends dead deliveries again once their cause is fixed (`pnpm dlq:replay`): all of them, or the
- * given ids. A code that has expired, been used or been replaced since is not sent. The row is
- * the truth: the dead-letter queue's copy is removed, and a fresh job is enqueued.
- */
 /** Best effort: a copy being retried from Bull Board is locked by its own job, which completes by itself. */
 async function removeDeadLetterCopy(queue: DeadLetterQueue, jobId: string) {
   const job = await queue.getJob(jobId);
   await job?.remove().catch(() => undefined);
 }
 
+/**
+ * Sends dead deliveries again once their cause is fixed (`pnpm dlq:replay`): all of them, or the
+ * given ids. A code that has expired, been used or been replaced since is not sent. The row is
+ * the truth: the dead-letter queue's copy is removed, and a fresh job is enqueued.
+ */
 export async function replayDeadDeliveries(deps: ReplayDeps, deliveryIds?: string[]): Promise<ReplayReport> {
   const now = deps.now ?? (() => new Date());
   const dead = await deps.db
