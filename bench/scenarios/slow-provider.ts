@@ -2,8 +2,8 @@
  * Scenario 2, slow provider: the fake Google answers after 300 ms and 10 % of sends with 503.
  * Registrations arrive at a fixed rate (open loop: half of scenario 1's rate, see config.ts) in
  * rounds that alternate a fast provider and the slow one on the same stack, so the request
- * latencies compare under the same load. Reports request p99 slow vs fast, the share of codes accepted by the provider
- * within 60 s of the request, and request → acceptance p50/p99.
+ * latencies compare under the same load. Reports request p99 slow vs fast, the share of codes
+ * accepted by the provider within 60 s of the request, and request → acceptance p50/p99.
  */
 import { oursRegistration } from '../flows.js';
 import { HttpClient, Latencies, type LatencySummary, runClosedLoop, runOpenLoop } from '../load.js';
