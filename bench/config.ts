@@ -44,6 +44,8 @@ export interface BenchConfig {
     rounds: number;
     /** The promise to shoppers: a code within this time. */
     deliveryDeadlineMs: number;
+    /** From the email's arrival to the verify: the shopper reads it and types the code. */
+    thinkTimeMs: { min: number; max: number };
   };
   deliveryThroughput: {
     deliveries: number;
@@ -95,6 +97,7 @@ export function benchConfig(mode: Mode, concurrency?: number): BenchConfig {
       roundMs: full ? 30_000 : 3_000,
       rounds: full ? 6 : 1,
       deliveryDeadlineMs: 60_000,
+      thinkTimeMs: full ? { min: 2_000, max: 8_000 } : { min: 50, max: 200 },
     },
     deliveryThroughput: {
       deliveries: full ? 5_000 : 120,

@@ -4,7 +4,8 @@
  * Baseline: the same two calls on the bare server, verify by the id it answers (it sends nothing).
  * Soak: registrations mixed with a wrong code, a resend inside the cooldown and `GET /me`.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { HttpClient, Iteration } from './load.js';
 import type { Mailbox } from './mailbox.js';
 
@@ -44,6 +45,11 @@ export interface OursFlowOptions {
   paths?: RegistrationPaths;
   /** Soak: mix in a wrong code, a resend inside the cooldown and `GET /me`. */
   mixed?: boolean;
+  /**
+   * The shopper's time to read the email and type the code, drawn uniformly from this range;
+   * none when absent (the register scenario measures the server at saturation).
+   */
+  thinkTimeMs?: { min: number; max: number };
 }
 
 export function oursRegistration(client: HttpClient, mailbox: Mailbox, options: OursFlowOptions): Iteration {
@@ -76,6 +82,7 @@ export function oursRegistration(client: HttpClient, mailbox: Mailbox, options: 
       errors.add('email-timeout');
       return false;
     }
+    if (options.thinkTimeMs) await delay(randomInt(options.thinkTimeMs.min, options.thinkTimeMs.max + 1));
     if (options.mixed && seq % 10 === 7) {
       const wrong = code === '000000' ? '000001' : '000000';
       await client.call(latencies, 'verify-otp-wrong', 'POST', paths.verify, {

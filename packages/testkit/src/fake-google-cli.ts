@@ -20,6 +20,10 @@ const google = await startFakeGoogle({
   clientSecret: values['client-secret'],
   refreshToken: values['refresh-token'],
   port: Number(values.port),
+  onEmail: (email) =>
+    console.log(
+      `\n--- ${email.receivedAt.toISOString()} ${email.id} to ${email.to.join(', ')}\n${email.subject}\n${email.text}`,
+    ),
 });
 
 console.log(`Fake Google listening. Point the worker at it with:
@@ -30,12 +34,3 @@ console.log(`Fake Google listening. Point the worker at it with:
   GMAIL_API_ROOT_URL=${google.rootUrl}
   GOOGLE_OAUTH_TOKEN_URL=${google.tokenUrl}
 Messages it receives are printed below. Ctrl-C stops it.`);
-
-for (let seen = 0; ; seen += 1) {
-  const emails = await google.waitForEmails(seen + 1, { timeoutMs: 2_147_483_647 });
-  const email = emails[seen];
-  if (email)
-    console.log(
-      `\n--- ${email.receivedAt.toISOString()} ${email.id} to ${email.to.join(', ')}\n${email.subject}\n${email.text}`,
-    );
-}

@@ -32,6 +32,12 @@ export interface FakeGoogleOptions {
   host?: string;
   /** Default `0` (random free port). */
   port?: number;
+  /**
+   * Hands each accepted email here instead of keeping it: `sent` stays empty and `waitForEmails`
+   * waits for nothing. For a long-running fake (the bench, the `fake:google` command), whose
+   * memory would otherwise grow with every email.
+   */
+  onEmail?: (email: SentEmail) => void;
 }
 
 export interface SentEmail {
@@ -402,7 +408,8 @@ export async function startFakeGoogle(options: FakeGoogleOptions): Promise<FakeG
     if (isSend) {
       const result = await handleSend(req, body);
       if ('id' in result) {
-        emails.record(result);
+        if (options.onEmail) options.onEmail(result);
+        else emails.record(result);
         sendJson(res, 200, { id: result.id, threadId: result.id, labelIds: ['SENT'] });
       } else {
         sendJson(res, result.status, result.body, result.headers);

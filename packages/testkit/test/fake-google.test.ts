@@ -4,7 +4,7 @@ import { gmail } from '@googleapis/gmail';
 import type { OAuth2ClientOptions } from 'google-auth-library';
 import { gaxios, OAuth2Client } from 'google-auth-library';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { FakeGoogle } from '../src/fake-google.js';
+import type { FakeGoogle, SentEmail } from '../src/fake-google.js';
 import { startFakeGoogle } from '../src/fake-google.js';
 
 const clientId = 'client-123.apps.googleusercontent.test';
@@ -410,5 +410,36 @@ describe('fake Google: waitForEmails', () => {
     await expect(fake.waitForEmails(1, { to: 'nobody@customer.test', timeoutMs: 50 })).rejects.toThrow(
       /timed out after 50 ms .* to nobody@customer\.test; 0 matched, 1 sent in total: .*ana@customer\.test.*for ana/,
     );
+  });
+});
+
+describe('fake Google: onEmail', () => {
+  it('hands each accepted email to the listener and keeps none', async () => {
+    const streamed: SentEmail[] = [];
+    const streaming = await startFakeGoogle({
+      clientId,
+      clientSecret,
+      refreshToken,
+      onEmail: (email) => streamed.push(email),
+    });
+    try {
+      const auth = new OAuth2Client({
+        clientId,
+        clientSecret,
+        endpoints: { oauth2TokenUrl: streaming.tokenUrl },
+      });
+      auth.setCredentials({ refresh_token: refreshToken });
+      const client = gmail({ version: 'v1', auth, rootUrl: streaming.rootUrl });
+
+      await client.users.messages.send({
+        userId: 'me',
+        requestBody: { raw: buildRaw({ subject: 'streamed' }) },
+      });
+
+      expect(streamed.map((email) => email.subject)).toEqual(['streamed']);
+      expect(streaming.sent).toEqual([]);
+    } finally {
+      await streaming.close();
+    }
   });
 });
