@@ -25,15 +25,16 @@ beforeEach(() => {
   fake.reset();
 });
 
-function makeClient(overrides: Partial<OAuth2ClientOptions> = {}) {
+/** The worker's clients, pointed at the shared fake unless told another. */
+function makeClient(overrides: Partial<OAuth2ClientOptions> = {}, target: FakeGoogle = fake) {
   const auth = new OAuth2Client({
     clientId,
     clientSecret,
-    endpoints: { oauth2TokenUrl: fake.tokenUrl },
+    endpoints: { oauth2TokenUrl: target.tokenUrl },
     ...overrides,
   });
   auth.setCredentials({ refresh_token: refreshToken });
-  const client = gmail({ version: 'v1', auth, rootUrl: fake.rootUrl });
+  const client = gmail({ version: 'v1', auth, rootUrl: target.rootUrl });
   return { auth, client };
 }
 
@@ -423,13 +424,7 @@ describe('fake Google: onEmail', () => {
       onEmail: (email) => streamed.push(email),
     });
     try {
-      const auth = new OAuth2Client({
-        clientId,
-        clientSecret,
-        endpoints: { oauth2TokenUrl: streaming.tokenUrl },
-      });
-      auth.setCredentials({ refresh_token: refreshToken });
-      const client = gmail({ version: 'v1', auth, rootUrl: streaming.rootUrl });
+      const { client } = makeClient({}, streaming);
 
       await client.users.messages.send({
         userId: 'me',
