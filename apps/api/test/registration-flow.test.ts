@@ -1,7 +1,16 @@
-import { deliveries, otpChallenges, users } from '@otp-relay/db';
+import { deliveries, registrationFlows, users } from '@otp-relay/db';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { codeIn, EMAIL_FROM, post, requestCode, type Stack, shopper, startStack } from './support/stack.js';
+import {
+  codeIn,
+  EMAIL_FROM,
+  openFlow,
+  post,
+  requestCode,
+  type Stack,
+  shopper,
+  startStack,
+} from './support/stack.js';
 
 let stack: Stack;
 
@@ -19,9 +28,11 @@ describe('registration by email code', () => {
     expect(response.json()).toEqual({
       success: true,
       message: expect.any(String),
+      verification_id: expect.stringMatching(/^vf_[A-Za-z0-9_-]{24}$/),
       expires_in: 600,
       resend_after: 60,
     });
+    const verificationId = response.json().verification_id;
 
     const [email] = await stack.google.waitForEmails(1, { to: body.email });
     expect(email).toBeDefined();
@@ -35,8 +46,13 @@ describe('registration by email code', () => {
     expect(email.text).toMatch(/10 minutes/);
     expect(email.html).toMatch(/10 minutes/);
     expect(email.text).toMatch(/didn't try to create an account/);
+    expect(email.text).toContain(body.username);
 
-    const verified = await post(stack.app, 'verify-otp/', { email: body.email, otp: code });
+    const verified = await post(stack.app, 'verify-otp/', {
+      email: body.email,
+      otp: code,
+      verification_id: verificationId,
+    });
     expect(verified.statusCode).toBe(200);
     const verifiedBody = verified.json();
     expect(verifiedBody).toMatchObject({
@@ -48,6 +64,9 @@ describe('registration by email code', () => {
         first_name: 'Ann',
         last_name: 'Lee',
         is_verified: true,
+        email_verified: true,
+        phone_verified: false,
+        mobile: null,
       },
     });
 
@@ -63,8 +82,8 @@ describe('registration by email code', () => {
       stack.db.db
         .select()
         .from(deliveries)
-        .innerJoin(otpChallenges, eq(deliveries.challengeId, otpChallenges.id))
-        .where(eq(otpChallenges.email, body.email));
+        .innerJoin(registrationFlows, eq(deliveries.flowId, registrationFlows.id))
+        .where(eq(registrationFlows.email, body.email));
     // The row is recorded just after Gmail accepts; wait for the job to finish.
     await stack.settled((await selectDelivery())[0]?.deliveries.id ?? '');
     const [delivery] = await selectDelivery();
@@ -77,18 +96,16 @@ describe('registration by email code', () => {
     });
   });
 
-  it('answers on paths with and without the trailing slash, and normalises the email', async () => {
+  it('answers on paths with and without the trailing slash, and matches the email in any case', async () => {
     const body = shopper();
     const response = await post(stack.app, 'request-otp', { ...body, email: body.email.toUpperCase() });
     expect(response.statusCode).toBe(200);
     const [email] = await stack.google.waitForEmails(1, { to: body.email });
     if (!email) throw new Error('no email');
-    const verified = await post(stack.app, 'verify-otp', {
-      email: body.email.toUpperCase(),
-      otp: codeIn(email),
-    });
+    const verified = await post(stack.app, 'verify-otp', { email: body.email, otp: codeIn(email) });
     expect(verified.statusCode).toBe(200);
-    expect(verified.json().user.email).toBe(body.email);
+    // Stored and shown as typed.
+    expect(verified.json().user.email).toBe(body.email.toUpperCase());
   });
 
   it('accepts a code once only', async () => {
@@ -114,34 +131,66 @@ describe('registration by email code', () => {
     expect((await post(stack.app, 'verify-otp/', { email: body.email, otp: code })).statusCode).toBe(200);
   });
 
-  it('after the maximum of wrong codes no code works, not even a new one', async () => {
+  it('after the maximum of wrong codes the flow is locked: the right code fails and no new code is sent', async () => {
     const body = shopper();
-    const code = await requestCode(stack, body);
+    const { code, verificationId } = await openFlow(stack, body);
+    const ours = { email: body.email, verification_id: verificationId };
     const wrong = code === '000000' ? '000001' : '000000';
     for (let attempt = 0; attempt < stack.config.OTP_MAX_ATTEMPTS; attempt += 1) {
-      const refused = await post(stack.app, 'verify-otp/', { email: body.email, otp: wrong });
+      const refused = await post(stack.app, 'verify-otp/', { ...ours, otp: wrong });
       expect(refused.json().code).toBe('OTP_INVALID');
     }
-    const locked = await post(stack.app, 'verify-otp/', { email: body.email, otp: code });
+    const locked = await post(stack.app, 'verify-otp/', { ...ours, otp: code });
     expect(locked.statusCode).toBe(400);
     expect(locked.json().code).toBe('OTP_ATTEMPTS_EXCEEDED');
 
+    // A resend does not buy new guesses: the count belongs to the flow, across its codes.
     stack.advanceClock(stack.config.OTP_RESEND_COOLDOWN_SECONDS + 1);
-    const resent = await post(stack.app, 'resend-otp/', { email: body.email, otp_method: 'email' });
-    expect(resent.statusCode).toBe(200);
-    const emails = await stack.google.waitForEmails(2, { to: body.email });
-    const newCode = codeIn(emails[1]);
-    const stillLocked = await post(stack.app, 'verify-otp/', { email: body.email, otp: newCode });
-    expect(stillLocked.json().code).toBe('OTP_ATTEMPTS_EXCEEDED');
+    const resent = await post(stack.app, 'resend-otp/', { ...ours, otp_method: 'email' });
+    expect(resent.statusCode).toBe(400);
+    expect(resent.json().code).toBe('OTP_ATTEMPTS_EXCEEDED');
+    const [flow] = await stack.db.db
+      .select()
+      .from(registrationFlows)
+      .where(eq(registrationFlows.verificationId, verificationId));
+    expect(flow).toMatchObject({ codeSequence: 1, failedAttempts: stack.config.OTP_MAX_ATTEMPTS });
   });
 
-  it('refuses a code after its lifetime with OTP_EXPIRED', async () => {
+  it('keeps wrong codes across a resend of the flow', async () => {
     const body = shopper();
-    const code = await requestCode(stack, body);
+    const { code, verificationId } = await openFlow(stack, body);
+    const ours = { email: body.email, verification_id: verificationId };
+    const wrong = code === '000000' ? '000001' : '000000';
+    for (let attempt = 1; attempt < stack.config.OTP_MAX_ATTEMPTS; attempt += 1) {
+      expect((await post(stack.app, 'verify-otp/', { ...ours, otp: wrong })).json().code).toBe('OTP_INVALID');
+    }
+    stack.advanceClock(stack.config.OTP_RESEND_COOLDOWN_SECONDS + 1);
+    expect((await post(stack.app, 'resend-otp/', { ...ours, otp_method: 'email' })).statusCode).toBe(200);
+    const emails = await stack.google.waitForEmails(2, { to: body.email });
+    const newCode = codeIn(emails[1]);
+    // One guess was left, and it is spent now; the new code comes too late.
+    const newWrong = newCode === '000000' ? '000001' : '000000';
+    expect((await post(stack.app, 'verify-otp/', { ...ours, otp: newWrong })).json().code).toBe(
+      'OTP_INVALID',
+    );
+    expect((await post(stack.app, 'verify-otp/', { ...ours, otp: newCode })).json().code).toBe(
+      'OTP_ATTEMPTS_EXCEEDED',
+    );
+  });
+
+  it('refuses a code after its lifetime: OTP_EXPIRED to the id holder, OTP_INVALID to anyone else', async () => {
+    const body = shopper();
+    const { code, verificationId } = await openFlow(stack, body);
     stack.advanceClock(stack.config.OTP_TTL_SECONDS + 1);
-    const expired = await post(stack.app, 'verify-otp/', { email: body.email, otp: code });
+    const expired = await post(stack.app, 'verify-otp/', {
+      email: body.email,
+      otp: code,
+      verification_id: verificationId,
+    });
     expect(expired.statusCode).toBe(400);
     expect(expired.json()).toMatchObject({ success: false, code: 'OTP_EXPIRED' });
+    const anonymous = await post(stack.app, 'verify-otp/', { email: body.email, otp: code });
+    expect(anonymous.json()).toMatchObject({ success: false, code: 'OTP_INVALID' });
   });
 
   it('resend sends a new code and kills the old one', async () => {
@@ -193,23 +242,27 @@ describe('registration by email code', () => {
 
   it('counts every one of many concurrent wrong codes, and then refuses the right one', async () => {
     const body = shopper();
-    const code = await requestCode(stack, body);
+    const { code, verificationId } = await openFlow(stack, body);
     const wrong = code === '000000' ? '000001' : '000000';
     const guesses = stack.config.OTP_MAX_ATTEMPTS + 3;
     const answers = await Promise.all(
       Array.from({ length: guesses }, () =>
-        post(stack.app, 'verify-otp/', { email: body.email, otp: wrong }),
+        post(stack.app, 'verify-otp/', { email: body.email, otp: wrong, verification_id: verificationId }),
       ),
     );
     const codes = answers.map((answer) => answer.json().code);
     expect(codes.filter((answer) => answer === 'OTP_INVALID')).toHaveLength(stack.config.OTP_MAX_ATTEMPTS);
     expect(codes.filter((answer) => answer === 'OTP_ATTEMPTS_EXCEEDED')).toHaveLength(3);
-    const [challenge] = await stack.db.db
+    const [flow] = await stack.db.db
       .select()
-      .from(otpChallenges)
-      .where(eq(otpChallenges.email, body.email));
-    expect(challenge?.failedAttempts).toBe(stack.config.OTP_MAX_ATTEMPTS);
-    const late = await post(stack.app, 'verify-otp/', { email: body.email, otp: code });
+      .from(registrationFlows)
+      .where(eq(registrationFlows.email, body.email));
+    expect(flow?.failedAttempts).toBe(stack.config.OTP_MAX_ATTEMPTS);
+    const late = await post(stack.app, 'verify-otp/', {
+      email: body.email,
+      otp: code,
+      verification_id: verificationId,
+    });
     expect(late.json().code).toBe('OTP_ATTEMPTS_EXCEEDED');
   });
 
@@ -229,12 +282,12 @@ describe('registration by email code', () => {
       code: 'USERNAME_TAKEN',
       errors: { username: expect.any(String) },
     });
-    const [challenge] = await stack.db.db
+    const [flow] = await stack.db.db
       .select()
-      .from(otpChallenges)
-      .where(eq(otpChallenges.email, second.email));
-    // The statement rolled back whole: the challenge is neither consumed nor charged a wrong guess.
-    expect(challenge).toMatchObject({ consumedAt: null, failedAttempts: 0 });
+      .from(registrationFlows)
+      .where(eq(registrationFlows.email, second.email));
+    // The statement rolled back whole: the flow is neither verified nor charged a wrong guess.
+    expect(flow).toMatchObject({ verifiedAt: null, failedAttempts: 0 });
     expect(await stack.db.db.select().from(users).where(eq(users.email, second.email))).toHaveLength(0);
   });
 
@@ -248,19 +301,22 @@ describe('registration by email code', () => {
     const again = await post(stack.app, 'request-otp/', { ...body, username: `${body.username}_2` });
     expect(again.statusCode).toBe(fresh.statusCode);
     expect(Object.keys(again.json()).sort()).toEqual(Object.keys(fresh.json()).sort());
-    expect({ ...again.json(), message: '' }).toEqual({ ...fresh.json(), message: '' });
-    expect(again.json().message).toBe(fresh.json().message);
+    const masked = (answer: Record<string, unknown>) => ({ ...answer, verification_id: '' });
+    expect(masked(again.json())).toEqual(masked(fresh.json()));
+    expect(again.json().verification_id).toMatch(/^vf_[A-Za-z0-9_-]{24}$/);
 
     const emails = await stack.google.waitForEmails(2, { to: body.email });
     const notice = emails[1];
     expect(notice?.subject).toBe('Someone tried to create an account with your email address');
     expect(notice?.text).toMatch(/already have an account/);
     expect(notice?.text).not.toMatch(/\d{6}/);
-    const challenges = await stack.db.db
+    // A notice flow: it answers like a real one, and its code was never sent to anyone.
+    const flows = await stack.db.db
       .select()
-      .from(otpChallenges)
-      .where(eq(otpChallenges.email, body.email));
-    expect(challenges).toHaveLength(1);
+      .from(registrationFlows)
+      .where(eq(registrationFlows.email, body.email))
+      .orderBy(registrationFlows.createdAt);
+    expect(flows.map((flow) => flow.kind)).toEqual(['code', 'notice']);
 
     // Asking again at once is refused the same way as for a new address.
     const early = await post(stack.app, 'request-otp/', { ...body, username: `${body.username}_3` });
@@ -306,14 +362,14 @@ describe('the worker', () => {
     const ids = await stack.db.db
       .select({ id: deliveries.id })
       .from(deliveries)
-      .innerJoin(otpChallenges, eq(deliveries.challengeId, otpChallenges.id))
-      .where(eq(otpChallenges.email, body.email));
+      .innerJoin(registrationFlows, eq(deliveries.flowId, registrationFlows.id))
+      .where(eq(registrationFlows.email, body.email));
     await Promise.all(ids.map(({ id }) => stack.settled(id)));
     const [first, second] = await stack.db.db
       .select({ status: deliveries.status, lastError: deliveries.lastError })
       .from(deliveries)
-      .innerJoin(otpChallenges, eq(deliveries.challengeId, otpChallenges.id))
-      .where(eq(otpChallenges.email, body.email))
+      .innerJoin(registrationFlows, eq(deliveries.flowId, registrationFlows.id))
+      .where(eq(registrationFlows.email, body.email))
       .orderBy(deliveries.createdAt);
     expect(first).toEqual({ status: 'skipped', lastError: 'code superseded by a newer one' });
     expect(second?.status).toBe('sent');

@@ -13,6 +13,8 @@ const Secret = (description: string) =>
   });
 const Seconds = (defaultValue: number, minimum = 1) => Type.Integer({ minimum, default: defaultValue });
 const OptionalString = () => Type.Optional(Type.String({ minLength: 1 }));
+// A Twilio Content Template Builder SID.
+const OptionalContentSid = () => Type.Optional(Type.String({ pattern: '^HX[0-9a-fA-F]{32}$' }));
 
 const CommonProperties = {
   NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('test'), Type.Literal('production')], {
@@ -64,8 +66,10 @@ const ApiProperties = {
   // Codes and notices sent to one email address or phone number (Twilio Verify's default: 5 per 10 minutes).
   SEND_LIMIT_PER_DESTINATION: Type.Integer({ minimum: 1, default: 5 }),
   SEND_LIMIT_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 600 }),
-  // Wrong codes for one address across all its codes, on top of OTP_MAX_ATTEMPTS per code.
-  VERIFY_LIMIT_PER_DESTINATION: Type.Integer({ minimum: 1, default: 10 }),
+  // Wrong codes per client IP, on top of OTP_MAX_ATTEMPTS per flow; a verify naming no open flow counts here only.
+  VERIFY_LIMIT_PER_IP: Type.Integer({ minimum: 1, default: 20 }),
+  // Wrong codes against one mailbox's open flows, from all IPs: a backstop well above one IP's share.
+  VERIFY_LIMIT_PER_DESTINATION: Type.Integer({ minimum: 1, default: 60 }),
   VERIFY_LIMIT_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 3600 }),
   // SMS-pumping guard: countries WhatsApp codes may go to (ISO 3166 alpha-2, comma-separated; empty = any) ...
   WHATSAPP_ALLOWED_COUNTRIES: Type.String({
@@ -96,7 +100,9 @@ const WorkerProperties = {
   TWILIO_AUTH_TOKEN: OptionalString(),
   TWILIO_WHATSAPP_FROM: Type.Optional(Type.String({ pattern: '^(whatsapp:)?\\+[1-9][0-9]{6,14}$' })),
   TWILIO_API_BASE_URL: Type.String({ pattern: '^https?://', default: 'https://api.twilio.com' }),
-  TWILIO_WHATSAPP_CONTENT_SID: Type.Optional(Type.String({ pattern: '^HX[0-9a-fA-F]{32}$' })),
+  TWILIO_WHATSAPP_CONTENT_SID: OptionalContentSid(),
+  // Registration notices on WhatsApp: an approved template without variables; unset = free-form text.
+  TWILIO_WHATSAPP_NOTICE_CONTENT_SID: OptionalContentSid(),
   WHATSAPP_FALLBACK_TO_EMAIL: Type.Boolean({ default: true }),
   SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
   PROVIDER_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10000 }),

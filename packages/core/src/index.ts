@@ -1,3 +1,4 @@
+export * from './code-usability.js';
 export * from './config.js';
 export * from './delivery-payload.js';
 export * from './delivery-queue.js';

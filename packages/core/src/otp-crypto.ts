@@ -1,4 +1,12 @@
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, randomInt } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  hkdfSync,
+  randomBytes,
+  randomInt,
+  timingSafeEqual,
+} from 'node:crypto';
 
 /**
  * The cryptography of a one-time code: how it is made, how it is stored (only as an HMAC),
@@ -19,14 +27,43 @@ export function generateCode(length: number): string {
     .padStart(length, '0');
 }
 
+/** A registration flow's public id: 144 bits from a CSPRNG, opaque to everyone who holds it. */
+export function generateVerificationId(): string {
+  return `vf_${randomBytes(18).toString('base64url')}`;
+}
+
 /**
- * The stored form of a code: an HMAC under a key Postgres never sees, bound to the address the code
- * was sent for (a hash copied to another address's row matches nothing). Verify computes the same
- * value from what the shopper sends and lets Postgres compare it in the statement that locks and
- * consumes the challenge: comparing two HMACs leaks nothing through timing that helps guess a code.
+ * HMAC-SHA256 of `binding:code` under a key Postgres never sees. Binding the code to its owner
+ * means a hash copied to another row matches nothing there.
  */
-export function hashCode(hmacKey: Buffer, email: string, code: string): string {
-  return createHmac('sha256', hmacKey).update(`${email}:${code}`).digest('base64url');
+export function hashCode(hmacKey: Buffer, binding: string, code: string): string {
+  return createHmac('sha256', hmacKey).update(`${binding}:${code}`).digest('base64url');
+}
+
+/** Marks a hash bound to its flow's id; hashes made before flows were bound to the email address. */
+const FLOW_BOUND = 'f1.';
+
+/** The stored form of a flow's code: bound to the flow, so it verifies that flow and no other. */
+export function hashFlowCode(hmacKey: Buffer, flowId: string, code: string): string {
+  return `${FLOW_BOUND}${hashCode(hmacKey, flowId, code)}`;
+}
+
+/**
+ * Whether `code` is the one the flow keeps the hash of, compared in constant time. Hashes of codes
+ * pending when flows came (migration 0001) are bound to the address, and are read as such until
+ * they expire.
+ */
+export function flowCodeMatches(
+  hmacKey: Buffer,
+  flow: { id: string; email: string; codeHash: string },
+  code: string,
+): boolean {
+  const expected = flow.codeHash.startsWith(FLOW_BOUND)
+    ? hashFlowCode(hmacKey, flow.id, code)
+    : hashCode(hmacKey, flow.email, code);
+  const stored = Buffer.from(flow.codeHash);
+  const given = Buffer.from(expected);
+  return stored.length === given.length && timingSafeEqual(stored, given);
 }
 
 const FORMAT_VERSION = 'v1';

@@ -107,6 +107,16 @@ describe('loadWorkerConfig', () => {
     ]);
   });
 
+  it('takes a notice template SID for WhatsApp, and refuses one that is not HX and 32 hex digits', () => {
+    const sid = `HX${'ab'.repeat(16)}`;
+    expect(loadWorkerConfig({ ...gmail, TWILIO_WHATSAPP_NOTICE_CONTENT_SID: sid })).toMatchObject({
+      TWILIO_WHATSAPP_NOTICE_CONTENT_SID: sid,
+    });
+    expect(
+      problemsOf(() => loadWorkerConfig({ ...gmail, TWILIO_WHATSAPP_NOTICE_CONTENT_SID: 'HX1' })),
+    ).toEqual([expect.stringMatching(/^TWILIO_WHATSAPP_NOTICE_CONTENT_SID:/)]);
+  });
+
   it('refuses the console WhatsApp provider in production', () => {
     expect(
       problemsOf(() => loadWorkerConfig({ ...gmail, NODE_ENV: 'production', WHATSAPP_PROVIDER: 'console' })),

@@ -17,11 +17,15 @@ export const CHANNELS = ['email', 'whatsapp'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 /**
- * What a delivery says: a code, or (to an address that already has an account) a notice that
- * someone tried to register with it, which carries no code and belongs to no challenge.
+ * What a delivery says: a code, or (to a contact that already has an account) a notice that
+ * someone tried to register with it, which carries no code.
  */
 export const MESSAGE_KINDS = ['otp', 'registration-notice'] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
+
+/** A flow that sends codes, or one for a contact that already has an account (it sends notices). */
+export const FLOW_KINDS = ['code', 'notice'] as const;
+export type FlowKind = (typeof FLOW_KINDS)[number];
 
 export const DELIVERY_STATUSES = ['queued', 'sending', 'sent', 'failed', 'dead', 'skipped'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
@@ -31,59 +35,110 @@ const timestamps = {
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 };
 
+/**
+ * An account. Each contact it carries is proven or not: `email_verified_at` is set only by a code
+ * that reached the email, `phone_verified_at` only by one that reached the phone. A proven contact
+ * belongs to one account; an unproven one blocks nobody and is released (set to null) when another
+ * registration proves it.
+ */
 export const users = pgTable(
   'users',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    email: text('email').notNull(),
+    /** As the shopper typed it; null once another account proved it. */
+    email: text('email'),
+    /** E.164. */
+    phone: text('phone'),
     username: text('username').notNull(),
     firstName: text('first_name').notNull(),
     lastName: text('last_name').notNull(),
     passwordHash: text('password_hash').notNull(),
+    /** The seed's flag: some contact was proven. Always true for accounts made by a code. */
     isVerified: boolean('is_verified').notNull().default(true),
+    emailVerifiedAt: timestamp('email_verified_at', { withTimezone: true }),
+    phoneVerifiedAt: timestamp('phone_verified_at', { withTimezone: true }),
     ...timestamps,
   },
   (table) => [
-    uniqueIndex('users_email_key').on(table.email),
+    // A proven address belongs to one account, whatever its case; unproven copies may repeat.
+    uniqueIndex('users_verified_email_key')
+      .on(sql`lower(${table.email})`)
+      .where(sql`${table.emailVerifiedAt} IS NOT NULL`),
+    uniqueIndex('users_verified_phone_key').on(table.phone).where(sql`${table.phoneVerifiedAt} IS NOT NULL`),
+    // Unproven claims are found by contact when a registration proves it.
+    index('users_email_lower_idx').on(sql`lower(${table.email})`),
+    index('users_phone_idx').on(table.phone),
     // Usernames are unique regardless of case: "Ann" and "ann" are one shopper to a human.
     uniqueIndex('users_username_lower_key').on(sql`lower(${table.username})`),
+    check(
+      'users_proof_has_contact_check',
+      sql`(${table.emailVerifiedAt} IS NULL OR ${table.email} IS NOT NULL) AND (${table.phoneVerifiedAt} IS NULL OR ${table.phone} IS NOT NULL)`,
+    ),
   ],
 );
 
 /**
- * A pending registration and the one code that can complete it. A resend or a new request
- * supersedes the row with a new one, so each code has exactly one row and one delivery history.
+ * A registration flow: one shopper's attempt to register, known to them by its `verification_id`.
+ * It owns its profile, its current code (a resend replaces the code in place and bumps
+ * `code_sequence`) and its wrong-code count, which a resend does not reset. No other request
+ * touches it: a second request-otp for the same email opens a second flow. `kind = 'notice'` is
+ * a flow for a contact that already has an account: its code is never sent (a notice goes
+ * instead) and it can never verify, but it answers every call exactly as a real flow does.
  */
-export const otpChallenges = pgTable(
-  'otp_challenges',
+export const registrationFlows = pgTable(
+  'registration_flows',
   {
     id: uuid('id').primaryKey(),
+    /** Opaque, 144 bits from a CSPRNG: what the shopper's frontend holds. */
+    verificationId: text('verification_id').notNull(),
+    kind: text('kind', { enum: FLOW_KINDS }).notNull().default('code'),
+    /** As typed. */
     email: text('email').notNull(),
+    /** The mailbox it reaches (lower case, no +tag, Gmail's dots dropped): limits and lookups key on it. */
+    emailKey: text('email_key').notNull(),
+    /** Where the current code went, and so which contact verifying it proves. */
     channel: text('channel', { enum: CHANNELS }).notNull(),
     destination: text('destination').notNull(),
     /** E.164, when the shopper gave one: a resend may switch to WhatsApp. */
     mobile: text('mobile'),
-    codeHash: text('code_hash').notNull(),
     username: text('username').notNull(),
     firstName: text('first_name').notNull(),
     lastName: text('last_name').notNull(),
     passwordHash: text('password_hash').notNull(),
+    /** HMAC of the current code, bound to this flow (see otp-crypto.ts). */
+    codeHash: text('code_hash').notNull(),
+    /** Which code is current: deliveries carry the sequence of the code they send. */
+    codeSequence: integer('code_sequence').notNull().default(1),
     failedAttempts: integer('failed_attempts').notNull().default(0),
+    /** When the current code stops working. */
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
-    consumedAt: timestamp('consumed_at', { withTimezone: true }),
-    supersededAt: timestamp('superseded_at', { withTimezone: true }),
+    verifiedAt: timestamp('verified_at', { withTimezone: true }),
+    /** Ended without verifying: another flow took its contact. */
+    closedAt: timestamp('closed_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (table) => [
-    // At most one live (neither used nor replaced) challenge per email address.
-    uniqueIndex('otp_challenges_live_email_key')
-      .on(table.email)
-      .where(sql`${table.consumedAt} IS NULL AND ${table.supersededAt} IS NULL`),
-    index('otp_challenges_expires_at_idx').on(table.expiresAt),
-    check('otp_challenges_channel_check', sql`${table.channel} IN ('email', 'whatsapp')`),
-    check('otp_challenges_failed_attempts_check', sql`${table.failedAttempts} >= 0`),
+    uniqueIndex('registration_flows_verification_id_key').on(table.verificationId),
+    // Open flows of a mailbox: for clients that send no verification_id, and to end the others.
+    index('registration_flows_open_email_key_idx')
+      .on(table.emailKey)
+      .where(sql`${table.verifiedAt} IS NULL AND ${table.closedAt} IS NULL`),
+    index('registration_flows_expires_at_idx').on(table.expiresAt),
+    check('registration_flows_channel_check', sql`${table.channel} IN ('email', 'whatsapp')`),
+    check('registration_flows_kind_check', sql`${table.kind} IN ('code', 'notice')`),
+    check('registration_flows_failed_attempts_check', sql`${table.failedAttempts} >= 0`),
   ],
 );
+
+/**
+ * When a code or notice last went to each destination (mailbox key or E.164 number), for the
+ * resend cooldown. Kept in Postgres so it is taken in the same transaction as the send it guards,
+ * and holds while Redis is away.
+ */
+export const sendCooldowns = pgTable('send_cooldowns', {
+  destinationKey: text('destination_key').primaryKey(),
+  lastSentAt: timestamp('last_sent_at', { withTimezone: true }).notNull(),
+});
 
 /** The outbox: one row per message we owe a provider. Jobs on the queue carry only its id. */
 export const deliveries = pgTable(
@@ -91,8 +146,10 @@ export const deliveries = pgTable(
   {
     id: uuid('id').primaryKey(),
     kind: text('kind', { enum: MESSAGE_KINDS }).notNull().default('otp'),
-    /** The challenge whose code this sends; none for a registration notice. */
-    challengeId: uuid('challenge_id').references(() => otpChallenges.id, { onDelete: 'cascade' }),
+    /** The flow whose code (or notice) this sends; null only for notices older than flows. */
+    flowId: uuid('flow_id').references(() => registrationFlows.id, { onDelete: 'cascade' }),
+    /** The flow's `code_sequence` when this code was made: a later resend makes it unusable. */
+    codeSequence: integer('code_sequence'),
     channel: text('channel', { enum: CHANNELS }).notNull(),
     /**
      * Which provider sends it (gmail, smtp, twilio, console). Unset on a first delivery: the worker
@@ -119,18 +176,15 @@ export const deliveries = pgTable(
     ...timestamps,
   },
   (table) => [
-    index('deliveries_challenge_id_idx').on(table.challengeId),
+    index('deliveries_flow_id_idx').on(table.flowId),
     // The relay re-enqueues deliveries still queued a while after their creation (lost enqueues).
     index('deliveries_queued_idx').on(table.createdAt).where(sql`${table.status} = 'queued'`),
-    // A code always belongs to its challenge and travels sealed.
+    // A code always belongs to its flow, knows which of the flow's codes it is, and travels sealed.
     check(
       'deliveries_otp_shape_check',
-      sql`${table.kind} <> 'otp' OR (${table.challengeId} IS NOT NULL AND ${table.payloadCiphertext} IS NOT NULL)`,
+      sql`${table.kind} <> 'otp' OR (${table.flowId} IS NOT NULL AND ${table.codeSequence} IS NOT NULL AND ${table.payloadCiphertext} IS NOT NULL)`,
     ),
-    // Registration notices are looked up by address for their cooldown, and purged by age.
-    index('deliveries_notice_destination_idx')
-      .on(table.destination, table.createdAt)
-      .where(sql`${table.kind} = 'registration-notice'`),
+    // Notices older than flows have none; retention purges them by age.
     index('deliveries_notice_created_at_idx')
       .on(table.createdAt)
       .where(sql`${table.kind} = 'registration-notice'`),
@@ -150,5 +204,5 @@ export interface DeliveryAttemptError {
 }
 
 export type User = typeof users.$inferSelect;
-export type OtpChallenge = typeof otpChallenges.$inferSelect;
+export type RegistrationFlow = typeof registrationFlows.$inferSelect;
 export type Delivery = typeof deliveries.$inferSelect;

@@ -88,6 +88,7 @@ export function createApiMetrics(sources: {
           OTP_INVALID: 'invalid',
           OTP_EXPIRED: 'expired',
           OTP_ATTEMPTS_EXCEEDED: 'attempts_exceeded',
+          VERIFICATION_ID_REQUIRED: 'verification_id_required',
         }[code],
       }),
   };

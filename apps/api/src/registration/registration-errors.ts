@@ -7,6 +7,7 @@ export type RegistrationErrorCode =
   | 'OTP_INVALID'
   | 'OTP_EXPIRED'
   | 'OTP_ATTEMPTS_EXCEEDED'
+  | 'VERIFICATION_ID_REQUIRED'
   | 'USERNAME_TAKEN'
   | 'RESEND_TOO_SOON'
   | 'RATE_LIMITED'

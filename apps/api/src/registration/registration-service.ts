@@ -3,31 +3,49 @@ import {
   type ApiConfig,
   type DeliveryQueue,
   enqueueDelivery,
+  flowCodeMatches,
   generateCode,
-  hashCode,
+  generateVerificationId,
+  hashFlowCode,
   type Logger,
   sealDeliveryPayload,
 } from '@otp-relay/core';
+import type { Channel, Database, RegistrationFlow, Transaction } from '@otp-relay/db';
+import { mailboxKey } from './contact-keys.js';
 import {
-  type Channel,
-  type Database,
-  deliveries,
-  type OtpChallenge,
-  otpChallenges,
-  type Transaction,
-  type User,
-  users,
-} from '@otp-relay/db';
-import { and, desc, eq, isNull, or, sql } from 'drizzle-orm';
-import { type MobileNumber, parseMobile } from './mobile-number.js';
-import { addSeconds, isExpired, secondsUntil } from './otp-timing.js';
+  type Account,
+  createFlowRepository,
+  type FlowCode,
+  type NewDelivery,
+  USERNAME_INDEX,
+  uniqueViolation,
+} from './flow-repository.js';
+import { parseMobile } from './mobile-number.js';
 import type { PasswordHasher } from './password-hashing.js';
 import { RegistrationError } from './registration-errors.js';
+import {
+  type Destination,
+  destinationFor,
+  flowKindFor,
+  judgeCode,
+  mobileRequired,
+  type PickedFlow,
+  pickFlow,
+  proofOf,
+  publicRejection,
+  type Rejection,
+  rejection,
+  resendDecision,
+  usernameTaken,
+  type Verdict,
+  verificationIdRequired,
+} from './registration-rules.js';
 import type { SendLimits } from './send-limits.js';
 
 /**
- * Registration by one-time code: issue a code for a pending registration, check it, resend it.
- * Plain functions over Postgres and the queue; no HTTP here.
+ * Registration by one-time code, as flows: request-otp opens one, resend-otp gives it a new code,
+ * verify-otp completes it into an account. This module orders the steps; the rules are in
+ * registration-rules.ts, the SQL in flow-repository.ts, the limits in send-limits.ts. No HTTP here.
  */
 
 export interface RegistrationKeys {
@@ -39,7 +57,7 @@ export interface RegistrationKeys {
 export interface RegistrationEvents {
   codeIssued(channel: Channel): void;
   codeVerified(): void;
-  codeRejected(code: Rejection): void;
+  codeRejected(code: Rejection | 'VERIFICATION_ID_REQUIRED'): void;
   /** Seconds from asking for the password hash to having it: waiting for a hashing thread, then argon2id. */
   passwordHashed(seconds: number): void;
 }
@@ -76,170 +94,90 @@ export interface RequestOtpInput {
 export interface IssuedCode {
   expiresInSeconds: number;
   resendAfterSeconds: number;
-  /** The plaintext code, for OTP_DEBUG_RESPONSE in development only; absent when nothing was sent. */
+  /** The plaintext code, for OTP_DEBUG_RESPONSE in development only; absent when no code was sent. */
   code?: string;
 }
 
-type PendingProfile = Pick<
-  OtpChallenge,
-  'email' | 'channel' | 'destination' | 'mobile' | 'username' | 'firstName' | 'lastName' | 'passwordHash'
->;
+/** A new flow: its id, the same shape whether a code or a notice went out. */
+export type OpenedFlow = IssuedCode & { verificationId: string };
 
-/** The challenge of this address that is neither used nor replaced (at most one, by a unique index). */
-const liveChallengeOf = (email: string) =>
-  and(eq(otpChallenges.email, email), isNull(otpChallenges.consumedAt), isNull(otpChallenges.supersededAt));
-
-/** What verify returns: the account as the API shows it. */
-export type VerifiedUser = Pick<User, 'id' | 'email' | 'username' | 'firstName' | 'lastName' | 'isVerified'>;
-
-type Rejection = 'OTP_INVALID' | 'OTP_EXPIRED' | 'OTP_ATTEMPTS_EXCEEDED';
-
-/** One row when the address has a live challenge; the account's columns only when it was verified. */
-interface VerdictRow extends Record<string, unknown> {
-  outcome: Rejection | 'VERIFIED';
-  id: string | null;
+/** Which flow a verify or resend is about: its id, or (clients of the first version) the address alone. */
+export interface FlowCall {
   email: string;
-  username: string;
-  first_name: string;
-  last_name: string;
-  is_verified: boolean;
+  verificationId?: string | undefined;
 }
 
-const REJECTION_MESSAGES: Record<Rejection, string> = {
-  OTP_INVALID: 'The code is invalid.',
-  OTP_EXPIRED: 'The code has expired.',
-  OTP_ATTEMPTS_EXCEEDED: 'Too many wrong codes; request a new code later.',
-};
-
-function rejection(code: Rejection): RegistrationError {
-  return new RegistrationError(code, REJECTION_MESSAGES[code]);
-}
-
-function usernameTaken(): RegistrationError {
-  return new RegistrationError('USERNAME_TAKEN', 'This username is already taken.', { field: 'username' });
-}
-
-/** Postgres' unique_violation, as postgres.js reports it (drizzle wraps it as the cause). */
-function isUniqueViolation(error: unknown): boolean {
-  for (let current = error; current instanceof Error; current = current.cause) {
-    if ((current as { code?: unknown }).code === '23505') return true;
-  }
-  return false;
-}
-
-export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
-}
+/** What verify returns: the account, and which contact this code proved. */
+export type VerifiedUser = Account;
 
 export function createRegistrationService(deps: RegistrationDeps) {
-  const { db, config, keys, sendLimits } = deps;
+  const { config, keys, sendLimits } = deps;
   const events = deps.events ?? NO_EVENTS;
+  const repository = createFlowRepository(deps.db);
   const allowedCountries = new Set(
     config.WHATSAPP_ALLOWED_COUNTRIES.split(',')
       .map((code) => code.trim().toUpperCase())
       .filter(Boolean),
   );
   const now = deps.now ?? (() => new Date());
+  const expiryFrom = (at: Date) => new Date(at.getTime() + config.OTP_TTL_SECONDS * 1000);
 
-  /** Whether an account already has this address, or this username (in any case): one query. */
-  async function existingAccounts(tx: Transaction, email: string, username: string) {
-    const rows = await tx
-      .select({ email: users.email, username: users.username })
-      .from(users)
-      .where(or(eq(users.email, email), sql`lower(${users.username}) = lower(${username})`))
-      .limit(2);
-    return {
-      emailTaken: rows.some((row) => row.email === email),
-      usernameTaken: rows.some((row) => row.username.toLowerCase() === username.toLowerCase()),
-    };
-  }
-
-  /** Serialises concurrent requests for one address, so "one live challenge" holds without retries. */
-  async function lockAddress(tx: Transaction, email: string) {
-    await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${email}, 0))`);
-  }
-
-  /**
-   * Locks the email's registration for this transaction and returns its live challenge, if any.
-   * The two statements go out together (postgres.js pipelines them on the transaction's
-   * connection) and run in order, so the read happens under the lock.
-   */
-  async function lockLiveChallenge(tx: Transaction, email: string): Promise<OtpChallenge | undefined> {
-    const [, [live]] = await Promise.all([
-      lockAddress(tx, email),
-      tx.select().from(otpChallenges).where(liveChallengeOf(email)).limit(1),
-    ]);
-    return live;
-  }
-
-  /** When the last registration notice went to this address, if any. */
-  async function lastNoticeAt(tx: Transaction, email: string): Promise<Date | undefined> {
-    const [last] = await tx
-      .select({ createdAt: deliveries.createdAt })
-      .from(deliveries)
-      .where(and(eq(deliveries.kind, 'registration-notice'), eq(deliveries.destination, email)))
-      .orderBy(desc(deliveries.createdAt))
-      .limit(1);
-    return last?.createdAt;
-  }
-
-  /** The same cooldown for a code and for a notice: a 429 must not tell the two apart. */
-  function assertCooldownOver(lastSentAt: Date | undefined, at: Date) {
-    if (!lastSentAt) return;
-    const retryAfterSeconds = secondsUntil(addSeconds(lastSentAt, config.OTP_RESEND_COOLDOWN_SECONDS), at);
-    if (retryAfterSeconds > 0) {
+  function assertChannelAvailable(channel: Channel) {
+    if (channel === 'whatsapp' && config.WHATSAPP_PROVIDER === 'disabled') {
       throw new RegistrationError(
-        'RESEND_TOO_SOON',
-        'A code was sent moments ago; wait before asking again.',
+        'CHANNEL_UNAVAILABLE',
+        'WhatsApp delivery is not enabled on this service.',
         {
-          retryAfterSeconds,
+          field: 'otp_method',
         },
       );
     }
   }
 
   /**
-   * Replaces the live challenge (if any) with a new code and queues its delivery, in one transaction.
-   * Failed attempts carry over from a challenge that has not expired: a new code must not buy new guesses.
+   * A new code for a flow and the delivery that carries it (a notice, carrying none, to a contact
+   * that already has an account). The code is sealed only into the delivery row.
    */
-  async function issueCode(
-    tx: Transaction,
-    profile: PendingProfile,
-    live: OtpChallenge | undefined,
+  function newCode(
+    flowId: string,
+    kind: RegistrationFlow['kind'],
+    to: Destination,
+    sequence: number,
     at: Date,
   ) {
-    const challengeId = randomUUID();
-    const deliveryId = randomUUID();
     const code = generateCode(config.OTP_LENGTH);
-    const expiresAt = addSeconds(at, config.OTP_TTL_SECONDS);
-    const inheritedFailures = live && !isExpired(live.expiresAt, at) ? live.failedAttempts : 0;
+    const deliveryId = randomUUID();
+    const flowCode: FlowCode = {
+      kind,
+      channel: to.channel,
+      destination: to.destination,
+      codeHash: hashFlowCode(keys.otpHmac, flowId, code),
+      codeSequence: sequence,
+      expiresAt: expiryFrom(at),
+    };
+    return { code, flowCode, deliveryId };
+  }
 
-    // Sent together without waiting for each answer (postgres.js pipelines them on the transaction's
-    // connection): they still run in this order, so the old code is dead before the new one exists.
-    await Promise.all([
-      live && tx.update(otpChallenges).set({ supersededAt: at }).where(eq(otpChallenges.id, live.id)),
-      tx.insert(otpChallenges).values({
-        id: challengeId,
-        ...profile,
-        codeHash: hashCode(keys.otpHmac, profile.email, code),
-        failedAttempts: inheritedFailures,
-        expiresAt,
-        createdAt: at,
-      }),
-      tx.insert(deliveries).values({
-        id: deliveryId,
-        challengeId,
-        channel: profile.channel,
-        destination: profile.destination,
-        payloadCiphertext: sealDeliveryPayload(keys.payloadEncryption, deliveryId, {
-          code,
-          firstName: profile.firstName,
-        }),
-        createdAt: at,
-        updatedAt: at,
-      }),
-    ]);
-    return { deliveryId, code };
+  function deliveryFor(
+    flowId: string,
+    issued: ReturnType<typeof newCode>,
+    firstName: string,
+    at: Date,
+  ): NewDelivery {
+    const isCode = issued.flowCode.kind === 'code';
+    return {
+      id: issued.deliveryId,
+      kind: isCode ? 'otp' : 'registration-notice',
+      flowId,
+      codeSequence: isCode ? issued.flowCode.codeSequence : null,
+      channel: issued.flowCode.channel,
+      destination: issued.flowCode.destination,
+      payloadCiphertext: isCode
+        ? sealDeliveryPayload(keys.payloadEncryption, issued.deliveryId, { code: issued.code, firstName })
+        : null,
+      createdAt: at,
+      updatedAt: at,
+    };
   }
 
   /**
@@ -257,25 +195,6 @@ export function createRegistrationService(deps: RegistrationDeps) {
     }
   }
 
-  /**
-   * To an address that already has an account: a notice instead of a code, under the same
-   * cooldown and limits, so the answer is the same as for a new address.
-   */
-  async function issueRegistrationNotice(tx: Transaction, email: string, at: Date) {
-    assertCooldownOver(await lastNoticeAt(tx, email), at);
-    await sendLimits.consumeSend(email);
-    const deliveryId = randomUUID();
-    await tx.insert(deliveries).values({
-      id: deliveryId,
-      kind: 'registration-notice',
-      channel: 'email',
-      destination: email,
-      createdAt: at,
-      updatedAt: at,
-    });
-    return { deliveryId };
-  }
-
   function issued(code?: string): IssuedCode {
     return {
       ...(code === undefined ? {} : { code }),
@@ -284,181 +203,199 @@ export function createRegistrationService(deps: RegistrationDeps) {
     };
   }
 
-  function assertChannelAvailable(channel: Channel) {
-    if (channel === 'whatsapp' && config.WHATSAPP_PROVIDER === 'disabled') {
+  /** Starts the destination's cooldown, or throws RESEND_TOO_SOON while one runs: for codes and notices alike. */
+  async function startCooldown(tx: Database | Transaction, destinationKey: string, at: Date) {
+    if (config.OTP_RESEND_COOLDOWN_SECONDS === 0) return;
+    const retryAfterSeconds = await repository.startCooldown(
+      tx,
+      destinationKey,
+      at,
+      config.OTP_RESEND_COOLDOWN_SECONDS,
+    );
+    if (retryAfterSeconds !== undefined) {
       throw new RegistrationError(
-        'CHANNEL_UNAVAILABLE',
-        'WhatsApp delivery is not enabled on this service.',
+        'RESEND_TOO_SOON',
+        'A code was sent moments ago; wait before asking again.',
         {
-          field: 'otp_method',
+          retryAfterSeconds,
         },
       );
     }
   }
 
-  /** Where a code on `channel` goes: the address, or the WhatsApp number (and its country, for the cap). */
-  function destinationFor(
-    channel: Channel,
-    email: string,
-    mobile: MobileNumber | undefined,
-  ): { destination: string; whatsappCallingCode?: string } {
-    if (channel === 'email') return { destination: email };
-    if (!mobile) {
-      throw new RegistrationError('VALIDATION_ERROR', 'is required to send the code by WhatsApp', {
-        field: 'mobile',
-      });
+  /** Spends the send limits, runs `work`, and gives the limits back if `work` fails. */
+  async function withSendBudget<T>(to: Destination, work: () => Promise<T>): Promise<T> {
+    const refund = await sendLimits.consumeSend(to.limitKey, to.whatsappCallingCode);
+    try {
+      return await work();
+    } catch (error) {
+      await refund();
+      throw error;
     }
-    return { destination: mobile.e164, whatsappCallingCode: mobile.callingCode };
   }
 
   /**
-   * One transaction: lock the address, look up its accounts and live challenge, then issue a code,
-   * or a notice when the address already has an account.
+   * Opens a flow. To a contact that already has an account it is a notice flow: the answer, the
+   * limits and the id are the same, and its owner gets a notice instead of a code. Which contact
+   * decides that is the one the code goes to: for WhatsApp the phone, never the email.
    */
-  async function requestOtp(input: RequestOtpInput, log: Logger): Promise<IssuedCode> {
+  async function requestOtp(input: RequestOtpInput, log: Logger): Promise<OpenedFlow> {
     assertChannelAvailable(input.channel);
-    const email = normalizeEmail(input.email);
+    const email = { typed: input.email.trim(), mailbox: mailboxKey(input.email) };
     const mobile = input.mobile === undefined ? undefined : parseMobile(input.mobile, allowedCountries);
-    const { destination, whatsappCallingCode } = destinationFor(input.channel, email, mobile);
+    const to = destinationFor(input.channel, email, mobile);
+    if (!to) throw mobileRequired();
     // Before anything is looked up, so the answer takes as long whoever has an account.
     const hashStartedAt = performance.now();
     const passwordHash = await deps.passwordHasher.hash(input.password);
     events.passwordHashed((performance.now() - hashStartedAt) / 1000);
-    const profile: PendingProfile = {
-      email,
-      channel: input.channel,
-      destination,
-      mobile: mobile?.e164 ?? null,
-      username: input.username,
-      firstName: input.firstName,
-      lastName: input.lastName,
-      passwordHash,
-    };
+
     const at = now();
-    const sent = await db.transaction(async (tx): Promise<{ deliveryId: string; code?: string }> => {
-      // Pipelined like lockLiveChallenge: both reads run under the lock.
-      const [live, taken] = await Promise.all([
-        lockLiveChallenge(tx, email),
-        existingAccounts(tx, email, input.username),
-      ]);
-      if (taken.usernameTaken) throw usernameTaken();
-      // Answer exactly as for a new address: registration must not reveal who has an account.
-      if (taken.emailTaken) return issueRegistrationNotice(tx, email, at);
-      assertCooldownOver(live?.createdAt, at);
-      await sendLimits.consumeSend(destination, whatsappCallingCode);
-      return issueCode(tx, profile, live, at);
-    });
+    const flowId = randomUUID();
+    const verificationId = generateVerificationId();
+    const sent = await withSendBudget(to, () =>
+      repository.transaction(async (tx) => {
+        const blocking = await repository.accountsBlocking(tx, input.username, to);
+        if (blocking.usernameTaken) throw usernameTaken();
+        await startCooldown(tx, to.limitKey, at);
+        const code = newCode(flowId, flowKindFor(blocking.destinationHasAccount), to, 1, at);
+        await repository.insertFlow(
+          tx,
+          {
+            id: flowId,
+            verificationId,
+            email: email.typed,
+            emailKey: email.mailbox,
+            mobile: mobile?.e164 ?? null,
+            username: input.username,
+            firstName: input.firstName,
+            lastName: input.lastName,
+            passwordHash,
+            failedAttempts: 0,
+            createdAt: at,
+            ...code.flowCode,
+          },
+          deliveryFor(flowId, code, input.firstName, at),
+        );
+        return code;
+      }),
+    );
     await enqueue(sent.deliveryId, log);
-    if (sent.code === undefined) return issued();
-    events.codeIssued(profile.channel);
-    return issued(sent.code);
+    if (sent.flowCode.kind === 'notice') return { ...issued(), verificationId };
+    events.codeIssued(to.channel);
+    return { ...issued(sent.code), verificationId };
   }
 
-  /** With no pending registration nothing is sent, and the answer is the same as when something is. */
-  async function resendOtp(input: { email: string; channel: Channel }, log: Logger): Promise<IssuedCode> {
+  /** The flow a call names, locked for the rest of `tx`. */
+  async function lockCalledFlow(tx: Transaction, call: FlowCall, at: Date): Promise<PickedFlow> {
+    const reference = { mailbox: mailboxKey(call.email), verificationId: call.verificationId };
+    return pickFlow(await repository.lockFlows(tx, reference, at), reference);
+  }
+
+  /**
+   * A new code for the flow, replacing its current one; the wrong-code count stays with the flow.
+   * Without the flow's id a caller learns nothing the request's own cooldown would not tell: with
+   * no usable flow the cooldown is started all the same and nothing is sent.
+   */
+  async function resendOtp(input: FlowCall & { channel: Channel }, log: Logger): Promise<IssuedCode> {
     assertChannelAvailable(input.channel);
-    const email = normalizeEmail(input.email);
+    const holdsId = input.verificationId !== undefined;
     const at = now();
-    const result = await db.transaction(async (tx) => {
-      const live = await lockLiveChallenge(tx, email);
-      if (!live) {
-        // Counted like a real resend, so the limit answers the same whether a registration is pending.
-        await sendLimits.consumeSend(email);
-        return undefined;
-      }
-      assertCooldownOver(live.createdAt, at);
-      const mobile = live.mobile ? parseMobile(live.mobile, allowedCountries) : undefined;
-      const { destination, whatsappCallingCode } = destinationFor(input.channel, email, mobile);
-      await sendLimits.consumeSend(destination, whatsappCallingCode);
-      const profile: PendingProfile = {
-        email,
-        channel: input.channel,
-        destination,
-        mobile: live.mobile,
-        username: live.username,
-        firstName: live.firstName,
-        lastName: live.lastName,
-        passwordHash: live.passwordHash,
-      };
-      return issueCode(tx, profile, live, at);
+    const result = await repository.transaction(async (tx) => {
+      const picked = await lockCalledFlow(tx, input, at);
+      if ('ambiguous' in picked) throw verificationIdRequired();
+      if ('none' in picked) return undefined;
+      const { flow } = picked;
+      const mobile = flow.mobile ? parseMobile(flow.mobile, allowedCountries) : undefined;
+      const decision = resendDecision(
+        flow,
+        destinationFor(input.channel, { typed: flow.email, mailbox: flow.emailKey }, mobile),
+        holdsId,
+        config.OTP_MAX_ATTEMPTS,
+      );
+      if ('asIfNoFlow' in decision) return undefined;
+      const to = decision.send;
+      return withSendBudget(to, async () => {
+        await startCooldown(tx, to.limitKey, at);
+        const kind = flowKindFor(await repository.destinationHasAccount(tx, to));
+        const code = newCode(flow.id, kind, to, flow.codeSequence + 1, at);
+        await repository.replaceCode(
+          tx,
+          flow.id,
+          code.flowCode,
+          deliveryFor(flow.id, code, flow.firstName, at),
+        );
+        return code;
+      });
     });
-    if (!result) return issued();
+    if (!result) {
+      await startCooldown(deps.db, mailboxKey(input.email), at);
+      return issued();
+    }
     await enqueue(result.deliveryId, log);
+    if (result.flowCode.kind === 'notice') return issued();
     events.codeIssued(input.channel);
     return issued(result.code);
   }
 
+  type Judged =
+    | { verdict: 'VERIFIED'; account: Account }
+    | { verdict: Exclude<Verdict, 'VERIFIED'> | 'NO_FLOW' };
+
   /**
-   * Verify in one statement, so one round trip and one transaction: lock the live challenge, judge
-   * the code, then count a wrong guess, or consume the challenge and create the account. Concurrent
-   * verifies of one address queue on the row lock and each re-reads the row the last one left, so
-   * a code is used once and every wrong guess is counted. A username or address taken since the
-   * code was issued fails the insert, and the whole statement rolls back with it.
+   * Judges the code against the flow it names, under the flow's row lock: concurrent verifies of
+   * one flow are judged one at a time, so a code is used once and every wrong guess is counted.
+   * The guess is charged to the IP and the mailbox before, and given back when it did not count.
    */
-  async function judgeCode(email: string, codeHash: string, at: Date) {
-    const rows = await db.execute<VerdictRow>(sql`
-      WITH verdict AS (
-        SELECT id, CASE
-            WHEN failed_attempts >= ${config.OTP_MAX_ATTEMPTS} THEN 'OTP_ATTEMPTS_EXCEEDED'
-            WHEN expires_at <= ${at.toISOString()}::timestamptz THEN 'OTP_EXPIRED'
-            WHEN code_hash = ${codeHash} THEN 'VERIFIED'
-            ELSE 'OTP_INVALID'
-          END AS outcome
-        FROM otp_challenges
-        WHERE ${liveChallengeOf(email)}
-        FOR UPDATE
-      ),
-      wrong_guess AS (
-        UPDATE otp_challenges SET failed_attempts = otp_challenges.failed_attempts + 1
-        FROM verdict WHERE otp_challenges.id = verdict.id AND verdict.outcome = 'OTP_INVALID'
-      ),
-      consumed AS (
-        UPDATE otp_challenges SET consumed_at = ${at.toISOString()}::timestamptz
-        FROM verdict WHERE otp_challenges.id = verdict.id AND verdict.outcome = 'VERIFIED'
-        RETURNING otp_challenges.email, username, first_name, last_name, password_hash
-      ),
-      created AS (
-        INSERT INTO users (email, username, first_name, last_name, password_hash, is_verified)
-        SELECT email, username, first_name, last_name, password_hash, true FROM consumed
-        RETURNING id, email, username, first_name, last_name, is_verified
-      )
-      SELECT verdict.outcome, created.* FROM verdict LEFT JOIN created ON true`);
-    return rows[0];
-  }
-
-  async function verifyOtp(input: { email: string; code: string }): Promise<VerifiedUser> {
-    const email = normalizeEmail(input.email);
-    await sendLimits.assertMayVerify(email);
-    const verdict = await judgeCode(email, hashCode(keys.otpHmac, email, input.code), now()).catch(
-      (error: unknown) => {
-        // The address or username was registered since this code was issued.
-        throw isUniqueViolation(error) ? usernameTaken() : error;
-      },
-    );
-    if (verdict?.outcome === 'VERIFIED' && verdict.id) {
-      events.codeVerified();
-      return {
-        id: verdict.id,
-        email: verdict.email,
-        username: verdict.username,
-        firstName: verdict.first_name,
-        lastName: verdict.last_name,
-        isVerified: verdict.is_verified,
-      };
+  async function verifyOtp(input: FlowCall & { code: string; ip: string }): Promise<VerifiedUser> {
+    const holdsId = input.verificationId !== undefined;
+    const ticket = await sendLimits.takeGuess(input.ip, mailboxKey(input.email));
+    const at = now();
+    let judged: Judged;
+    try {
+      judged = await repository.transaction(async (tx): Promise<Judged> => {
+        const picked = await lockCalledFlow(tx, input, at);
+        if ('ambiguous' in picked) throw verificationIdRequired();
+        if ('none' in picked) return { verdict: 'NO_FLOW' };
+        const { flow } = picked;
+        const verdict = judgeCode(
+          flow,
+          flowCodeMatches(keys.otpHmac, flow, input.code),
+          at,
+          config.OTP_MAX_ATTEMPTS,
+        );
+        if (verdict === 'OTP_INVALID') await repository.countWrongCode(tx, flow.id);
+        if (verdict !== 'VERIFIED') return { verdict };
+        return { verdict, account: await repository.completeFlow(tx, flow, proofOf(flow.channel), at) };
+      });
+    } catch (error) {
+      await ticket.refundAll();
+      if (error instanceof RegistrationError) {
+        if (error.code === 'VERIFICATION_ID_REQUIRED') events.codeRejected(error.code);
+        throw error;
+      }
+      const index = uniqueViolation(error);
+      if (index === undefined) throw error;
+      // Taken since the code was sent: the username (which its holder may change), or the
+      // contact, proven by another flow first (this one has ended).
+      if (index === USERNAME_INDEX) throw usernameTaken();
+      events.codeRejected('OTP_INVALID');
+      throw rejection('OTP_INVALID');
     }
-    // No live challenge at all answers like a wrong code.
-    const code: Rejection = !verdict || verdict.outcome === 'VERIFIED' ? 'OTP_INVALID' : verdict.outcome;
-    if (code === 'OTP_INVALID') await sendLimits.recordWrongCode(email);
-    events.codeRejected(code);
-    throw rejection(code);
+
+    if (judged.verdict === 'VERIFIED') {
+      await ticket.refundAll();
+      events.codeVerified();
+      return judged.account;
+    }
+    // A verify that names no open flow counts against the caller's IP only.
+    if (judged.verdict === 'NO_FLOW') await ticket.refundMailbox();
+    const answer = publicRejection(judged.verdict === 'NO_FLOW' ? 'OTP_INVALID' : judged.verdict, holdsId);
+    events.codeRejected(answer);
+    throw rejection(answer);
   }
 
-  async function findUser(id: string): Promise<User | undefined> {
-    const [user] = await db.select().from(users).where(eq(users.id, id)).limit(1);
-    return user;
-  }
-
-  return { requestOtp, resendOtp, verifyOtp, findUser };
+  return { requestOtp, resendOtp, verifyOtp, findUser: repository.findAccount };
 }
 
 export type RegistrationService = ReturnType<typeof createRegistrationService>;

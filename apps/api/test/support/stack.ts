@@ -69,6 +69,7 @@ export async function startStack(options: StackOptions = {}) {
     ARGON2_TIME_COST: '1',
     // Every injected request comes from one address; tests of the limits set their own.
     RATE_LIMIT_IP_MAX: '100000',
+    VERIFY_LIMIT_PER_IP: '100000',
     DELIVERY_BACKOFF_BASE_MS: '10',
     EMAIL_PROVIDER: 'gmail',
     EMAIL_CLIENT_ID: GOOGLE.clientId,
@@ -225,12 +226,12 @@ export function codeIn(email: SentEmail | undefined): string {
   return match[1];
 }
 
-/** Registers a shopper and returns the code that the email brought. */
-export async function requestCode(
+/** Opens a registration flow for a shopper: its id, and the code that the email brought. */
+export async function openFlow(
   stack: Stack,
   body: ReturnType<typeof shopper>,
   google: FakeGoogle = stack.google,
-) {
+): Promise<{ code: string; verificationId: string }> {
   const before = google.sent.filter((email) => email.to.includes(body.email)).length;
   const response = await post(stack.app, 'request-otp/', body);
   if (response.statusCode !== 200)
@@ -238,5 +239,10 @@ export async function requestCode(
   const emails = await google.waitForEmails(before + 1, { to: body.email });
   const latest = emails.at(-1);
   if (!latest) throw new Error('no email arrived');
-  return codeIn(latest);
+  return { code: codeIn(latest), verificationId: response.json().verification_id };
+}
+
+/** Registers a shopper and returns the code that the email brought. */
+export async function requestCode(stack: Stack, body: ReturnType<typeof shopper>, google?: FakeGoogle) {
+  return (await openFlow(stack, body, google)).code;
 }

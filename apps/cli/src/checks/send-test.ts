@@ -29,6 +29,7 @@ export async function sendTestMessage(
       to,
       code: '123456',
       firstName: 'there',
+      username: 'test',
       validForMinutes: 10,
     });
     return pass(

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@otp-relay/core';
 import type { Channel } from '@otp-relay/db';
+import { renderEmail } from '../email/email-templates.js';
+import { renderWhatsAppBody } from '../whatsapp/otp-whatsapp-message.js';
 import type { MessageSender, OutgoingMessage, SendResult } from './message-sender.js';
 
 /**
@@ -17,7 +19,9 @@ export function createConsoleSender(channel: Channel, logger: Logger): MessageSe
         {
           channel,
           to: message.to,
-          body: message.kind === 'otp' ? `Your verification code is ${message.code}` : 'registration notice',
+          kind: message.kind,
+          // What the channel's real sender would send: the email's plain-text part, or WhatsApp's free-form text.
+          body: channel === 'email' ? renderEmail(message).text : renderWhatsAppBody(message),
           providerMessageId,
         },
         `${channel} message (console provider)`,

@@ -1,6 +1,13 @@
-import { type DeadLetterQueue, type DeliveryQueue, enqueueDelivery, type RetryPolicy } from '@otp-relay/core';
-import { type Database, deliveries, otpChallenges } from '@otp-relay/db';
+import {
+  codeUnusableReason,
+  type DeadLetterQueue,
+  type DeliveryQueue,
+  enqueueDelivery,
+  type RetryPolicy,
+} from '@otp-relay/core';
+import { type Database, deliveries, registrationFlows } from '@otp-relay/db';
 import { and, eq, inArray } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 
 export interface ReplayDeps {
   db: Database;
@@ -12,7 +19,7 @@ export interface ReplayDeps {
 
 export interface ReplayReport {
   replayed: string[];
-  /** Dead deliveries whose code can no longer be used: marked `skipped`, not sent. */
+  /** Dead deliveries whose code can no longer be used, or that a fallback replaced: marked `skipped`, not sent. */
   skipped: { deliveryId: string; reason: string }[];
   /** Ids asked for that are not dead deliveries. */
   notDead: string[];
@@ -34,31 +41,26 @@ async function removeDeadLetterCopy(queue: DeadLetterQueue, jobId: string) {
  */
 export async function replayDeadDeliveries(deps: ReplayDeps, deliveryIds?: string[]): Promise<ReplayReport> {
   const now = deps.now ?? (() => new Date());
+  const replacement = alias(deliveries, 'replacement');
+  // Notices are replayed too: they have no code (and the oldest no flow), so only a fallback stops them.
   const dead = await deps.db
-    .select({
-      id: deliveries.id,
-      attempts: deliveries.attempts,
-      expiresAt: otpChallenges.expiresAt,
-      consumedAt: otpChallenges.consumedAt,
-      supersededAt: otpChallenges.supersededAt,
-    })
+    .select({ delivery: deliveries, flow: registrationFlows, replacedBy: replacement.id })
     .from(deliveries)
-    .innerJoin(otpChallenges, eq(deliveries.challengeId, otpChallenges.id))
+    .leftJoin(registrationFlows, eq(deliveries.flowId, registrationFlows.id))
+    .leftJoin(replacement, eq(replacement.fallbackOf, deliveries.id))
     .where(and(eq(deliveries.status, 'dead'), deliveryIds ? inArray(deliveries.id, deliveryIds) : undefined));
 
   const report: ReplayReport = {
     replayed: [],
     skipped: [],
-    notDead: (deliveryIds ?? []).filter((id) => !dead.some((row) => row.id === id)),
+    notDead: (deliveryIds ?? []).filter((id) => !dead.some((row) => row.delivery.id === id)),
   };
-  for (const row of dead) {
-    const reason = row.consumedAt
-      ? 'code already used'
-      : row.supersededAt
-        ? 'code superseded by a newer one'
-        : row.expiresAt <= now()
-          ? 'code expired'
-          : undefined;
+  for (const { delivery, flow, replacedBy } of dead) {
+    const reason = replacedBy
+      ? 'replaced by a fallback delivery'
+      : delivery.kind === 'otp'
+        ? codeUnusableReason(flow ?? undefined, delivery.codeSequence ?? 0, now())
+        : undefined;
     // Only a row still dead is changed: two replays at once cannot both send.
     const [changed] = await deps.db
       .update(deliveries)
@@ -67,19 +69,19 @@ export async function replayDeadDeliveries(deps: ReplayDeps, deliveryIds?: strin
         updatedAt: now(),
         ...(reason ? { lastError: reason } : {}),
       })
-      .where(and(eq(deliveries.id, row.id), eq(deliveries.status, 'dead')))
+      .where(and(eq(deliveries.id, delivery.id), eq(deliveries.status, 'dead')))
       .returning({ id: deliveries.id });
     if (!changed) continue;
 
-    await removeDeadLetterCopy(deps.deadLetterQueue, deadLetterJobId(row.id, row.attempts));
+    await removeDeadLetterCopy(deps.deadLetterQueue, deadLetterJobId(delivery.id, delivery.attempts));
     if (reason) {
-      report.skipped.push({ deliveryId: row.id, reason });
+      report.skipped.push({ deliveryId: delivery.id, reason });
       continue;
     }
     // The failed job keeps its id for a while; it must go before the id can be enqueued again.
-    await (await deps.deliveryQueue.getJob(row.id))?.remove();
-    await enqueueDelivery(deps.deliveryQueue, row.id, deps.retryPolicy);
-    report.replayed.push(row.id);
+    await (await deps.deliveryQueue.getJob(delivery.id))?.remove();
+    await enqueueDelivery(deps.deliveryQueue, delivery.id, deps.retryPolicy);
+    report.replayed.push(delivery.id);
   }
   return report;
 }

@@ -1,15 +1,20 @@
 import type { Channel } from '@otp-relay/db';
 
-/** A code: to whom, the code, and for how long it works. */
+/** A code: to whom, the code, for how long it works, and the account it creates. */
 export interface OtpMessage {
   kind: 'otp';
   to: string;
   code: string;
   firstName: string;
+  /** The account the code creates: lets the recipient tell whether the request was theirs. */
+  username: string;
   validForMinutes: number;
 }
 
-/** To an address that already has an account: someone tried to register with it. No code. */
+/**
+ * To an email address or WhatsApp number that already has an account: someone tried to register
+ * with it. No code.
+ */
 export interface RegistrationNoticeMessage {
   kind: 'registration-notice';
   to: string;

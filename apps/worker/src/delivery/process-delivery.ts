@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  codeUnusableReason,
   type DeadLetterQueue,
   type DeliveryQueue,
   enqueueDelivery,
@@ -14,8 +15,8 @@ import {
   type Delivery,
   type DeliveryAttemptError,
   deliveries,
-  type OtpChallenge,
-  otpChallenges,
+  type RegistrationFlow,
+  registrationFlows,
   type Transaction,
 } from '@otp-relay/db';
 import { UnrecoverableError } from 'bullmq';
@@ -57,15 +58,6 @@ export interface DeliveryAttempt {
   maxAttempts: number;
 }
 
-/** Why a code must not go out any more, or undefined when it may. */
-function unusableReason(challenge: OtpChallenge | undefined, at: Date): string | undefined {
-  if (!challenge) return 'challenge gone';
-  if (challenge.consumedAt) return 'code already used';
-  if (challenge.supersededAt) return 'code superseded by a newer one';
-  if (challenge.expiresAt <= at) return 'code expired';
-  return undefined;
-}
-
 /**
  * One attempt at one delivery. Idempotent and safe under at-least-once: a delivery already sent,
  * skipped or dead is left alone; a code that can no longer be used is not sent. A delivery that
@@ -101,7 +93,7 @@ export function createDeliveryProcessor(deps: ProcessDeliveryDeps) {
     .with(claimed)
     .select()
     .from(claimed)
-    .leftJoin(otpChallenges, eq(otpChallenges.id, claimed.challengeId))
+    .leftJoin(registrationFlows, eq(registrationFlows.id, claimed.flowId))
     .prepare('claim_delivery');
   const markSentStatement = db
     .update(deliveries)
@@ -117,42 +109,52 @@ export function createDeliveryProcessor(deps: ProcessDeliveryDeps) {
     .prepare('mark_delivery_sent');
 
   /**
-   * Claims the delivery and reads its challenge in one statement (a hot path: one round trip).
+   * Claims the delivery and reads its flow in one statement (a hot path: one round trip).
    * 'sending' is claimable too: a worker that died mid-send left it so, and BullMQ hands the
    * stalled job on.
    */
   async function claim(
     deliveryId: string,
-  ): Promise<{ delivery: Delivery; challenge?: OtpChallenge } | undefined> {
+  ): Promise<{ delivery: Delivery; flow?: RegistrationFlow } | undefined> {
     const [row] = await claimStatement.execute({ id: deliveryId, at: now().toISOString() });
-    return row && { delivery: row.claimed, ...(row.otp_challenges ? { challenge: row.otp_challenges } : {}) };
+    return (
+      row && { delivery: row.claimed, ...(row.registration_flows ? { flow: row.registration_flows } : {}) }
+    );
   }
 
   /** The message a delivery carries, or why it must not go out any more. */
   function prepare(
     delivery: Delivery,
-    challenge: OtpChallenge | undefined,
-  ): { message: OutgoingMessage; challenge?: OtpChallenge } | { unusable: string } {
+    flow: RegistrationFlow | undefined,
+  ): { message: OutgoingMessage; flow?: RegistrationFlow } | { unusable: string } {
     if (delivery.kind === 'registration-notice') {
       return { message: { kind: 'registration-notice', to: delivery.destination } };
     }
-    const unusable = unusableReason(challenge, now());
-    if (unusable || !challenge || !delivery.payloadCiphertext)
-      return { unusable: unusable ?? 'no sealed code' };
+    const unusable = codeUnusableReason(flow, delivery.codeSequence ?? 0, now());
+    if (unusable || !flow || !delivery.payloadCiphertext) return { unusable: unusable ?? 'no sealed code' };
     const { code, firstName } = openDeliveryPayload(deps.payloadKey, delivery.id, delivery.payloadCiphertext);
-    const validForMinutes = Math.round(
-      (challenge.expiresAt.getTime() - challenge.createdAt.getTime()) / 60_000,
-    );
+    // The lifetime the code was given when it was made (with this delivery).
+    const validForMinutes = Math.round((flow.expiresAt.getTime() - delivery.createdAt.getTime()) / 60_000);
     return {
-      message: { kind: 'otp', to: delivery.destination, code, firstName, validForMinutes },
-      challenge,
+      message: {
+        kind: 'otp',
+        to: delivery.destination,
+        code,
+        firstName,
+        username: flow.username,
+        validForMinutes,
+      },
+      flow,
     };
   }
 
-  /** The delivery that takes over from a dead one, if any: WhatsApp → email, Gmail → the SMTP backup. */
-  function fallbackFor(delivery: Delivery, provider: string, challenge: OtpChallenge | undefined) {
-    if (delivery.channel === 'whatsapp' && challenge && deps.whatsappFallbackToEmail) {
-      return { channel: 'email' as const, destination: challenge.email, provider: null };
+  /**
+   * The delivery that takes over from a dead one, if any: a WhatsApp code → email, Gmail → the SMTP
+   * backup. A notice to a phone does not move to the email: that address has no account to speak of.
+   */
+  function fallbackFor(delivery: Delivery, provider: string, flow: RegistrationFlow | undefined) {
+    if (delivery.channel === 'whatsapp' && delivery.kind === 'otp' && flow && deps.whatsappFallbackToEmail) {
+      return { channel: 'email' as const, destination: flow.email, provider: null };
     }
     if (delivery.channel === 'email' && provider === 'gmail' && senders.byProvider.smtp) {
       return { channel: 'email' as const, destination: delivery.destination, provider: 'smtp' };
@@ -162,7 +164,7 @@ export function createDeliveryProcessor(deps: ProcessDeliveryDeps) {
 
   async function recordFailure(
     delivery: Delivery,
-    challenge: OtpChallenge | undefined,
+    flow: RegistrationFlow | undefined,
     provider: string,
     failure: DeliveryError,
     final: boolean,
@@ -176,8 +178,8 @@ export function createDeliveryProcessor(deps: ProcessDeliveryDeps) {
     };
     const history = [...delivery.errorHistory, entry];
     // No fallback for a code that can no longer be used: it would be skipped anyway.
-    const usable = !(challenge && unusableReason(challenge, now()));
-    const fallback = final && usable ? fallbackFor(delivery, provider, challenge) : undefined;
+    const usable = !(flow && codeUnusableReason(flow, delivery.codeSequence ?? 0, now()));
+    const fallback = final && usable ? fallbackFor(delivery, provider, flow) : undefined;
     const fallbackId = fallback ? randomUUID() : undefined;
 
     const markFailed = (executor: Database | Transaction) =>
@@ -206,11 +208,25 @@ export function createDeliveryProcessor(deps: ProcessDeliveryDeps) {
         await tx.insert(deliveries).values({
           id: fallbackId,
           kind: delivery.kind,
-          challengeId: delivery.challengeId,
+          flowId: delivery.flowId,
+          codeSequence: delivery.codeSequence,
           fallbackOf: delivery.id,
           ...fallback,
           payloadCiphertext,
         });
+        if (flow && fallback.channel !== delivery.channel) {
+          // The code now reaches the email, not the phone: verifying it proves the email. Only if
+          // the code is still the flow's current one (a resend since has its own channel).
+          await tx
+            .update(registrationFlows)
+            .set({ channel: fallback.channel, destination: fallback.destination })
+            .where(
+              and(
+                eq(registrationFlows.id, flow.id),
+                eq(registrationFlows.codeSequence, delivery.codeSequence ?? 0),
+              ),
+            );
+        }
       });
     } else {
       // One statement, one round trip: what every retried attempt costs (a failing provider's load).
@@ -260,7 +276,7 @@ export function createDeliveryProcessor(deps: ProcessDeliveryDeps) {
       );
     }
 
-    const prepared = prepare(delivery, claimed.challenge);
+    const prepared = prepare(delivery, claimed.flow);
     if ('unusable' in prepared) {
       await db
         .update(deliveries)
@@ -303,7 +319,7 @@ export function createDeliveryProcessor(deps: ProcessDeliveryDeps) {
           ? error
           : new DeliveryError(error instanceof Error ? error.message : String(error), { retryable: true });
       const final = !failure.retryable || attempt.attemptsMade + 1 >= attempt.maxAttempts;
-      await recordFailure(delivery, prepared.challenge, provider, failure, final);
+      await recordFailure(delivery, prepared.flow, provider, failure, final);
       events.attempted(delivery.channel, provider, 'failed');
       if (final) events.finished(delivery.channel, provider, 'dead');
       log.warn({ err: failure, provider, retryable: failure.retryable, final }, 'delivery attempt failed');

@@ -44,6 +44,7 @@ export function createSenders(config: WorkerConfig, logger: Logger): Senders {
             from: config.TWILIO_WHATSAPP_FROM ?? '',
             apiBaseUrl: config.TWILIO_API_BASE_URL,
             contentSid: config.TWILIO_WHATSAPP_CONTENT_SID,
+            noticeContentSid: config.TWILIO_WHATSAPP_NOTICE_CONTENT_SID,
             timeoutMs,
           })
         : undefined;

@@ -1,33 +1,31 @@
 import type { Logger } from '@otp-relay/core';
-import { type Database, deliveries, otpChallenges } from '@otp-relay/db';
+import { type Database, deliveries, registrationFlows } from '@otp-relay/db';
 import { Queue, Worker } from 'bullmq';
-import { and, eq, inArray, lt } from 'drizzle-orm';
+import { and, eq, inArray, isNull, lt } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 
 /**
- * Retention: challenges that expired more than `RETENTION_DAYS` ago go, with their deliveries
- * (by cascade), and so do registration notices of that age. Users stay. Deleting in batches keeps
+ * Retention: flows whose last code expired more than `RETENTION_DAYS` ago go, with their
+ * deliveries (by cascade), and so do registration notices of that age that belong to no flow
+ * (they were sent before flows existed). Users stay. Deleting in batches keeps
  * each transaction short, so the purge never holds up registrations.
  */
 
 const BATCH_SIZE = 5000;
 
-export async function purgeExpired(
-  db: Database,
-  cutoff: Date,
-): Promise<{ challenges: number; notices: number }> {
-  let challenges = 0;
+export async function purgeExpired(db: Database, cutoff: Date): Promise<{ flows: number; notices: number }> {
+  let flows = 0;
   for (;;) {
     const old = db
-      .select({ id: otpChallenges.id })
-      .from(otpChallenges)
-      .where(lt(otpChallenges.expiresAt, cutoff))
+      .select({ id: registrationFlows.id })
+      .from(registrationFlows)
+      .where(lt(registrationFlows.expiresAt, cutoff))
       .limit(BATCH_SIZE);
     const deleted = await db
-      .delete(otpChallenges)
-      .where(inArray(otpChallenges.id, old))
-      .returning({ id: otpChallenges.id });
-    challenges += deleted.length;
+      .delete(registrationFlows)
+      .where(inArray(registrationFlows.id, old))
+      .returning({ id: registrationFlows.id });
+    flows += deleted.length;
     if (deleted.length < BATCH_SIZE) break;
   }
   let notices = 0;
@@ -35,7 +33,13 @@ export async function purgeExpired(
     const old = db
       .select({ id: deliveries.id })
       .from(deliveries)
-      .where(and(eq(deliveries.kind, 'registration-notice'), lt(deliveries.createdAt, cutoff)))
+      .where(
+        and(
+          eq(deliveries.kind, 'registration-notice'),
+          isNull(deliveries.flowId),
+          lt(deliveries.createdAt, cutoff),
+        ),
+      )
       .limit(BATCH_SIZE);
     const deleted = await db
       .delete(deliveries)
@@ -44,7 +48,7 @@ export async function purgeExpired(
     notices += deleted.length;
     if (deleted.length < BATCH_SIZE) break;
   }
-  return { challenges, notices };
+  return { flows, notices };
 }
 
 export const MAINTENANCE_QUEUE = 'otp-maintenance';

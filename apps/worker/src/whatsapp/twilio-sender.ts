@@ -7,7 +7,7 @@ import {
   parseRetryAfter,
   type SendResult,
 } from '../delivery/message-sender.js';
-import { renderWhatsAppText } from './otp-whatsapp-message.js';
+import { renderWhatsAppBody } from './otp-whatsapp-message.js';
 
 export interface TwilioWhatsAppSenderOptions {
   accountSid: string;
@@ -18,6 +18,8 @@ export interface TwilioWhatsAppSenderOptions {
   apiBaseUrl: string;
   /** An approved authentication template; without it the message is free-form text (sandbox only). */
   contentSid?: string | undefined;
+  /** An approved template without variables for registration notices; without it they are free-form text. */
+  noticeContentSid?: string | undefined;
   timeoutMs: number;
 }
 
@@ -92,15 +94,7 @@ export function createTwilioWhatsAppSender(options: TwilioWhatsAppSenderOptions)
     channel: 'whatsapp',
     provider: 'twilio',
     async send(message: OutgoingMessage): Promise<SendResult> {
-      if (message.kind !== 'otp') {
-        throw new DeliveryError(`twilio: WhatsApp carries codes only, not ${message.kind}`, {
-          retryable: false,
-        });
-      }
-      const content = options.contentSid
-        ? // Authentication templates take the code as their one variable.
-          { contentSid: options.contentSid, contentVariables: JSON.stringify({ 1: message.code }) }
-        : { body: renderWhatsAppText(message) };
+      const content = contentOf(message, options);
       try {
         const created = await client.messages.create({ from, to: withPrefix(message.to), ...content });
         return { provider: 'twilio', providerMessageId: created.sid };
@@ -109,6 +103,20 @@ export function createTwilioWhatsAppSender(options: TwilioWhatsAppSenderOptions)
       }
     },
   };
+}
+
+/** What Twilio sends: the approved template configured for the message's kind, else free-form text. */
+function contentOf(
+  message: OutgoingMessage,
+  { contentSid, noticeContentSid }: Pick<TwilioWhatsAppSenderOptions, 'contentSid' | 'noticeContentSid'>,
+): { body: string } | { contentSid: string; contentVariables?: string } {
+  if (message.kind === 'otp' && contentSid) {
+    // Authentication templates take the code as their one variable.
+    return { contentSid, contentVariables: JSON.stringify({ 1: message.code }) };
+  }
+  // The notice says the same to everyone, so its template has no variables.
+  if (message.kind === 'registration-notice' && noticeContentSid) return { contentSid: noticeContentSid };
+  return { body: renderWhatsAppBody(message) };
 }
 
 /**

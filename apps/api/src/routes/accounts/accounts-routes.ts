@@ -12,6 +12,7 @@ import {
   type OtpIssuedResponse,
   OtpIssuedResponseSchema,
   RequestOtpBodySchema,
+  RequestOtpResponseSchema,
   ResendOtpBodySchema,
   type UserResponse,
   VerifiedResponseSchema,
@@ -30,10 +31,27 @@ function toUserResponse(user: VerifiedUser): UserResponse {
   return {
     id: user.id,
     email: user.email,
+    mobile: user.phone,
     username: user.username,
     first_name: user.firstName,
     last_name: user.lastName,
     is_verified: user.isVerified,
+    email_verified: user.emailVerifiedAt !== null,
+    phone_verified: user.phoneVerifiedAt !== null,
+  };
+}
+
+/**
+ * The token's claims: the account, and which of its contacts were proven, in OpenID Connect's
+ * names, so a shop's backend can tell a proven email from one that was only typed.
+ */
+function tokenClaims(user: VerifiedUser) {
+  return {
+    sub: user.id,
+    email_verified: user.emailVerifiedAt !== null,
+    phone_number_verified: user.phoneVerifiedAt !== null,
+    ...(user.email && user.emailVerifiedAt ? { email: user.email } : {}),
+    ...(user.phone && user.phoneVerifiedAt ? { phone_number: user.phone } : {}),
   };
 }
 
@@ -74,7 +92,7 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = 
       schema: {
         summary: 'Start a registration: send a one-time code',
         body: RequestOtpBodySchema,
-        response: { 200: OtpIssuedResponseSchema, 409: ErrorResponseSchema, ...commonErrorResponses },
+        response: { 200: RequestOtpResponseSchema, 409: ErrorResponseSchema, ...commonErrorResponses },
       },
     },
     async (request) => {
@@ -91,7 +109,10 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = 
         },
         request.log,
       );
-      return issuedResponse(`A verification code is on its way by ${body.otp_method}.`, issued);
+      return {
+        ...issuedResponse(`A verification code is on its way by ${body.otp_method}.`, issued),
+        verification_id: issued.verificationId,
+      };
     },
   );
 
@@ -106,8 +127,14 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = 
       },
     },
     async (request) => {
-      const user = await registration.verifyOtp({ email: request.body.email, code: request.body.otp });
-      const token = await app.jwt.sign({ sub: user.id });
+      const { body } = request;
+      const user = await registration.verifyOtp({
+        email: body.email,
+        code: body.otp,
+        verificationId: body.verification_id,
+        ip: request.ip,
+      });
+      const token = await app.jwt.sign(tokenClaims(user));
       return {
         success: true as const,
         message: 'Registration successful',
@@ -128,12 +155,13 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = 
       },
     },
     async (request) => {
+      const { body } = request;
       const issued = await registration.resendOtp(
-        { email: request.body.email, channel: request.body.otp_method },
+        { email: body.email, channel: body.otp_method, verificationId: body.verification_id },
         request.log,
       );
       return issuedResponse(
-        `If a registration is pending, a new code is on its way by ${request.body.otp_method}.`,
+        `If a registration is pending, a new code is on its way by ${body.otp_method}.`,
         issued,
       );
     },

@@ -32,6 +32,15 @@ export const RequestOtpBodySchema = Type.Object(
 );
 export type RequestOtpBody = Static<typeof RequestOtpBodySchema>;
 
+export const VerificationIdSchema = Type.String({
+  minLength: 16,
+  maxLength: 128,
+  pattern: '^[A-Za-z0-9_-]+$',
+  description:
+    'The registration flow this call is about, as request-otp returned it. Always send it: without it a call works only while the address has exactly one open registration.',
+  examples: ['vf_3q2-7wEVl9xJc0dZK1mXb5aR'],
+});
+
 export const OtpIssuedResponseSchema = Type.Object({
   success: Type.Literal(true),
   message: Type.String(),
@@ -43,26 +52,40 @@ export const OtpIssuedResponseSchema = Type.Object({
 });
 export type OtpIssuedResponse = Static<typeof OtpIssuedResponseSchema>;
 
+export const RequestOtpResponseSchema = Type.Object({
+  ...OtpIssuedResponseSchema.properties,
+  verification_id: VerificationIdSchema,
+});
+export type RequestOtpResponse = Static<typeof RequestOtpResponseSchema>;
+
 export const VerifyOtpBodySchema = Type.Object(
   {
     email: EmailSchema,
     otp: Type.String({ pattern: '^[0-9]{4,10}$', description: 'The code as received.' }),
+    verification_id: Type.Optional(VerificationIdSchema),
   },
   { additionalProperties: false },
 );
 
 export const ResendOtpBodySchema = Type.Object(
-  { email: EmailSchema, otp_method: OtpMethodSchema },
+  { email: EmailSchema, otp_method: OtpMethodSchema, verification_id: Type.Optional(VerificationIdSchema) },
   { additionalProperties: false },
 );
 
 export const UserSchema = Type.Object({
   id: Type.String({ format: 'uuid' }),
-  email: Type.String(),
+  email: Type.Union([Type.String(), Type.Null()], {
+    description: 'As typed. Trust it only when email_verified; null once another account proved it.',
+  }),
+  mobile: Type.Union([Type.String(), Type.Null()], {
+    description: 'E.164. Trust it only when phone_verified.',
+  }),
   username: Type.String(),
   first_name: Type.String(),
   last_name: Type.String(),
-  is_verified: Type.Boolean(),
+  is_verified: Type.Boolean({ description: 'Some contact of the account was proven by a code.' }),
+  email_verified: Type.Boolean({ description: 'A code sent to the email proved it.' }),
+  phone_verified: Type.Boolean({ description: 'A code sent to the phone (WhatsApp) proved it.' }),
 });
 export type UserResponse = Static<typeof UserSchema>;
 

@@ -1,0 +1,264 @@
+import {
+  type Channel,
+  type Database,
+  type Delivery,
+  deliveries,
+  type RegistrationFlow,
+  registrationFlows,
+  sendCooldowns,
+  type Transaction,
+  type User,
+  users,
+} from '@otp-relay/db';
+import { and, eq, gt, isNull, or, sql } from 'drizzle-orm';
+import type { Proof } from './registration-rules.js';
+
+/**
+ * The SQL of registration: flows, the deliveries (outbox rows) they make, and the accounts they
+ * create. Each function is one statement, or statements sent together on one transaction's
+ * connection (postgres.js pipelines them and they still run in order).
+ */
+
+export type NewFlow = typeof registrationFlows.$inferInsert;
+export type NewDelivery = Pick<
+  Delivery,
+  | 'id'
+  | 'kind'
+  | 'flowId'
+  | 'codeSequence'
+  | 'channel'
+  | 'destination'
+  | 'payloadCiphertext'
+  | 'createdAt'
+  | 'updatedAt'
+>;
+
+/** The code a flow holds now, as a resend replaces it. */
+export type FlowCode = Pick<
+  RegistrationFlow,
+  'kind' | 'channel' | 'destination' | 'codeHash' | 'codeSequence' | 'expiresAt'
+>;
+
+/** The account as verify and /me show it. */
+export type Account = Pick<
+  User,
+  | 'id'
+  | 'email'
+  | 'phone'
+  | 'username'
+  | 'firstName'
+  | 'lastName'
+  | 'isVerified'
+  | 'emailVerifiedAt'
+  | 'phoneVerifiedAt'
+>;
+
+const accountColumns = {
+  id: users.id,
+  email: users.email,
+  phone: users.phone,
+  username: users.username,
+  firstName: users.firstName,
+  lastName: users.lastName,
+  isVerified: users.isVerified,
+  emailVerifiedAt: users.emailVerifiedAt,
+  phoneVerifiedAt: users.phoneVerifiedAt,
+};
+
+/** Postgres' unique_violation and the index it hit, as postgres.js reports it (drizzle wraps it as the cause). */
+export function uniqueViolation(error: unknown): string | undefined {
+  for (let current = error; current instanceof Error; current = current.cause) {
+    const { code, constraint_name: constraint } = current as { code?: unknown; constraint_name?: unknown };
+    if (code === '23505') return typeof constraint === 'string' ? constraint : '';
+  }
+  return undefined;
+}
+
+export const USERNAME_INDEX = 'users_username_lower_key';
+
+const provenAt = (channel: Channel) => (channel === 'email' ? users.emailVerifiedAt : users.phoneVerifiedAt);
+
+export function createFlowRepository(db: Database) {
+  return {
+    transaction: <T>(work: (tx: Transaction) => Promise<T>) => db.transaction(work),
+
+    /** Whether the username is taken (in any case), and whether the destination already proves an account. */
+    async accountsBlocking(
+      tx: Transaction,
+      username: string,
+      destination: { channel: Channel; destination: string },
+    ): Promise<{ usernameTaken: boolean; destinationHasAccount: boolean }> {
+      const sameDestination =
+        destination.channel === 'email'
+          ? sql`lower(${users.email}) = lower(${destination.destination})`
+          : eq(users.phone, destination.destination);
+      const rows = await tx
+        .select({
+          usernameTaken: sql<boolean>`lower(${users.username}) = lower(${username})`,
+          destinationHasAccount: sql<boolean>`${sameDestination} AND ${provenAt(destination.channel)} IS NOT NULL`,
+        })
+        .from(users)
+        .where(
+          or(
+            sql`lower(${users.username}) = lower(${username})`,
+            and(sameDestination, sql`${provenAt(destination.channel)} IS NOT NULL`),
+          ),
+        )
+        .limit(2);
+      return {
+        usernameTaken: rows.some((row) => row.usernameTaken),
+        destinationHasAccount: rows.some((row) => row.destinationHasAccount),
+      };
+    },
+
+    /** Whether the destination already proves an account (a resend decides code or notice anew). */
+    async destinationHasAccount(tx: Transaction, destination: { channel: Channel; destination: string }) {
+      const [row] = await tx
+        .select({ id: users.id })
+        .from(users)
+        .where(
+          destination.channel === 'email'
+            ? and(
+                sql`lower(${users.email}) = lower(${destination.destination})`,
+                sql`${users.emailVerifiedAt} IS NOT NULL`,
+              )
+            : and(eq(users.phone, destination.destination), sql`${users.phoneVerifiedAt} IS NOT NULL`),
+        )
+        .limit(1);
+      return row !== undefined;
+    },
+
+    /**
+     * Starts the destination's cooldown unless one is running: one statement, under the row's lock,
+     * so concurrent sends to one destination cannot both pass. Returns the seconds left of a running
+     * one (rounded up, so a client told to retry then is never early), or undefined once started.
+     * Rolled back with the transaction it is part of.
+     */
+    async startCooldown(
+      tx: Database | Transaction,
+      destinationKey: string,
+      at: Date,
+      cooldownSeconds: number,
+    ): Promise<number | undefined> {
+      const started = sql`${at.toISOString()}::timestamptz`;
+      const [row] = await tx.execute<{ started: boolean; retry_after: number | null }>(sql`
+        WITH upsert AS (
+          INSERT INTO ${sendCooldowns} (destination_key, last_sent_at) VALUES (${destinationKey}, ${started})
+          ON CONFLICT (destination_key) DO UPDATE SET last_sent_at = EXCLUDED.last_sent_at
+          WHERE ${sendCooldowns.lastSentAt} <= ${started} - make_interval(secs => ${cooldownSeconds})
+          RETURNING 1
+        )
+        SELECT EXISTS (SELECT 1 FROM upsert) AS started,
+          (SELECT ceil(extract(epoch FROM last_sent_at + make_interval(secs => ${cooldownSeconds}) - ${started}))::int
+             FROM ${sendCooldowns} WHERE destination_key = ${destinationKey}) AS retry_after`);
+      return row?.started ? undefined : Math.max(1, row?.retry_after ?? 1);
+    },
+
+    async insertFlow(tx: Transaction, flow: NewFlow, delivery: NewDelivery) {
+      await Promise.all([tx.insert(registrationFlows).values(flow), tx.insert(deliveries).values(delivery)]);
+    },
+
+    /**
+     * Locks the flows a call may be about and returns them: the one with this id, or (no id) the
+     * mailbox's open flows whose code still works, at most two (two already means "ambiguous").
+     */
+    async lockFlows(
+      tx: Transaction,
+      reference: { mailbox: string; verificationId?: string | undefined },
+      at: Date,
+    ): Promise<RegistrationFlow[]> {
+      const where =
+        reference.verificationId !== undefined
+          ? eq(registrationFlows.verificationId, reference.verificationId)
+          : and(
+              eq(registrationFlows.emailKey, reference.mailbox),
+              isNull(registrationFlows.verifiedAt),
+              isNull(registrationFlows.closedAt),
+              gt(registrationFlows.expiresAt, at),
+            );
+      return tx.select().from(registrationFlows).where(where).limit(2).for('update');
+    },
+
+    async countWrongCode(tx: Transaction, flowId: string) {
+      await tx
+        .update(registrationFlows)
+        .set({ failedAttempts: sql`${registrationFlows.failedAttempts} + 1` })
+        .where(eq(registrationFlows.id, flowId));
+    },
+
+    /** The flow's new code replaces the old one in place; its wrong-code count stays. */
+    async replaceCode(tx: Transaction, flowId: string, code: FlowCode, delivery: NewDelivery) {
+      await Promise.all([
+        tx.update(registrationFlows).set(code).where(eq(registrationFlows.id, flowId)),
+        tx.insert(deliveries).values(delivery),
+      ]);
+    },
+
+    /**
+     * One statement: the flow is verified, the other open flows that would prove the same contact
+     * end, other accounts' unproven claims on that contact are released, and the account is
+     * created with the proof it earned. A username or contact proven since fails the insert
+     * (unique indexes), and the whole statement with it.
+     */
+    async completeFlow(tx: Transaction, flow: RegistrationFlow, proof: Proof, at: Date): Promise<Account> {
+      const now = sql`${at.toISOString()}::timestamptz`;
+      const sameContact =
+        proof === 'email'
+          ? sql`email_key = ${flow.emailKey} AND channel = 'email'`
+          : sql`destination = ${flow.destination} AND channel = 'whatsapp'`;
+      const release =
+        proof === 'email'
+          ? sql`UPDATE users SET email = NULL, updated_at = ${now}
+                WHERE lower(email) = lower(${flow.email}) AND email_verified_at IS NULL`
+          : sql`UPDATE users SET phone = NULL, updated_at = ${now}
+                WHERE phone = ${flow.destination} AND phone_verified_at IS NULL`;
+      const phone = proof === 'phone' ? flow.destination : flow.mobile;
+      const rows = await tx.execute<{
+        id: string;
+        email: string | null;
+        phone: string | null;
+        username: string;
+        first_name: string;
+        last_name: string;
+        is_verified: boolean;
+        email_verified_at: string | null;
+        phone_verified_at: string | null;
+      }>(sql`
+        WITH verified AS (
+          UPDATE registration_flows SET verified_at = ${now} WHERE id = ${flow.id}
+        ),
+        ended AS (
+          UPDATE registration_flows SET closed_at = ${now}
+          WHERE ${sameContact} AND id <> ${flow.id} AND verified_at IS NULL AND closed_at IS NULL
+        ),
+        released AS (${release})
+        INSERT INTO users (email, phone, username, first_name, last_name, password_hash, is_verified,
+                           email_verified_at, phone_verified_at)
+        VALUES (${flow.email}, ${phone}, ${flow.username}, ${flow.firstName}, ${flow.lastName},
+                ${flow.passwordHash}, true,
+                ${proof === 'email' ? now : null}, ${proof === 'phone' ? now : null})
+        RETURNING id, email, phone, username, first_name, last_name, is_verified,
+                  email_verified_at, phone_verified_at`);
+      const [row] = rows;
+      if (!row) throw new Error('account insert returned no row');
+      return {
+        id: row.id,
+        email: row.email,
+        phone: row.phone,
+        username: row.username,
+        firstName: row.first_name,
+        lastName: row.last_name,
+        isVerified: row.is_verified,
+        emailVerifiedAt: row.email_verified_at === null ? null : new Date(row.email_verified_at),
+        phoneVerifiedAt: row.phone_verified_at === null ? null : new Date(row.phone_verified_at),
+      };
+    },
+
+    async findAccount(id: string): Promise<Account | undefined> {
+      const [account] = await db.select(accountColumns).from(users).where(eq(users.id, id)).limit(1);
+      return account;
+    },
+  };
+}
+
+export type FlowRepository = ReturnType<typeof createFlowRepository>;
