@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
-import { post, type Stack, shopper, startStack } from './support/stack.js';
+import { post, requestCode, type Stack, shopper, startStack } from './support/stack.js';
 
 /** Each limit trips at its configured number, answers 429 with Retry-After, and is shared by API instances. */
 
@@ -92,25 +92,39 @@ async function buildLimitedPair() {
 describe('per-destination send limit', () => {
   it('allows SEND_LIMIT_PER_DESTINATION codes to one address, counted across instances and endpoints', async () => {
     const body = shopper();
+    const first = await post(stack.app, 'request-otp/', body);
+    expect(first.statusCode).toBe(200);
+    const ours = { email: body.email, otp_method: 'email', verification_id: first.json().verification_id };
+    expect((await post(secondInstance.app, 'resend-otp/', ours)).statusCode).toBe(200);
     expect((await post(stack.app, 'request-otp/', body)).statusCode).toBe(200);
-    expect(
-      (await post(secondInstance.app, 'resend-otp/', { email: body.email, otp_method: 'email' })).statusCode,
-    ).toBe(200);
-    expect((await post(stack.app, 'request-otp/', body)).statusCode).toBe(200);
-    const fourth = await post(secondInstance.app, 'resend-otp/', { email: body.email, otp_method: 'email' });
+    const fourth = await post(secondInstance.app, 'resend-otp/', ours);
     expectRateLimited(fourth);
     expect(fourth.json()).toMatchObject({ code: 'RATE_LIMITED' });
     // Another address is unaffected.
     expect((await post(stack.app, 'request-otp/', shopper())).statusCode).toBe(200);
   });
+
+  it('gives the budget back when the request fails after it was counted', async () => {
+    stack.startWorker();
+    const taken = shopper();
+    const code = await requestCode(stack, taken);
+    expect((await post(stack.app, 'verify-otp/', { email: taken.email, otp: code })).statusCode).toBe(200);
+    const body = shopper({ username: taken.username });
+    for (let attempt = 0; attempt < stack.config.SEND_LIMIT_PER_DESTINATION + 1; attempt += 1) {
+      expect((await post(stack.app, 'request-otp/', body)).statusCode).toBe(409);
+    }
+    expect(
+      (await post(stack.app, 'request-otp/', { ...body, username: `${body.username}_2` })).statusCode,
+    ).toBe(200);
+  });
 });
 
 describe('wrong codes per destination', () => {
-  it('after VERIFY_LIMIT_PER_DESTINATION wrong codes even the right one is refused, across instances', async () => {
+  it('after VERIFY_LIMIT_PER_DESTINATION wrong codes against its flows even the right one is refused, across instances', async () => {
     const body = shopper();
     const issued = await post(stack.app, 'request-otp/', body);
     expect(issued.statusCode).toBe(200);
-    const wrong = { email: body.email, otp: '999999' };
+    const wrong = { email: body.email, otp: '999999', verification_id: issued.json().verification_id };
     for (const app of [stack.app, secondInstance.app, stack.app, secondInstance.app]) {
       expect((await post(app, 'verify-otp/', wrong)).json().code).toMatch(/OTP_INVALID/);
     }
@@ -119,8 +133,32 @@ describe('wrong codes per destination', () => {
       return stack.google.waitForEmails(1, { to: body.email });
     })();
     const code = /code is: (\d{6})/.exec(email?.text ?? '')?.[1];
-    const refused = await post(stack.app, 'verify-otp/', { email: body.email, otp: code });
+    const refused = await post(stack.app, 'verify-otp/', { ...wrong, otp: code });
     expectRateLimited(refused);
+  });
+});
+
+describe('wrong codes per IP', () => {
+  it('after VERIFY_LIMIT_PER_IP wrong codes from one IP, that IP is refused and another is not', async () => {
+    const limited = await stack.anotherApi({
+      config: { VERIFY_LIMIT_PER_IP: 3, QUEUE_PREFIX: `${stack.config.QUEUE_PREFIX}-guess` },
+    });
+    try {
+      const guess = (remoteAddress: string) =>
+        limited.app.inject({
+          method: 'POST',
+          url: '/api/accounts/verify-otp/',
+          payload: { email: `nobody-${remoteAddress}@example.com`, otp: '123456' },
+          remoteAddress,
+        });
+      for (let attempt = 0; attempt < 3; attempt += 1) {
+        expect((await guess('198.51.100.1')).json().code).toBe('OTP_INVALID');
+      }
+      expectRateLimited(await guess('198.51.100.1'));
+      expect((await guess('198.51.100.2')).json().code).toBe('OTP_INVALID');
+    } finally {
+      await limited.close();
+    }
   });
 });
 

@@ -7,7 +7,7 @@ import {
   createRedisClient,
   DEAD_LETTER_QUEUE,
 } from '@otp-relay/core';
-import { deliveries, otpChallenges } from '@otp-relay/db';
+import { deliveries, registrationFlows } from '@otp-relay/db';
 import { replayDeadDeliveries } from '@otp-relay/worker';
 import { QueueEvents } from 'bullmq';
 import { asc, eq } from 'drizzle-orm';
@@ -25,8 +25,8 @@ async function deliveriesOf(email: string) {
   const rows = await stack.db.db
     .select({ delivery: deliveries })
     .from(deliveries)
-    .innerJoin(otpChallenges, eq(deliveries.challengeId, otpChallenges.id))
-    .where(eq(otpChallenges.email, email))
+    .innerJoin(registrationFlows, eq(deliveries.flowId, registrationFlows.id))
+    .where(eq(registrationFlows.email, email))
     .orderBy(asc(deliveries.createdAt));
   return rows.map((row) => row.delivery);
 }

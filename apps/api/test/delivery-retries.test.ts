@@ -1,4 +1,4 @@
-import { deliveries, otpChallenges } from '@otp-relay/db';
+import { deliveries, registrationFlows } from '@otp-relay/db';
 import { eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { post, type Stack, shopper, startStack } from './support/stack.js';
@@ -14,8 +14,8 @@ async function deliveryOf(email: string) {
   const [row] = await stack.db.db
     .select()
     .from(deliveries)
-    .innerJoin(otpChallenges, eq(deliveries.challengeId, otpChallenges.id))
-    .where(eq(otpChallenges.email, email));
+    .innerJoin(registrationFlows, eq(deliveries.flowId, registrationFlows.id))
+    .where(eq(registrationFlows.email, email));
   if (!row) throw new Error(`no delivery for ${email}`);
   return row.deliveries;
 }

@@ -1,4 +1,4 @@
-import { deliveries, otpChallenges } from '@otp-relay/db';
+import { deliveries, registrationFlows } from '@otp-relay/db';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { post, type Stack, shopper, startStack } from './support/stack.js';
@@ -47,8 +47,8 @@ describe('when Redis is down', () => {
       const rows = await stack.db.db
         .select({ status: deliveries.status })
         .from(deliveries)
-        .innerJoin(otpChallenges, eq(deliveries.challengeId, otpChallenges.id))
-        .where(eq(otpChallenges.email, body.email));
+        .innerJoin(registrationFlows, eq(deliveries.flowId, registrationFlows.id))
+        .where(eq(registrationFlows.email, body.email));
       expect(rows).toEqual([{ status: 'queued' }]);
 
       // The worker's relay finds the row that has no job and enqueues it.

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { deliveries, otpChallenges, users } from '@otp-relay/db';
+import { deliveries, registrationFlows, sendCooldowns, users } from '@otp-relay/db';
 import { purgeExpired } from '@otp-relay/worker';
 import { eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,11 +14,13 @@ afterAll(() => stack.close());
 
 const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000);
 
-async function oldChallenge(expiredDaysAgo: number) {
+async function oldFlow(expiredDaysAgo: number) {
   const id = randomUUID();
-  await stack.db.db.insert(otpChallenges).values({
+  await stack.db.db.insert(registrationFlows).values({
     id,
+    verificationId: `vf_${id}`,
     email: `old-${id}@example.com`,
+    emailKey: `old-${id}@example.com`,
     channel: 'email',
     destination: `old-${id}@example.com`,
     codeHash: 'x',
@@ -28,11 +30,12 @@ async function oldChallenge(expiredDaysAgo: number) {
     passwordHash: 'x',
     expiresAt: daysAgo(expiredDaysAgo),
     createdAt: daysAgo(expiredDaysAgo + 1),
-    consumedAt: daysAgo(expiredDaysAgo + 1),
+    verifiedAt: daysAgo(expiredDaysAgo + 1),
   });
   await stack.db.db.insert(deliveries).values({
     id: randomUUID(),
-    challengeId: id,
+    flowId: id,
+    codeSequence: 1,
     channel: 'email',
     destination: `old-${id}@example.com`,
     payloadCiphertext: 'v1.x.y.z',
@@ -43,9 +46,12 @@ async function oldChallenge(expiredDaysAgo: number) {
 }
 
 describe('retention', () => {
-  it('purges challenges (with their deliveries) and notices past the retention, and nothing else', async () => {
-    const ancient = await Promise.all([oldChallenge(45), oldChallenge(31)]);
-    const recent = await oldChallenge(5);
+  it('purges flows (with their deliveries), flowless notices and cooldowns past the retention, and nothing else', async () => {
+    const ancient = await Promise.all([oldFlow(45), oldFlow(31)]);
+    const recent = await oldFlow(5);
+    await stack.db.db
+      .insert(sendCooldowns)
+      .values([{ destinationKey: 'long-ago@example.com', lastSentAt: daysAgo(31) }]);
     const oldNotice = randomUUID();
     await stack.db.db.insert(deliveries).values({
       id: oldNotice,
@@ -59,17 +65,16 @@ describe('retention', () => {
     expect((await post(stack.app, 'verify-otp/', { email: body.email, otp: code })).statusCode).toBe(200);
 
     const purged = await purgeExpired(stack.db.db, daysAgo(30));
-    expect(purged).toEqual({ challenges: 2, notices: 1 });
+    expect(purged).toEqual({ flows: 2, notices: 1, cooldowns: 1 });
+    // The cooldown of the shopper who just registered stays.
+    expect(await stack.db.db.select().from(sendCooldowns)).toHaveLength(1);
 
     const left = await stack.db.db
-      .select({ id: otpChallenges.id })
-      .from(otpChallenges)
-      .where(inArray(otpChallenges.id, [...ancient, recent]));
+      .select({ id: registrationFlows.id })
+      .from(registrationFlows)
+      .where(inArray(registrationFlows.id, [...ancient, recent]));
     expect(left).toEqual([{ id: recent }]);
-    const orphans = await stack.db.db
-      .select()
-      .from(deliveries)
-      .where(inArray(deliveries.challengeId, ancient));
+    const orphans = await stack.db.db.select().from(deliveries).where(inArray(deliveries.flowId, ancient));
     expect(orphans).toEqual([]);
     expect(await stack.db.db.select().from(deliveries).where(eq(deliveries.id, oldNotice))).toEqual([]);
     expect(await stack.db.db.select().from(users).where(eq(users.email, body.email))).toHaveLength(1);

@@ -1,5 +1,5 @@
 import { DEAD_LETTER_QUEUE, type DeadLetterJob } from '@otp-relay/core';
-import { deliveries, otpChallenges } from '@otp-relay/db';
+import { deliveries, registrationFlows } from '@otp-relay/db';
 import { Queue } from 'bullmq';
 import { asc, eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -32,8 +32,8 @@ async function deliveriesOf(target: Stack, email: string) {
   return target.db.db
     .select({ delivery: deliveries })
     .from(deliveries)
-    .innerJoin(otpChallenges, eq(deliveries.challengeId, otpChallenges.id))
-    .where(eq(otpChallenges.email, email))
+    .innerJoin(registrationFlows, eq(deliveries.flowId, registrationFlows.id))
+    .where(eq(registrationFlows.email, email))
     .orderBy(asc(deliveries.createdAt))
     .then((rows) => rows.map((row) => row.delivery));
 }

@@ -5,9 +5,14 @@ import {
   enqueueDelivery,
   type RetryPolicy,
 } from '@otp-relay/core';
-import { type Database, deliveries, registrationFlows } from '@otp-relay/db';
+import {
+  type Database,
+  type Delivery,
+  deliveries,
+  type RegistrationFlow,
+  registrationFlows,
+} from '@otp-relay/db';
 import { and, eq, inArray } from 'drizzle-orm';
-import { alias } from 'drizzle-orm/pg-core';
 
 export interface ReplayDeps {
   db: Database;
@@ -23,6 +28,18 @@ export interface ReplayReport {
   skipped: { deliveryId: string; reason: string }[];
   /** Ids asked for that are not dead deliveries. */
   notDead: string[];
+}
+
+/**
+ * Why a dead code must not be sent again: it can no longer be used, or its flow's code has moved
+ * to another channel since (a WhatsApp code that fell back to email now proves the email, so it
+ * must not reach the phone after all).
+ */
+function replayRefusal(delivery: Delivery, flow: RegistrationFlow | undefined, at: Date): string | undefined {
+  const unusable = codeUnusableReason(flow, delivery.codeSequence ?? 0, at);
+  if (unusable) return unusable;
+  if (flow && flow.channel !== delivery.channel) return `the code now goes by ${flow.channel}`;
+  return undefined;
 }
 
 /** The dead-letter job of a delivery is named after the attempt it died on (see process-delivery.ts). */
@@ -41,13 +58,11 @@ async function removeDeadLetterCopy(queue: DeadLetterQueue, jobId: string) {
  */
 export async function replayDeadDeliveries(deps: ReplayDeps, deliveryIds?: string[]): Promise<ReplayReport> {
   const now = deps.now ?? (() => new Date());
-  const replacement = alias(deliveries, 'replacement');
-  // Notices are replayed too: they have no code (and the oldest no flow), so only a fallback stops them.
+  // Notices are replayed too: they carry no code (and the oldest belong to no flow).
   const dead = await deps.db
-    .select({ delivery: deliveries, flow: registrationFlows, replacedBy: replacement.id })
+    .select({ delivery: deliveries, flow: registrationFlows })
     .from(deliveries)
     .leftJoin(registrationFlows, eq(deliveries.flowId, registrationFlows.id))
-    .leftJoin(replacement, eq(replacement.fallbackOf, deliveries.id))
     .where(and(eq(deliveries.status, 'dead'), deliveryIds ? inArray(deliveries.id, deliveryIds) : undefined));
 
   const report: ReplayReport = {
@@ -55,12 +70,8 @@ export async function replayDeadDeliveries(deps: ReplayDeps, deliveryIds?: strin
     skipped: [],
     notDead: (deliveryIds ?? []).filter((id) => !dead.some((row) => row.delivery.id === id)),
   };
-  for (const { delivery, flow, replacedBy } of dead) {
-    const reason = replacedBy
-      ? 'replaced by a fallback delivery'
-      : delivery.kind === 'otp'
-        ? codeUnusableReason(flow ?? undefined, delivery.codeSequence ?? 0, now())
-        : undefined;
+  for (const { delivery, flow } of dead) {
+    const reason = delivery.kind === 'otp' ? replayRefusal(delivery, flow ?? undefined, now()) : undefined;
     // Only a row still dead is changed: two replays at once cannot both send.
     const [changed] = await deps.db
       .update(deliveries)

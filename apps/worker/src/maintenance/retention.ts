@@ -1,5 +1,5 @@
 import type { Logger } from '@otp-relay/core';
-import { type Database, deliveries, registrationFlows } from '@otp-relay/db';
+import { type Database, deliveries, registrationFlows, sendCooldowns } from '@otp-relay/db';
 import { Queue, Worker } from 'bullmq';
 import { and, eq, inArray, isNull, lt } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
@@ -7,13 +7,16 @@ import type { Redis } from 'ioredis';
 /**
  * Retention: flows whose last code expired more than `RETENTION_DAYS` ago go, with their
  * deliveries (by cascade), and so do registration notices of that age that belong to no flow
- * (they were sent before flows existed). Users stay. Deleting in batches keeps
+ * (they were sent before flows existed), and cooldown rows of that age. Users stay. Deleting in batches keeps
  * each transaction short, so the purge never holds up registrations.
  */
 
 const BATCH_SIZE = 5000;
 
-export async function purgeExpired(db: Database, cutoff: Date): Promise<{ flows: number; notices: number }> {
+export async function purgeExpired(
+  db: Database,
+  cutoff: Date,
+): Promise<{ flows: number; notices: number; cooldowns: number }> {
   let flows = 0;
   for (;;) {
     const old = db
@@ -48,7 +51,12 @@ export async function purgeExpired(db: Database, cutoff: Date): Promise<{ flows:
     notices += deleted.length;
     if (deleted.length < BATCH_SIZE) break;
   }
-  return { flows, notices };
+  // A cooldown older than the retention is long over; its row only says when a contact was last written to.
+  const cooldowns = await db
+    .delete(sendCooldowns)
+    .where(lt(sendCooldowns.lastSentAt, cutoff))
+    .returning({ key: sendCooldowns.destinationKey });
+  return { flows, notices, cooldowns: cooldowns.length };
 }
 
 export const MAINTENANCE_QUEUE = 'otp-maintenance';
