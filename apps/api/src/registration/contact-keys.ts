@@ -10,7 +10,8 @@ export function mailboxKey(email: string): string {
   const at = lower.lastIndexOf('@');
   let local = lower.slice(0, at);
   let domain = lower.slice(at + 1);
-  const plus = local.indexOf('+');
+  // The tag starts at the first '+' after the first character (as the migration's SQL reads it).
+  const plus = local.indexOf('+', 1);
   if (plus > 0) local = local.slice(0, plus);
   if (domain === 'googlemail.com') domain = 'gmail.com';
   if (domain === 'gmail.com') local = local.replaceAll('.', '');
