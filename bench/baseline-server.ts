@@ -1,14 +1,15 @@
 /**
  * The speed-of-light baseline: the least work a registration needs, in a bare Node `http` server.
  * POST /request: one argon2id hash (the same parameters as the API), one INSERT into a table shaped
- * like otp_challenges, one LPUSH to Redis. POST /verify: one `UPDATE … RETURNING` and one JWT
- * signature. No framework, validation, limits, queue or email: what ours adds on top is its cost.
+ * like our first version's otp_challenges (now registration_flows), one LPUSH to Redis. POST
+ * /verify: one `UPDATE … RETURNING` and one JWT signature. No framework, validation, limits, queue
+ * or email: what ours adds on top is its cost.
  *
  * With BASELINE_SEND=1 it also delivers, with the least work that takes: the LPUSH carries the
  * address and the code, a loop in the same process pops it (BRPOP) and sends a plain-text email
  * through the same clients as our worker (nodemailer's MailComposer, the Gmail API client with an
  * OAuth2 refresh token) to the fake Google; no retries, no delivery record. Verify then takes the
- * address and the code from the inbox (`{email, otp}`, as ours does).
+ * address and the code from the inbox (`{email, otp}`; ours also takes the flow's verification_id).
  *
  * Run as a child of the bench (IPC: it reports its port); the bench creates the table.
  */

@@ -1,6 +1,7 @@
 /**
  * Starting the speed-of-light baseline (bench/baseline-server.ts) beside ours: a database of its
- * own holding one table shaped like otp_challenges, the same Redis, the same argon2id parameters.
+ * own holding one table shaped like our first version's otp_challenges, the same Redis, the same
+ * argon2id parameters.
  */
 import { randomBytes } from 'node:crypto';
 import { BASELINE_TABLE_SQL } from './baseline-server.js';

@@ -1,6 +1,7 @@
 /**
  * What a virtual user does. Ours: request a code, read it from the fake inbox (event-based), verify
- * it: a complete registration of a distinct shopper. The sending baseline: the same, on its paths.
+ * it with the `verification_id` request-otp answered, as a frontend does: a complete registration of
+ * a distinct shopper. The sending baseline: the same, on its paths, by address alone (it has no ids).
  * Baseline: the same two calls on the bare server, verify by the id it answers (it sends nothing).
  * Soak: registrations mixed with a wrong code, a resend inside the cooldown and `GET /me`.
  */
@@ -23,22 +24,27 @@ export function shopper(seq: number) {
   };
 }
 
-const tokenOf = (body: unknown) =>
-  typeof body === 'object' && body !== null && 'token' in body && typeof body.token === 'string'
-    ? body.token
-    : undefined;
+const stringField = (body: unknown, field: string) => {
+  const value =
+    typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[field] : undefined;
+  return typeof value === 'string' ? value : undefined;
+};
+const tokenOf = (body: unknown) => stringField(body, 'token');
 
 /** Ours; the sending baseline takes the same bodies on its own paths. */
 export interface RegistrationPaths {
   request: string;
   verify: string;
+  /** request-otp answers a `verification_id`, and every later call of the flow sends it back. */
+  flowIds: boolean;
 }
 
 const OUR_PATHS: RegistrationPaths = {
   request: '/api/accounts/request-otp/',
   verify: '/api/accounts/verify-otp/',
+  flowIds: true,
 };
-export const BASELINE_PATHS: RegistrationPaths = { request: '/request', verify: '/verify' };
+export const BASELINE_PATHS: RegistrationPaths = { request: '/request', verify: '/verify', flowIds: false };
 
 export interface OursFlowOptions {
   emailTimeoutMs: number;
@@ -60,16 +66,28 @@ export function oursRegistration(client: HttpClient, mailbox: Mailbox, options: 
     // Settled below, or never when the request fails (then the wait is forgotten).
     mail.catch(() => {});
     const requested = Date.now();
+    let answer: unknown;
     try {
-      await client.call(latencies, 'request-otp', 'POST', paths.request, { body });
+      ({ body: answer } = await client.call(latencies, 'request-otp', 'POST', paths.request, { body }));
     } catch (error) {
       mailbox.forget(body.email);
       throw error;
     }
+    // Sent on every later call of this flow, as a frontend does; absent for the sending baseline.
+    const flow: { verification_id?: string } = {};
+    if (paths.flowIds) {
+      const id = stringField(answer, 'verification_id');
+      if (!id) {
+        mailbox.forget(body.email);
+        errors.add('request-otp:no-verification-id');
+        return false;
+      }
+      flow.verification_id = id;
+    }
     if (options.mixed && seq % 10 === 3) {
       // Inside the 60 s cooldown: answered 429 without sending.
       await client.call(latencies, 'resend-otp', 'POST', '/api/accounts/resend-otp/', {
-        body: { email: body.email, otp_method: 'email' },
+        body: { email: body.email, otp_method: 'email', ...flow },
         expect: [429],
       });
     }
@@ -86,12 +104,12 @@ export function oursRegistration(client: HttpClient, mailbox: Mailbox, options: 
     if (options.mixed && seq % 10 === 7) {
       const wrong = code === '000000' ? '000001' : '000000';
       await client.call(latencies, 'verify-otp-wrong', 'POST', paths.verify, {
-        body: { email: body.email, otp: wrong },
+        body: { email: body.email, otp: wrong, ...flow },
         expect: [400],
       });
     }
     const verified = await client.call(latencies, 'verify-otp', 'POST', paths.verify, {
-      body: { email: body.email, otp: code },
+      body: { email: body.email, otp: code, ...flow },
     });
     const token = tokenOf(verified.body);
     if (!token) {

@@ -13,7 +13,8 @@ import {
   deliveryJobOptions,
   deriveKey,
   generateCode,
-  hashCode,
+  generateVerificationId,
+  hashFlowCode,
   sealDeliveryPayload,
 } from '@otp-relay/core';
 import type { ServiceSecrets } from '@otp-relay/testkit/node-processes';
@@ -43,7 +44,10 @@ async function enqueue(queue: DeliveryQueue, ids: string[]) {
   }
 }
 
-/** Challenge and delivery rows for `count` codes, sealed and hashed with the stack's keys. */
+/**
+ * Flow and delivery rows for `count` codes (each its flow's first), sealed and hashed with the
+ * stack's keys: every code is one the worker must send.
+ */
 async function seedDeliveries(
   databaseUrl: string,
   secrets: ServiceSecrets,
@@ -58,19 +62,24 @@ async function seedDeliveries(
     for (let start = 0; start < count; start += BATCH) {
       const now = new Date();
       const expires = new Date(now.getTime() + 10 * 60_000);
-      const challenges = [];
+      const flows = [];
       const deliveries = [];
       for (let i = start; i < Math.min(count, start + BATCH); i += 1) {
-        const challengeId = randomUUID();
+        const flowId = randomUUID();
         const deliveryId = randomUUID();
         const code = generateCode(6);
         const email = `t${run}-${i}@shop.test`;
-        challenges.push({
-          id: challengeId,
+        flows.push({
+          id: flowId,
+          verification_id: generateVerificationId(),
+          kind: 'code',
           email,
+          // Already its mailbox key: lower case, no +tag, not Gmail.
+          email_key: email,
           channel: 'email',
           destination: email,
-          code_hash: hashCode(hmacKey, email, code),
+          code_hash: hashFlowCode(hmacKey, flowId, code),
+          code_sequence: 1,
           username: `t${run}_${i}`,
           first_name: 'Bench',
           last_name: 'Shopper',
@@ -80,7 +89,9 @@ async function seedDeliveries(
         });
         deliveries.push({
           id: deliveryId,
-          challenge_id: challengeId,
+          kind: 'otp',
+          flow_id: flowId,
+          code_sequence: 1,
           channel: 'email',
           destination: email,
           payload_ciphertext: sealDeliveryPayload(payloadKey, deliveryId, { code, firstName: 'Bench' }),
@@ -89,7 +100,7 @@ async function seedDeliveries(
         });
         ids.push(deliveryId);
       }
-      await sql`INSERT INTO otp_challenges ${sql(challenges)}`;
+      await sql`INSERT INTO registration_flows ${sql(flows)}`;
       await sql`INSERT INTO deliveries ${sql(deliveries)}`;
     }
   } finally {

@@ -1,8 +1,8 @@
 /**
  * Scenario 4, large tables: the register scenario on a database that already holds 1,000,000 users
- * and 1,000,000 old (expired, used) challenges with their sent deliveries, bulk-loaded with
- * `INSERT … SELECT generate_series` and analysed. Rounds interleave it with a stack on an empty
- * database, so the two are compared under the same machine conditions.
+ * and the 1,000,000 old (expired, verified) flows that made them, with their sent deliveries,
+ * bulk-loaded with `INSERT … SELECT generate_series` and analysed. Rounds interleave it with a stack
+ * on an empty database, so the two are compared under the same machine conditions.
  */
 import { performance } from 'node:perf_hooks';
 import { oursRegistration } from '../flows.js';
@@ -18,38 +18,48 @@ const PASSWORD_HASH = `$argon2id$v=19$m=19456,t=2,p=1$${'a'.repeat(22)}$${'b'.re
 const OLD_PAYLOAD = `v1.${'A'.repeat(16)}.${'B'.repeat(22)}.${'C'.repeat(60)}`;
 
 /**
- * Rows numbered [from, to): users, their used challenges, and those challenges' sent deliveries,
- * `step` seconds apart over 28 days ending a day ago: inside the worker's retention window (RETENTION_DAYS,
- * 30 by default), so this is the steady state the hourly purge leaves, and the purge a worker runs
- * at start finds nothing to delete (rows older than the window would be purged during the rounds).
+ * Rows numbered [from, to): verified flows, the accounts they made (email proven), each flow's sent
+ * code and its destination's cooldown row, `step` seconds apart over 28 days ending a day ago:
+ * inside the worker's retention window (RETENTION_DAYS, 30 by default), so this is the steady state
+ * the hourly purge leaves, and the purge a worker runs at start finds nothing to delete (rows older
+ * than the window would be purged during the rounds). Retention keeps cooldown rows, so every old
+ * destination has one.
  */
 async function loadBatch(url: string, from: number, to: number, step: number) {
   const sql = adminClient(url);
+  // Row g's flow started at t; its code was sent at t + 2 s and verified at t + 1 min, making the account.
+  const batch = sql`
+    (SELECT g, 'old' || g || '@example.com' AS email,
+            now() - interval '29 days' + ${step}::float8 * g * interval '1 second' AS t
+     FROM generate_series(${from}::int, ${to - 1}::int) AS g) AS r`;
   try {
     await sql`
-      INSERT INTO users (email, username, first_name, last_name, password_hash, is_verified, created_at, updated_at)
-      SELECT 'old' || g || '@example.com', 'old_' || g, 'Old', 'Shopper', ${PASSWORD_HASH}, true,
-             now() - interval '29 days' + ${step}::float8 * g * interval '1 second',
-             now() - interval '29 days' + ${step}::float8 * g * interval '1 second'
-      FROM generate_series(${from}::int, ${to - 1}::int) AS g`;
+      INSERT INTO users (email, username, first_name, last_name, password_hash, is_verified,
+                         email_verified_at, created_at, updated_at)
+      SELECT email, 'old_' || g, 'Old', 'Shopper', ${PASSWORD_HASH}, true,
+             t + interval '1 minute', t + interval '1 minute', t + interval '1 minute'
+      FROM ${batch}`;
+    // The sizes of real values: a 24-character verification id, an `f1.` hash of 43 characters.
     await sql`
-      INSERT INTO otp_challenges (id, email, channel, destination, code_hash, username, first_name, last_name,
-                                  password_hash, failed_attempts, expires_at, consumed_at, created_at)
-      SELECT md5('c' || g)::uuid, 'old' || g || '@example.com', 'email', 'old' || g || '@example.com',
-             md5('h' || g), 'old_' || g, 'Old', 'Shopper', ${PASSWORD_HASH}, 0,
-             now() - interval '29 days' + ${step}::float8 * g * interval '1 second' + interval '10 minutes',
-             now() - interval '29 days' + ${step}::float8 * g * interval '1 second' + interval '1 minute',
-             now() - interval '29 days' + ${step}::float8 * g * interval '1 second'
-      FROM generate_series(${from}::int, ${to - 1}::int) AS g`;
+      INSERT INTO registration_flows (id, verification_id, kind, email, email_key, channel, destination,
+                                      username, first_name, last_name, password_hash, code_hash,
+                                      code_sequence, failed_attempts, expires_at, verified_at, created_at)
+      SELECT md5('c' || g)::uuid, 'vf_' || left(md5('v' || g), 24), 'code', email, email, 'email', email,
+             'old_' || g, 'Old', 'Shopper', ${PASSWORD_HASH},
+             'f1.' || md5('h' || g) || left(md5('i' || g), 11),
+             1, 0, t + interval '10 minutes', t + interval '1 minute', t
+      FROM ${batch}`;
     await sql`
-      INSERT INTO deliveries (id, kind, challenge_id, channel, provider, destination, payload_ciphertext, status,
-                              attempts, provider_message_id, sent_at, created_at, updated_at)
-      SELECT md5('d' || g)::uuid, 'otp', md5('c' || g)::uuid, 'email', 'gmail', 'old' || g || '@example.com',
+      INSERT INTO deliveries (id, kind, flow_id, code_sequence, channel, provider, destination,
+                              payload_ciphertext, status, attempts, provider_message_id, sent_at,
+                              created_at, updated_at)
+      SELECT md5('d' || g)::uuid, 'otp', md5('c' || g)::uuid, 1, 'email', 'gmail', email,
              ${OLD_PAYLOAD}, 'sent', 1, left(md5('m' || g), 16),
-             now() - interval '29 days' + ${step}::float8 * g * interval '1 second' + interval '2 seconds',
-             now() - interval '29 days' + ${step}::float8 * g * interval '1 second',
-             now() - interval '29 days' + ${step}::float8 * g * interval '1 second' + interval '2 seconds'
-      FROM generate_series(${from}::int, ${to - 1}::int) AS g`;
+             t + interval '2 seconds', t, t + interval '2 seconds'
+      FROM ${batch}`;
+    await sql`
+      INSERT INTO send_cooldowns (destination_key, last_sent_at)
+      SELECT email, t FROM ${batch}`;
   } finally {
     await sql.end();
   }
@@ -71,10 +81,10 @@ async function loadLargeTables(
   }
   const sql = adminClient(database.url);
   try {
-    await sql.unsafe('VACUUM (ANALYZE) users, otp_challenges, deliveries');
+    await sql.unsafe('VACUUM (ANALYZE) users, registration_flows, deliveries, send_cooldowns');
     const sizes = await sql<{ name: string; bytes: string }[]>`
       SELECT relname AS name, pg_total_relation_size(oid)::text AS bytes FROM pg_class
-      WHERE relname IN ('users', 'otp_challenges', 'deliveries')`;
+      WHERE relname IN ('users', 'registration_flows', 'deliveries', 'send_cooldowns')`;
     return {
       loadMs: performance.now() - started,
       tableBytes: Object.fromEntries(sizes.map((size) => [size.name, Number(size.bytes)])),
@@ -89,7 +99,7 @@ export const largeTablesScenario: Scenario = async ({ services, config, log, def
   const reg = config.register;
   const large = await createBenchDatabase(services, 'large');
   defer(() => large.drop());
-  log(`  bulk-loading ${cfg.rows} users, challenges and deliveries`);
+  log(`  bulk-loading ${cfg.rows} users, flows, deliveries and cooldowns`);
   const loaded = await loadLargeTables(large, cfg.rows, cfg.batchRows, log);
 
   const stacks: Stack[] = [];
@@ -156,7 +166,7 @@ export const largeTablesScenario: Scenario = async ({ services, config, log, def
   ];
   return {
     name: 'large-tables',
-    title: `large tables: ${cfg.rows} users, old challenges and deliveries; ${reg.concurrency} virtual users`,
+    title: `large tables: ${cfg.rows} users, old flows and deliveries; ${reg.concurrency} virtual users`,
     referenceLabel: 'empty database',
     rows,
     notes: [
