@@ -138,16 +138,28 @@ describe('the demo signup page', () => {
     const { page, problems } = await openPage();
     const who = person();
     await fillRegistration(page, who);
+    const opened = page.waitForResponse((response) => response.url().endsWith('/api/accounts/request-otp/'));
     const shown = await requestCode(page);
+    const { verification_id: verificationId } = (await (await opened).json()) as { verification_id: string };
+    expect(verificationId).toMatch(/^vf_/);
 
     expect(await page.getByTestId('code-sent-to').textContent()).toContain(who.email);
     const emailed = await emailedCode(who.email);
     expect(shown).toBe(emailed);
 
+    // The page names its flow: a second registration for the same address could not confuse it.
+    const verify = page.waitForRequest((request) => request.url().endsWith('/api/accounts/verify-otp/'));
     await enterCode(page, emailed);
+    expect((await verify).postDataJSON()).toEqual({
+      email: who.email,
+      otp: emailed,
+      verification_id: verificationId,
+    });
     await page.getByTestId('verified-step').waitFor();
     await waitForText(page.getByTestId('verified-name'), `${who.firstName} ${who.lastName}`);
     expect(await page.getByTestId('verified-email').textContent()).toBe(who.email);
+    expect(await page.getByTestId('verified-email-proof').textContent()).toBe('✓ verified');
+    expect(await page.getByTestId('verified-mobile-row').isVisible()).toBe(false);
     expect(await page.getByTestId('verified-username').textContent()).toBe(who.username);
     expect(await page.getByTestId('verified-badge').textContent()).toContain('Verified');
     expect(await page.getByTestId('verified-first-name').textContent()).toBe(who.firstName);
@@ -206,10 +218,14 @@ describe('the demo signup page', () => {
   it('puts field errors next to their fields: malformed values, a taken username, WhatsApp off', async () => {
     const call = apiClient(port);
     const taken = registration(`taken-${randomBytes(4).toString('hex')}@example.com`);
-    expect((await call('request-otp/', taken)).status).toBe(200);
-    expect(
-      (await call('verify-otp/', { email: taken.email, otp: await emailedCode(taken.email) })).status,
-    ).toBe(200);
+    const opened = await call('request-otp/', taken);
+    expect(opened.status).toBe(200);
+    const verified = await call('verify-otp/', {
+      email: taken.email,
+      otp: await emailedCode(taken.email),
+      verification_id: opened.body.verification_id,
+    });
+    expect(verified.status).toBe(200);
 
     const { page, problems } = await openPage();
     const who = person();

@@ -233,6 +233,24 @@ describe('strangers cannot lock you out or find out', () => {
     }
   });
 
+  it("wrong codes from callers without the flow's id do not lock its holder out", async () => {
+    const body = shopper();
+    const { code, verificationId } = await openFlow(stack, body);
+    // A stranger who knows only the address spends every guess the address-only way has.
+    for (let guess = 0; guess <= stack.config.OTP_MAX_ATTEMPTS; guess += 1) {
+      await post(stack.app, 'verify-otp/', { email: body.email, otp: wrongFor(code) });
+    }
+    expect((await post(stack.app, 'verify-otp/', { email: body.email, otp: code })).json().code).toBe(
+      'OTP_INVALID',
+    );
+    const own = await post(stack.app, 'verify-otp/', {
+      email: body.email,
+      otp: code,
+      verification_id: verificationId,
+    });
+    expect(own.statusCode).toBe(200);
+  });
+
   it('a wrong code gets the same answer with and without a pending flow', async () => {
     const pending = shopper();
     const { code } = await openFlow(stack, pending);

@@ -2,7 +2,7 @@
 -- wrong-code count, and accounts record which contact a code proved. Existing rows carry over:
 -- every challenge becomes a flow (used → verified, replaced → closed), its deliveries follow it,
 -- and a pending code keeps working (its hash stays in the old, address-bound form, which
--- registration-rules.ts still reads).
+-- flowCodeMatches in otp-crypto.ts still reads).
 ALTER TABLE "otp_challenges" RENAME TO "registration_flows";--> statement-breakpoint
 ALTER TABLE "registration_flows" RENAME COLUMN "consumed_at" TO "verified_at";--> statement-breakpoint
 ALTER TABLE "registration_flows" RENAME COLUMN "superseded_at" TO "closed_at";--> statement-breakpoint
@@ -15,6 +15,7 @@ ALTER TABLE "registration_flows" ADD COLUMN "verification_id" text;--> statement
 ALTER TABLE "registration_flows" ADD COLUMN "kind" text DEFAULT 'code' NOT NULL;--> statement-breakpoint
 ALTER TABLE "registration_flows" ADD COLUMN "email_key" text;--> statement-breakpoint
 ALTER TABLE "registration_flows" ADD COLUMN "code_sequence" integer DEFAULT 1 NOT NULL;--> statement-breakpoint
+ALTER TABLE "registration_flows" ADD COLUMN "failed_attempts_without_id" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 -- The mailbox key as apps/api/src/registration/contact-keys.ts computes it: lower case, +tag
 -- dropped, and for Gmail the dots dropped and googlemail.com read as gmail.com.
 UPDATE "registration_flows" AS f SET

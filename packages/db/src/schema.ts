@@ -109,7 +109,13 @@ export const registrationFlows = pgTable(
     codeHash: text('code_hash').notNull(),
     /** Which code is current: deliveries carry the sequence of the code they send. */
     codeSequence: integer('code_sequence').notNull().default(1),
+    /** Wrong codes from callers holding the flow's id (or its own frontend). */
     failedAttempts: integer('failed_attempts').notNull().default(0),
+    /**
+     * Wrong codes from callers that name only the address (clients of the first version, or a
+     * stranger): counted apart, so a stranger can lock only that way in, never the id's holder.
+     */
+    failedAttemptsWithoutId: integer('failed_attempts_without_id').notNull().default(0),
     /** When the current code stops working. */
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
     verifiedAt: timestamp('verified_at', { withTimezone: true }),

@@ -44,7 +44,7 @@ export function createApiMetrics(sources: {
   });
   const codesRejected = new Counter({
     name: 'otp_relay_codes_rejected_total',
-    help: 'Verifications refused, by reason: invalid, expired, attempts_exceeded',
+    help: 'Verifications refused, by reason: invalid, expired, attempts_exceeded, verification_id_required',
     labelNames: ['reason'] as const,
     registers: [registry],
   });

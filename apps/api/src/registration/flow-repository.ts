@@ -179,10 +179,15 @@ export function createFlowRepository(db: Database) {
       return tx.select().from(registrationFlows).where(where).limit(2).for('update');
     },
 
-    async countWrongCode(tx: Transaction, flowId: string) {
+    /** Counts a wrong code against the flow, apart for callers with and without its id (registration-rules.ts). */
+    async countWrongCode(tx: Transaction, flowId: string, holdsId: boolean) {
       await tx
         .update(registrationFlows)
-        .set({ failedAttempts: sql`${registrationFlows.failedAttempts} + 1` })
+        .set(
+          holdsId
+            ? { failedAttempts: sql`${registrationFlows.failedAttempts} + 1` }
+            : { failedAttemptsWithoutId: sql`${registrationFlows.failedAttemptsWithoutId} + 1` },
+        )
         .where(eq(registrationFlows.id, flowId));
     },
 

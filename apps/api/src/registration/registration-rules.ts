@@ -65,6 +65,14 @@ export type Verdict =
   | Exclude<CodeUnusableReason, 'code expired' | 'code superseded by a newer one' | 'registration gone'>;
 
 /**
+ * The wrong codes that lock a flow for this caller: the holder of its id and callers naming only
+ * the address each have `OTP_MAX_ATTEMPTS` of their own, so a stranger cannot lock the holder out.
+ */
+export function wrongCodesOf(flow: RegistrationFlow, holdsId: boolean): number {
+  return holdsId ? flow.failedAttempts : flow.failedAttemptsWithoutId;
+}
+
+/**
  * What a submitted code earns against its flow. Only a wrong code on a live, unlocked flow counts
  * as a guess. A notice flow never verifies: its code was never sent to anyone.
  */
@@ -73,10 +81,11 @@ export function judgeCode(
   codeMatches: boolean,
   at: Date,
   maxAttempts: number,
+  holdsId = true,
 ): Verdict {
   const unusable = codeUnusableReason(flow, flow.codeSequence, at);
   if (unusable === 'code already used' || unusable === 'registration ended') return unusable;
-  if (flow.failedAttempts >= maxAttempts) return 'OTP_ATTEMPTS_EXCEEDED';
+  if (wrongCodesOf(flow, holdsId) >= maxAttempts) return 'OTP_ATTEMPTS_EXCEEDED';
   if (unusable === 'code expired') return 'OTP_EXPIRED';
   return codeMatches && flow.kind === 'code' ? 'VERIFIED' : 'OTP_INVALID';
 }

@@ -358,13 +358,9 @@ export function createRegistrationService(deps: RegistrationDeps) {
         if ('ambiguous' in picked) throw verificationIdRequired();
         if ('none' in picked) return { verdict: 'NO_FLOW' };
         const { flow } = picked;
-        const verdict = judgeCode(
-          flow,
-          flowCodeMatches(keys.otpHmac, flow, input.code),
-          at,
-          config.OTP_MAX_ATTEMPTS,
-        );
-        if (verdict === 'OTP_INVALID') await repository.countWrongCode(tx, flow.id);
+        const codeMatches = flowCodeMatches(keys.otpHmac, flow, input.code);
+        const verdict = judgeCode(flow, codeMatches, at, config.OTP_MAX_ATTEMPTS, holdsId);
+        if (verdict === 'OTP_INVALID') await repository.countWrongCode(tx, flow.id, holdsId);
         if (verdict !== 'VERIFIED') return { verdict };
         return { verdict, account: await repository.completeFlow(tx, flow, proofOf(flow.channel), at) };
       });
@@ -388,8 +384,8 @@ export function createRegistrationService(deps: RegistrationDeps) {
       events.codeVerified();
       return judged.account;
     }
-    // A verify that names no open flow counts against the caller's IP only.
-    if (judged.verdict === 'NO_FLOW') await ticket.refundMailbox();
+    // The mailbox counts wrong codes against its live flows only; everything else, the IP alone.
+    if (judged.verdict !== 'OTP_INVALID') await ticket.refundMailbox();
     const answer = publicRejection(judged.verdict === 'NO_FLOW' ? 'OTP_INVALID' : judged.verdict, holdsId);
     events.codeRejected(answer);
     throw rejection(answer);

@@ -147,7 +147,10 @@ export const DEMO_PAGE_HTML = `<!doctype html>
         <p class="lead">Your account is confirmed. This is what the API knows about you:</p>
         <dl class="details">
           <div><dt>Name</dt><dd data-testid="verified-name"></dd></div>
-          <div><dt>Email</dt><dd data-testid="verified-email"></dd></div>
+          <div><dt>Email</dt><dd><span data-testid="verified-email"></span>
+            <span class="proof" data-testid="verified-email-proof"></span></dd></div>
+          <div data-testid="verified-mobile-row" hidden><dt>Mobile</dt><dd><span data-testid="verified-mobile"></span>
+            <span class="proof" data-testid="verified-mobile-proof"></span></dd></div>
           <div><dt>Username</dt><dd data-testid="verified-username"></dd></div>
         </dl>
         <button type="button" class="button button-secondary" data-testid="start-over">Start over</button>

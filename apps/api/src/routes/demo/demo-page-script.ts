@@ -87,7 +87,16 @@ export const DEMO_PAGE_SCRIPT = String.raw`'use strict';
   // Messages written by the schema validator rather than by the service: replaced by the field's rule.
   const SCHEMA_MESSAGE = /^(must (NOT have|match|be|have)|is required$|is not an accepted field)/;
 
-  const state = { email: '', channel: 'email', destination: '', token: '', resendAt: 0, resendTimer: 0 };
+  // verificationId: the flow request-otp opened, sent with every verify and resend of it.
+  const state = {
+    email: '',
+    channel: 'email',
+    destination: '',
+    verificationId: '',
+    token: '',
+    resendAt: 0,
+    resendTimer: 0,
+  };
 
   // ---------------------------------------------------------------------------------------------
   // Talking to the API
@@ -148,8 +157,13 @@ export const DEMO_PAGE_SCRIPT = String.raw`'use strict';
         return 'That code has expired — send a new one.';
       case 'OTP_ATTEMPTS_EXCEEDED':
         return (
-          'Too many wrong codes. For your safety this sign-up is locked for now: ' +
-          'wait until the code expires (up to 10 minutes), then send a new one.'
+          'Too many wrong codes. For your safety this sign-up is locked: ' +
+          'choose “Change my details” and send yourself a new code.'
+        );
+      case 'VERIFICATION_ID_REQUIRED':
+        return (
+          'We could not tell which of your sign-ups this is for. ' +
+          'Choose “Change my details” and send yourself a new code.'
         );
       case 'RESEND_TOO_SOON':
       case 'RATE_LIMITED':
@@ -347,6 +361,7 @@ export const DEMO_PAGE_SCRIPT = String.raw`'use strict';
 
     if (result.ok) {
       state.email = body.email;
+      state.verificationId = result.data.verification_id || '';
       state.channel = body.otp_method;
       state.destination = body.otp_method === 'whatsapp' ? body.mobile : body.email;
       enterCodeStep(result.data);
@@ -372,6 +387,13 @@ export const DEMO_PAGE_SCRIPT = String.raw`'use strict';
       startCountdown(result.retryAfter || 0);
     }
   });
+
+  /** The body of a call about the current flow: the address, and the flow's id when we have it. */
+  function flowCall(fields) {
+    const body = Object.assign({ email: state.email }, fields);
+    if (state.verificationId) body.verification_id = state.verificationId;
+    return body;
+  }
 
   el.haveCode.addEventListener('click', () => {
     hide(el.registerAlert);
@@ -466,7 +488,7 @@ export const DEMO_PAGE_SCRIPT = String.raw`'use strict';
     }
 
     setBusy(el.verifySubmit, true, 'Checking…');
-    const verified = await call('POST', 'verify-otp/', { email: state.email, otp });
+    const verified = await call('POST', 'verify-otp/', flowCall({ otp }));
     if (!verified.ok) {
       setBusy(el.verifySubmit, false);
       if (verified.code === 'OTP_INVALID') {
@@ -497,7 +519,7 @@ export const DEMO_PAGE_SCRIPT = String.raw`'use strict';
     hide(el.codeStatus);
     el.resend.disabled = true;
     el.resend.textContent = 'Sending…';
-    const result = await call('POST', 'resend-otp/', { email: state.email, otp_method: state.channel });
+    const result = await call('POST', 'resend-otp/', flowCall({ otp_method: state.channel }));
     if (result.ok) {
       el.otp.value = '';
       clearFieldError('otp');
@@ -523,6 +545,12 @@ export const DEMO_PAGE_SCRIPT = String.raw`'use strict';
   // Step 3: verified
   // ---------------------------------------------------------------------------------------------
 
+  /** "verified" or "not verified" beside a contact; nothing for a contact the account lacks. */
+  function showProof(node, proven) {
+    node.textContent = proven === undefined ? '' : proven ? '✓ verified' : 'not verified';
+    node.classList.toggle('is-proven', proven === true);
+  }
+
   function enterVerifiedStep(user) {
     const name = user.first_name + ' ' + user.last_name;
     byTestId('verified-first-name').textContent = user.first_name;
@@ -530,7 +558,12 @@ export const DEMO_PAGE_SCRIPT = String.raw`'use strict';
       Array.from(user.first_name)[0] + (Array.from(user.last_name)[0] || '')
     ).toUpperCase();
     byTestId('verified-name').textContent = name;
-    byTestId('verified-email').textContent = user.email;
+    // A contact counts only once a code proved it: a WhatsApp sign-up proves the phone, not the email.
+    byTestId('verified-email').textContent = user.email || 'none';
+    showProof(byTestId('verified-email-proof'), user.email ? user.email_verified : undefined);
+    byTestId('verified-mobile-row').hidden = !user.mobile;
+    byTestId('verified-mobile').textContent = user.mobile || '';
+    showProof(byTestId('verified-mobile-proof'), user.mobile ? user.phone_verified : undefined);
     byTestId('verified-username').textContent = user.username;
     byTestId('verified-badge').hidden = user.is_verified !== true;
     clearInterval(state.resendTimer);
@@ -541,7 +574,7 @@ export const DEMO_PAGE_SCRIPT = String.raw`'use strict';
   el.startOver.addEventListener('click', () => {
     el.registerForm.reset();
     el.codeForm.reset();
-    Object.assign(state, { email: '', channel: 'email', destination: '', token: '' });
+    Object.assign(state, { email: '', channel: 'email', destination: '', verificationId: '', token: '' });
     clearFieldErrors(Object.keys(FIELDS));
     hide(el.registerAlert);
     syncChannel();

@@ -270,6 +270,9 @@ input[aria-invalid="true"] { border-color: var(--danger); background: var(--dang
 .details div + div { border-top: 1px solid #e5e7eb; }
 .details dt { color: var(--muted); font-size: 14px; }
 .details dd { margin: 0; font-weight: 500; overflow-wrap: anywhere; }
+/* Whether a code proved the contact: only a proven one can be trusted. */
+.proof { display: block; margin-top: 2px; font-size: 13px; font-weight: 500; color: var(--muted); }
+.proof.is-proven { color: var(--success); }
 
 .footnote { margin: 20px 0 0; text-align: center; font-size: 13px; color: var(--muted); }
 
