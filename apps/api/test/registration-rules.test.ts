@@ -36,6 +36,7 @@ function aFlow(overrides: Partial<RegistrationFlow> = {}): RegistrationFlow {
     codeHash: 'code-hash',
     codeSequence: 1,
     failedAttempts: 0,
+    failedAttemptsWithoutId: 0,
     expiresAt,
     verifiedAt: null,
     closedAt: null,
