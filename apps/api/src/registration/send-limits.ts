@@ -121,18 +121,25 @@ export function createSendLimits(deps: SendLimitsDeps): SendLimits {
     },
 
     async takeGuess(ip, mailbox) {
-      await guessesPerIp.consume(ip).catch((rejection: unknown) => {
-        throw rateLimited(rejection, 'Too many wrong codes from your network; try again later.');
-      });
-      await guessesPerMailbox.consume(mailbox).catch(async (rejection: unknown) => {
-        await refund(guessesPerIp, ip)();
-        throw rateLimited(rejection, 'Too many wrong codes for this address; try again later.');
-      });
+      // Both at once (one round trip's wait); a point taken where the other limit refused goes back.
+      const refundIp = refund(guessesPerIp, ip);
       const refundMailbox = refund(guessesPerMailbox, mailbox);
+      const [fromIp, fromMailbox] = await Promise.allSettled([
+        guessesPerIp.consume(ip),
+        guessesPerMailbox.consume(mailbox),
+      ]);
+      if (fromIp.status === 'rejected') {
+        if (fromMailbox.status === 'fulfilled') await refundMailbox();
+        throw rateLimited(fromIp.reason, 'Too many wrong codes from your network; try again later.');
+      }
+      if (fromMailbox.status === 'rejected') {
+        await refundIp();
+        throw rateLimited(fromMailbox.reason, 'Too many wrong codes for this address; try again later.');
+      }
       return {
         refundMailbox,
         async refundAll() {
-          await Promise.all([refund(guessesPerIp, ip)(), refundMailbox()]);
+          await Promise.all([refundIp(), refundMailbox()]);
         },
       };
     },
