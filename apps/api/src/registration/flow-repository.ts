@@ -10,7 +10,7 @@ import {
   type User,
   users,
 } from '@otp-relay/db';
-import { and, eq, gt, isNull, or, sql } from 'drizzle-orm';
+import { and, eq, gt, isNotNull, isNull, or, sql } from 'drizzle-orm';
 import type { Proof } from './registration-rules.js';
 
 /**
@@ -76,7 +76,14 @@ export function uniqueViolation(error: unknown): string | undefined {
 
 export const USERNAME_INDEX = 'users_username_lower_key';
 
-const provenAt = (channel: Channel) => (channel === 'email' ? users.emailVerifiedAt : users.phoneVerifiedAt);
+/** A contact a code can go to: an address (as typed) or an E.164 number. */
+type ContactOf = { channel: Channel; destination: string };
+
+/** Accounts on which this contact was proven: an address in any case, a number exactly. */
+const provenContact = ({ channel, destination }: ContactOf) =>
+  channel === 'email'
+    ? and(sql`lower(${users.email}) = lower(${destination})`, isNotNull(users.emailVerifiedAt))
+    : and(eq(users.phone, destination), isNotNull(users.phoneVerifiedAt));
 
 export function createFlowRepository(db: Database) {
   return {
@@ -86,24 +93,16 @@ export function createFlowRepository(db: Database) {
     async accountsBlocking(
       tx: Transaction,
       username: string,
-      destination: { channel: Channel; destination: string },
+      destination: ContactOf,
     ): Promise<{ usernameTaken: boolean; destinationHasAccount: boolean }> {
-      const sameDestination =
-        destination.channel === 'email'
-          ? sql`lower(${users.email}) = lower(${destination.destination})`
-          : eq(users.phone, destination.destination);
+      const sameUsername = sql`lower(${users.username}) = lower(${username})`;
       const rows = await tx
         .select({
-          usernameTaken: sql<boolean>`lower(${users.username}) = lower(${username})`,
-          destinationHasAccount: sql<boolean>`${sameDestination} AND ${provenAt(destination.channel)} IS NOT NULL`,
+          usernameTaken: sql<boolean>`${sameUsername}`,
+          destinationHasAccount: sql<boolean>`${provenContact(destination)}`,
         })
         .from(users)
-        .where(
-          or(
-            sql`lower(${users.username}) = lower(${username})`,
-            and(sameDestination, sql`${provenAt(destination.channel)} IS NOT NULL`),
-          ),
-        )
+        .where(or(sameUsername, provenContact(destination)))
         .limit(2);
       return {
         usernameTaken: rows.some((row) => row.usernameTaken),
@@ -112,19 +111,8 @@ export function createFlowRepository(db: Database) {
     },
 
     /** Whether the destination already proves an account (a resend decides code or notice anew). */
-    async destinationHasAccount(tx: Transaction, destination: { channel: Channel; destination: string }) {
-      const [row] = await tx
-        .select({ id: users.id })
-        .from(users)
-        .where(
-          destination.channel === 'email'
-            ? and(
-                sql`lower(${users.email}) = lower(${destination.destination})`,
-                sql`${users.emailVerifiedAt} IS NOT NULL`,
-              )
-            : and(eq(users.phone, destination.destination), sql`${users.phoneVerifiedAt} IS NOT NULL`),
-        )
-        .limit(1);
+    async destinationHasAccount(tx: Transaction, destination: ContactOf): Promise<boolean> {
+      const [row] = await tx.select({ id: users.id }).from(users).where(provenContact(destination)).limit(1);
       return row !== undefined;
     },
 

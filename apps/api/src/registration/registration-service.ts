@@ -203,15 +203,18 @@ export function createRegistrationService(deps: RegistrationDeps) {
     };
   }
 
-  /** Starts the destination's cooldown, or throws RESEND_TOO_SOON while one runs: for codes and notices alike. */
-  async function startCooldown(tx: Database | Transaction, destinationKey: string, at: Date) {
-    if (config.OTP_RESEND_COOLDOWN_SECONDS === 0) return;
-    const retryAfterSeconds = await repository.startCooldown(
-      tx,
-      destinationKey,
-      at,
-      config.OTP_RESEND_COOLDOWN_SECONDS,
-    );
+  /** Starts the destination's cooldown; or, while one runs, answers the seconds it has left. */
+  async function startCooldown(
+    tx: Database | Transaction,
+    destinationKey: string,
+    at: Date,
+  ): Promise<number | undefined> {
+    if (config.OTP_RESEND_COOLDOWN_SECONDS === 0) return undefined;
+    return repository.startCooldown(tx, destinationKey, at, config.OTP_RESEND_COOLDOWN_SECONDS);
+  }
+
+  /** RESEND_TOO_SOON while a cooldown runs: the same for codes and notices, so a 429 tells neither apart. */
+  function assertCooldownStarted(retryAfterSeconds: number | undefined) {
     if (retryAfterSeconds !== undefined) {
       throw new RegistrationError(
         'RESEND_TOO_SOON',
@@ -255,9 +258,14 @@ export function createRegistrationService(deps: RegistrationDeps) {
     const verificationId = generateVerificationId();
     const sent = await withSendBudget(to, () =>
       repository.transaction(async (tx) => {
-        const blocking = await repository.accountsBlocking(tx, input.username, to);
+        // Sent together (postgres.js pipelines them on the transaction's connection); a refusal
+        // below rolls the cooldown back with the rest.
+        const [blocking, cooldownLeft] = await Promise.all([
+          repository.accountsBlocking(tx, input.username, to),
+          startCooldown(tx, to.limitKey, at),
+        ]);
         if (blocking.usernameTaken) throw usernameTaken();
-        await startCooldown(tx, to.limitKey, at);
+        assertCooldownStarted(cooldownLeft);
         const code = newCode(flowId, flowKindFor(blocking.destinationHasAccount), to, 1, at);
         await repository.insertFlow(
           tx,
@@ -271,7 +279,6 @@ export function createRegistrationService(deps: RegistrationDeps) {
             firstName: input.firstName,
             lastName: input.lastName,
             passwordHash,
-            failedAttempts: 0,
             createdAt: at,
             ...code.flowCode,
           },
@@ -316,8 +323,12 @@ export function createRegistrationService(deps: RegistrationDeps) {
       if ('asIfNoFlow' in decision) return undefined;
       const to = decision.send;
       return withSendBudget(to, async () => {
-        await startCooldown(tx, to.limitKey, at);
-        const kind = flowKindFor(await repository.destinationHasAccount(tx, to));
+        const [cooldownLeft, hasAccount] = await Promise.all([
+          startCooldown(tx, to.limitKey, at),
+          repository.destinationHasAccount(tx, to),
+        ]);
+        assertCooldownStarted(cooldownLeft);
+        const kind = flowKindFor(hasAccount);
         const code = newCode(flow.id, kind, to, flow.codeSequence + 1, at);
         await repository.replaceCode(
           tx,
@@ -329,7 +340,7 @@ export function createRegistrationService(deps: RegistrationDeps) {
       });
     });
     if (!result) {
-      await startCooldown(deps.db, mailboxKey(input.email), at);
+      assertCooldownStarted(await startCooldown(deps.db, mailboxKey(input.email), at));
       return issued();
     }
     await enqueue(result.deliveryId, log);
