@@ -24,6 +24,9 @@ const whatsappCode = (body: string | undefined) => /(\d{6}) is your verification
 const wrongFor = (code: string) => (code === '000000' ? '000001' : '000000');
 const tokenClaims = (token: string) =>
   JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>;
+/** verify-otp as the flow's own frontend calls it: with the flow's id. */
+const verifyFlow = (email: string, flow: { verificationId: string }, otp: string) =>
+  post(stack.app, 'verify-otp/', { email, otp, verification_id: flow.verificationId });
 const accountsNamed = (username: string) =>
   stack.db.db.select().from(users).where(eq(users.username, username));
 /** An answer without the parts that differ on every call anyway (the flow's id). */
@@ -45,11 +48,7 @@ describe('a flow belongs to whoever started it', () => {
 
     // The shopper types the newest code, which was made for the attacker's profile: it does not
     // verify the shopper's flow, and without an id it verifies nothing.
-    const newest = await post(stack.app, 'verify-otp/', {
-      email: victim.email,
-      otp: theirs.code,
-      verification_id: own.verificationId,
-    });
+    const newest = await verifyFlow(victim.email, own, theirs.code);
     if (theirs.code !== own.code) expect(newest.json().code).toBe('OTP_INVALID');
     const withoutId = await post(stack.app, 'verify-otp/', { email: victim.email, otp: theirs.code });
     expect(withoutId.statusCode).toBe(400);
@@ -57,20 +56,12 @@ describe('a flow belongs to whoever started it', () => {
     expect(await accountsNamed(attacker.username)).toHaveLength(0);
 
     // The shopper's own code, with its id, still works: the second request changed nothing of it.
-    const verified = await post(stack.app, 'verify-otp/', {
-      email: victim.email,
-      otp: own.code,
-      verification_id: own.verificationId,
-    });
+    const verified = await verifyFlow(victim.email, own, own.code);
     expect(verified.statusCode).toBe(200);
     expect(verified.json().user).toMatchObject({ username: victim.username, email_verified: true });
 
     // The attacker's flow ended when the address was taken: its code does nothing now.
-    const late = await post(stack.app, 'verify-otp/', {
-      email: victim.email,
-      otp: theirs.code,
-      verification_id: theirs.verificationId,
-    });
+    const late = await verifyFlow(victim.email, theirs, theirs.code);
     expect(late.statusCode).toBe(400);
     expect(await accountsNamed(attacker.username)).toHaveLength(0);
     const flows = await stack.db.db
@@ -116,12 +107,31 @@ describe('a flow belongs to whoever started it', () => {
     expect(resend.json().code).toBe('VERIFICATION_ID_REQUIRED');
     expect(await accountsNamed(twice.username)).toHaveLength(0);
     // With its id, each flow still works.
-    const withId = await post(stack.app, 'verify-otp/', {
-      email: twice.email,
-      otp: first.code,
-      verification_id: first.verificationId,
-    });
+    const withId = await verifyFlow(twice.email, first, first.code);
     expect(withId.statusCode).toBe(200);
+  });
+  it('a verification_id works only with the address it was issued for', async () => {
+    const body = shopper();
+    const flow = await openFlow(stack, body);
+    const other = shopper();
+    // The right code and the right id, but another address: nothing verifies, nothing is sent.
+    const elsewhere = await verifyFlow(other.email, flow, flow.code);
+    expect(elsewhere.json().code).toBe('OTP_INVALID');
+    stack.advanceClock(stack.config.OTP_RESEND_COOLDOWN_SECONDS + 1);
+    const sentBefore = stack.google.sent.length;
+    const resent = await post(stack.app, 'resend-otp/', {
+      email: other.email,
+      otp_method: 'email',
+      verification_id: flow.verificationId,
+    });
+    expect(resent.statusCode).toBe(200);
+    // An id nobody was given answers exactly as a wrong code does.
+    const made = await verifyFlow(body.email, { verificationId: 'vf_AAAAAAAAAAAAAAAAAAAAAAAA' }, flow.code);
+    expect(comparable(made)).toEqual(comparable(elsewhere));
+    expect(await accountsNamed(body.username)).toHaveLength(0);
+    expect(stack.google.sent.length).toBe(sentBefore);
+    // The flow itself is untouched: its own code still verifies it.
+    expect((await verifyFlow(body.email, flow, flow.code)).statusCode).toBe(200);
   });
 });
 
@@ -157,11 +167,7 @@ describe('a code proves only the contact it reached', () => {
 
     // The email's owner gets a code, not "you already have an account", and takes the address.
     const own = await openFlow(stack, owner);
-    const ownVerified = await post(stack.app, 'verify-otp/', {
-      email: owner.email,
-      otp: own.code,
-      verification_id: own.verificationId,
-    });
+    const ownVerified = await verifyFlow(owner.email, own, own.code);
     expect(ownVerified.statusCode).toBe(200);
     expect(ownVerified.json().user).toMatchObject({
       email: owner.email,
@@ -199,6 +205,34 @@ describe('a code proves only the contact it reached', () => {
     const shape = (body: string | undefined) => body?.replace(/\d{6}/, 'CODE');
     expect(whatsappCode(toRegistered?.body)).toMatch(/^\d{6}$/);
     expect(shape(toRegistered?.body)).toBe(shape(toNew?.body));
+  });
+  it('with WhatsApp, a phone that already has an account gets a notice, and the same answer as a new phone', async () => {
+    const first = shopper({ otp_method: 'whatsapp', mobile: '+1 415 555 0161' });
+    const opened = await post(stack.app, 'request-otp/', first);
+    const [message] = await stack.twilio.waitForMessages(1, { to: 'whatsapp:+14155550161' });
+    const idOf = (answer: typeof opened) => ({ verificationId: answer.json().verification_id as string });
+    const code = whatsappCode(message?.body) ?? '';
+    expect((await verifyFlow(first.email, idOf(opened), code)).statusCode).toBe(200);
+    stack.advanceClock(stack.config.OTP_RESEND_COOLDOWN_SECONDS + 1);
+
+    // Someone else types that number (with their own email); someone types a fresh one.
+    const taken = shopper({ otp_method: 'whatsapp', mobile: '+1 415 555 0161' });
+    const onTaken = await post(stack.app, 'request-otp/', taken);
+    const onNew = await post(
+      stack.app,
+      'request-otp/',
+      shopper({ otp_method: 'whatsapp', mobile: '+1 415 555 0162' }),
+    );
+    expect(comparable(onTaken)).toEqual(comparable(onNew));
+    const toTaken = await stack.twilio.waitForMessages(2, { to: 'whatsapp:+14155550161' });
+    const notice = toTaken[1]?.body;
+    expect(notice).toMatch(/already have one/);
+    expect(notice).not.toMatch(/\d{6}/);
+    const [toNew] = await stack.twilio.waitForMessages(1, { to: 'whatsapp:+14155550162' });
+    expect(whatsappCode(toNew?.body)).toMatch(/^\d{6}$/);
+    // The notice's flow cannot verify: not with the number's last code, nor any other.
+    expect((await verifyFlow(taken.email, idOf(onTaken), code)).json().code).toBe('OTP_INVALID');
+    expect(await accountsNamed(taken.username)).toHaveLength(0);
   });
 });
 
