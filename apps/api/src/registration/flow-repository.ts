@@ -85,6 +85,28 @@ const provenContact = ({ channel, destination }: ContactOf) =>
     ? and(sql`lower(${users.email}) = lower(${destination})`, isNotNull(users.emailVerifiedAt))
     : and(eq(users.phone, destination), isNotNull(users.phoneVerifiedAt));
 
+/** How a verify judged a flow: who asked (the wrong-code count that applies), and the limit of that count. */
+export interface JudgedAs {
+  holdsId: boolean;
+  maxAttempts: number;
+}
+
+/**
+ * The flow is still as it was when judged: the same code, not finished, not locked for this
+ * caller. A write guarded by it changes nothing if another request got there first (Postgres
+ * re-checks it on the row it waited for), and the caller judges the flow again.
+ */
+function unchangedSince(flow: RegistrationFlow, { holdsId, maxAttempts }: JudgedAs) {
+  const counter = holdsId ? registrationFlows.failedAttempts : registrationFlows.failedAttemptsWithoutId;
+  return and(
+    eq(registrationFlows.id, flow.id),
+    eq(registrationFlows.codeSequence, flow.codeSequence),
+    isNull(registrationFlows.verifiedAt),
+    isNull(registrationFlows.closedAt),
+    sql`${counter} < ${maxAttempts}`,
+  );
+}
+
 export function createFlowRepository(db: Database) {
   return {
     transaction: <T>(work: (tx: Transaction) => Promise<T>) => db.transaction(work),
@@ -147,13 +169,15 @@ export function createFlowRepository(db: Database) {
     },
 
     /**
-     * Locks the flows a call may be about and returns them: the one with this id, or (no id) the
-     * mailbox's open flows whose code still works, at most two (two already means "ambiguous").
+     * The flows a call may be about: the one with this id, or (no id) the mailbox's open flows
+     * whose code still works, at most two (two already means "ambiguous"). With `lock`, locked for
+     * the rest of `executor`'s transaction.
      */
-    async lockFlows(
-      tx: Transaction,
+    async flowsCalled(
+      executor: Database | Transaction,
       reference: { mailbox: string; verificationId?: string | undefined },
       at: Date,
+      lock: boolean,
     ): Promise<RegistrationFlow[]> {
       const where =
         reference.verificationId !== undefined
@@ -164,19 +188,28 @@ export function createFlowRepository(db: Database) {
               isNull(registrationFlows.closedAt),
               gt(registrationFlows.expiresAt, at),
             );
-      return tx.select().from(registrationFlows).where(where).limit(2).for('update');
+      const query = executor.select().from(registrationFlows).where(where).limit(2);
+      return lock ? query.for('update') : query;
     },
 
-    /** Counts a wrong code against the flow, apart for callers with and without its id (registration-rules.ts). */
-    async countWrongCode(tx: Transaction, flowId: string, holdsId: boolean) {
-      await tx
+    /**
+     * Counts a wrong code against the flow, apart for callers with and without its id
+     * (registration-rules.ts), if the flow is still as it was judged. False when it changed since.
+     */
+    async countWrongCode(flow: RegistrationFlow, judged: JudgedAs): Promise<boolean> {
+      const counter = judged.holdsId
+        ? registrationFlows.failedAttempts
+        : registrationFlows.failedAttemptsWithoutId;
+      const counted = await db
         .update(registrationFlows)
         .set(
-          holdsId
-            ? { failedAttempts: sql`${registrationFlows.failedAttempts} + 1` }
-            : { failedAttemptsWithoutId: sql`${registrationFlows.failedAttemptsWithoutId} + 1` },
+          judged.holdsId
+            ? { failedAttempts: sql`${counter} + 1` }
+            : { failedAttemptsWithoutId: sql`${counter} + 1` },
         )
-        .where(eq(registrationFlows.id, flowId));
+        .where(unchangedSince(flow, judged))
+        .returning({ id: registrationFlows.id });
+      return counted.length > 0;
     },
 
     /** The flow's new code replaces the old one in place; its wrong-code count stays. */
@@ -188,12 +221,18 @@ export function createFlowRepository(db: Database) {
     },
 
     /**
-     * One statement: the flow is verified, the other open flows that would prove the same contact
-     * end, other accounts' unproven claims on that contact are released, and the account is
-     * created with the proof it earned. A username or contact proven since fails the insert
-     * (unique indexes), and the whole statement with it.
+     * One statement: the flow is verified (if it is still as it was judged), the other open flows
+     * that would prove the same contact end, other accounts' unproven claims on that contact are
+     * released, and the account is created with the proof it earned. Undefined when the flow
+     * changed since it was judged. A username or contact proven since fails the insert (unique
+     * indexes), and the whole statement with it.
      */
-    async completeFlow(tx: Transaction, flow: RegistrationFlow, proof: Proof, at: Date): Promise<Account> {
+    async completeFlow(
+      flow: RegistrationFlow,
+      proof: Proof,
+      judged: JudgedAs,
+      at: Date,
+    ): Promise<Account | undefined> {
       const now = sql`${at.toISOString()}::timestamptz`;
       const sameContact =
         proof === 'email'
@@ -202,11 +241,13 @@ export function createFlowRepository(db: Database) {
       const release =
         proof === 'email'
           ? sql`UPDATE users SET email = NULL, updated_at = ${now}
-                WHERE lower(email) = lower(${flow.email}) AND email_verified_at IS NULL`
+                WHERE lower(email) = lower(${flow.email}) AND email_verified_at IS NULL
+                  AND EXISTS (SELECT 1 FROM verified)`
           : sql`UPDATE users SET phone = NULL, updated_at = ${now}
-                WHERE phone = ${flow.destination} AND phone_verified_at IS NULL`;
+                WHERE phone = ${flow.destination} AND phone_verified_at IS NULL
+                  AND EXISTS (SELECT 1 FROM verified)`;
       const phone = proof === 'phone' ? flow.destination : flow.mobile;
-      const rows = await tx.execute<{
+      const rows = await db.execute<{
         id: string;
         email: string | null;
         phone: string | null;
@@ -218,22 +259,25 @@ export function createFlowRepository(db: Database) {
         phone_verified_at: string | null;
       }>(sql`
         WITH verified AS (
-          UPDATE registration_flows SET verified_at = ${now} WHERE id = ${flow.id}
+          UPDATE registration_flows SET verified_at = ${now} WHERE ${unchangedSince(flow, judged)}
+          RETURNING id
         ),
         ended AS (
           UPDATE registration_flows SET closed_at = ${now}
           WHERE ${sameContact} AND id <> ${flow.id} AND verified_at IS NULL AND closed_at IS NULL
+            AND EXISTS (SELECT 1 FROM verified)
         ),
         released AS (${release})
         INSERT INTO users (email, phone, username, first_name, last_name, password_hash, is_verified,
                            email_verified_at, phone_verified_at)
-        VALUES (${flow.email}, ${phone}, ${flow.username}, ${flow.firstName}, ${flow.lastName},
-                ${flow.passwordHash}, true,
-                ${proof === 'email' ? now : null}, ${proof === 'phone' ? now : null})
+        SELECT ${flow.email}, ${phone}, ${flow.username}, ${flow.firstName}, ${flow.lastName},
+               ${flow.passwordHash}, true,
+               ${proof === 'email' ? now : null}::timestamptz, ${proof === 'phone' ? now : null}::timestamptz
+        FROM verified
         RETURNING id, email, phone, username, first_name, last_name, is_verified,
                   email_verified_at, phone_verified_at`);
       const [row] = rows;
-      if (!row) throw new Error('account insert returned no row');
+      if (!row) return undefined;
       return {
         id: row.id,
         email: row.email,

@@ -107,6 +107,9 @@ export interface FlowCall {
   verificationId?: string | undefined;
 }
 
+/** How many times verify judges a flow that other requests keep changing under it (see judgeAndRecord). */
+const MAX_JUDGEMENTS = 5;
+
 /** What verify returns: the account, and which contact this code proved. */
 export type VerifiedUser = Account;
 
@@ -293,10 +296,15 @@ export function createRegistrationService(deps: RegistrationDeps) {
     return { ...issued(sent.code), verificationId };
   }
 
-  /** The flow a call names, locked for the rest of `tx`. */
-  async function lockCalledFlow(tx: Transaction, call: FlowCall, at: Date): Promise<PickedFlow> {
+  /** The flow a call names; with `lock`, locked for the rest of the transaction. */
+  async function calledFlow(
+    executor: Database | Transaction,
+    call: FlowCall,
+    at: Date,
+    lock: boolean,
+  ): Promise<PickedFlow> {
     const reference = { mailbox: mailboxKey(call.email), verificationId: call.verificationId };
-    return pickFlow(await repository.lockFlows(tx, reference, at), reference);
+    return pickFlow(await repository.flowsCalled(executor, reference, at, lock), reference);
   }
 
   /**
@@ -309,7 +317,7 @@ export function createRegistrationService(deps: RegistrationDeps) {
     const holdsId = input.verificationId !== undefined;
     const at = now();
     const result = await repository.transaction(async (tx) => {
-      const picked = await lockCalledFlow(tx, input, at);
+      const picked = await calledFlow(tx, input, at, true);
       if ('ambiguous' in picked) throw verificationIdRequired();
       if ('none' in picked) return undefined;
       const { flow } = picked;
@@ -354,27 +362,48 @@ export function createRegistrationService(deps: RegistrationDeps) {
     | { verdict: Exclude<Verdict, 'VERIFIED'> | 'NO_FLOW' };
 
   /**
-   * Judges the code against the flow it names, under the flow's row lock: concurrent verifies of
-   * one flow are judged one at a time, so a code is used once and every wrong guess is counted.
-   * The guess is charged to the IP and the mailbox before, and given back when it did not count.
+   * Reads the flow, judges the code in TypeScript (the one rule, registration-rules.ts), then writes
+   * the outcome with a statement that applies only if the flow is still as it was read: two round
+   * trips and no transaction to hold open. Concurrent verifies of one flow queue on its row for the
+   * write; the ones that find it changed judge it again, so a code is used once and every wrong
+   * guess is counted. Each retry means another request moved the flow on (verified, ended, locked
+   * or given a new code, which the cooldown paces), so a few suffice.
+   */
+  async function judgeAndRecord(
+    input: FlowCall & { code: string },
+    holdsId: boolean,
+    at: Date,
+  ): Promise<Judged> {
+    const judgedAs = { holdsId, maxAttempts: config.OTP_MAX_ATTEMPTS };
+    for (let judgement = 1; judgement <= MAX_JUDGEMENTS; judgement += 1) {
+      const picked = await calledFlow(deps.db, input, at, false);
+      if ('ambiguous' in picked) throw verificationIdRequired();
+      if ('none' in picked) return { verdict: 'NO_FLOW' };
+      const { flow } = picked;
+      const codeMatches = flowCodeMatches(keys.otpHmac, flow, input.code);
+      const verdict = judgeCode(flow, codeMatches, at, config.OTP_MAX_ATTEMPTS, holdsId);
+      if (verdict === 'VERIFIED') {
+        const account = await repository.completeFlow(flow, proofOf(flow.channel), judgedAs, at);
+        if (account) return { verdict, account };
+      } else if (verdict === 'OTP_INVALID') {
+        if (await repository.countWrongCode(flow, judgedAs)) return { verdict };
+      } else {
+        return { verdict };
+      }
+    }
+    throw new Error(`flow changed under ${MAX_JUDGEMENTS} judgements in a row`);
+  }
+
+  /**
+   * Judges the code against the flow it names (judgeAndRecord). The guess is charged to the IP and
+   * the mailbox before, and given back when it did not count.
    */
   async function verifyOtp(input: FlowCall & { code: string; ip: string }): Promise<VerifiedUser> {
     const holdsId = input.verificationId !== undefined;
     const ticket = await sendLimits.takeGuess(input.ip, mailboxKey(input.email));
-    const at = now();
     let judged: Judged;
     try {
-      judged = await repository.transaction(async (tx): Promise<Judged> => {
-        const picked = await lockCalledFlow(tx, input, at);
-        if ('ambiguous' in picked) throw verificationIdRequired();
-        if ('none' in picked) return { verdict: 'NO_FLOW' };
-        const { flow } = picked;
-        const codeMatches = flowCodeMatches(keys.otpHmac, flow, input.code);
-        const verdict = judgeCode(flow, codeMatches, at, config.OTP_MAX_ATTEMPTS, holdsId);
-        if (verdict === 'OTP_INVALID') await repository.countWrongCode(tx, flow.id, holdsId);
-        if (verdict !== 'VERIFIED') return { verdict };
-        return { verdict, account: await repository.completeFlow(tx, flow, proofOf(flow.channel), at) };
-      });
+      judged = await judgeAndRecord(input, holdsId, now());
     } catch (error) {
       await ticket.refundAll();
       if (error instanceof RegistrationError) {
