@@ -33,6 +33,7 @@ ALTER TABLE "registration_flows" ALTER COLUMN "email_key" SET NOT NULL;--> state
 ALTER TABLE "registration_flows" ADD CONSTRAINT "registration_flows_kind_check" CHECK ("registration_flows"."kind" IN ('code', 'notice'));--> statement-breakpoint
 CREATE UNIQUE INDEX "registration_flows_verification_id_key" ON "registration_flows" USING btree ("verification_id");--> statement-breakpoint
 CREATE INDEX "registration_flows_open_email_key_idx" ON "registration_flows" USING btree ("email_key") WHERE "registration_flows"."verified_at" IS NULL AND "registration_flows"."closed_at" IS NULL;--> statement-breakpoint
+CREATE INDEX "registration_flows_open_phone_idx" ON "registration_flows" USING btree ("destination") WHERE "registration_flows"."verified_at" IS NULL AND "registration_flows"."closed_at" IS NULL AND "registration_flows"."channel" = 'whatsapp';--> statement-breakpoint
 CREATE TABLE "send_cooldowns" (
 	"destination_key" text PRIMARY KEY NOT NULL,
 	"last_sent_at" timestamp with time zone NOT NULL
@@ -69,5 +70,5 @@ DROP INDEX "users_email_key";--> statement-breakpoint
 ALTER TABLE "users" ADD CONSTRAINT "users_proof_has_contact_check" CHECK (("users"."email_verified_at" IS NULL OR "users"."email" IS NOT NULL) AND ("users"."phone_verified_at" IS NULL OR "users"."phone" IS NOT NULL));--> statement-breakpoint
 CREATE UNIQUE INDEX "users_verified_email_key" ON "users" USING btree (lower("email")) WHERE "users"."email_verified_at" IS NOT NULL;--> statement-breakpoint
 CREATE UNIQUE INDEX "users_verified_phone_key" ON "users" USING btree ("phone") WHERE "users"."phone_verified_at" IS NOT NULL;--> statement-breakpoint
-CREATE INDEX "users_email_lower_idx" ON "users" USING btree (lower("email"));--> statement-breakpoint
-CREATE INDEX "users_phone_idx" ON "users" USING btree ("phone");
+CREATE INDEX "users_unproven_email_idx" ON "users" USING btree (lower("email")) WHERE "users"."email_verified_at" IS NULL AND "users"."email" IS NOT NULL;--> statement-breakpoint
+CREATE INDEX "users_unproven_phone_idx" ON "users" USING btree ("phone") WHERE "users"."phone_verified_at" IS NULL AND "users"."phone" IS NOT NULL;

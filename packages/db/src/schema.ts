@@ -65,9 +65,14 @@ export const users = pgTable(
       .on(sql`lower(${table.email})`)
       .where(sql`${table.emailVerifiedAt} IS NOT NULL`),
     uniqueIndex('users_verified_phone_key').on(table.phone).where(sql`${table.phoneVerifiedAt} IS NOT NULL`),
-    // Unproven claims are found by contact when a registration proves it.
-    index('users_email_lower_idx').on(sql`lower(${table.email})`),
-    index('users_phone_idx').on(table.phone),
+    // Unproven claims, found by contact when a registration proves it (only those rows: an index
+    // over every account would cost each registration a write for nothing).
+    index('users_unproven_email_idx')
+      .on(sql`lower(${table.email})`)
+      .where(sql`${table.emailVerifiedAt} IS NULL AND ${table.email} IS NOT NULL`),
+    index('users_unproven_phone_idx')
+      .on(table.phone)
+      .where(sql`${table.phoneVerifiedAt} IS NULL AND ${table.phone} IS NOT NULL`),
     // Usernames are unique regardless of case: "Ann" and "ann" are one shopper to a human.
     uniqueIndex('users_username_lower_key').on(sql`lower(${table.username})`),
     check(
@@ -129,6 +134,12 @@ export const registrationFlows = pgTable(
     index('registration_flows_open_email_key_idx')
       .on(table.emailKey)
       .where(sql`${table.verifiedAt} IS NULL AND ${table.closedAt} IS NULL`),
+    // Open WhatsApp flows of a number: ended when another flow proves that number.
+    index('registration_flows_open_phone_idx')
+      .on(table.destination)
+      .where(
+        sql`${table.verifiedAt} IS NULL AND ${table.closedAt} IS NULL AND ${table.channel} = 'whatsapp'`,
+      ),
     index('registration_flows_expires_at_idx').on(table.expiresAt),
     check('registration_flows_channel_check', sql`${table.channel} IN ('email', 'whatsapp')`),
     check('registration_flows_kind_check', sql`${table.kind} IN ('code', 'notice')`),
