@@ -10,7 +10,7 @@ import {
   type User,
   users,
 } from '@otp-relay/db';
-import { and, eq, gt, isNotNull, isNull, or, sql } from 'drizzle-orm';
+import { and, eq, gt, isNotNull, isNull, or, type Placeholder, type SQL, sql } from 'drizzle-orm';
 import type { Proof } from './registration-rules.js';
 
 /**
@@ -85,6 +85,19 @@ const provenContact = ({ channel, destination }: ContactOf) =>
     ? and(sql`lower(${users.email}) = lower(${destination})`, isNotNull(users.emailVerifiedAt))
     : and(eq(users.phone, destination), isNotNull(users.phoneVerifiedAt));
 
+/** What a verify or resend names: the mailbox, and the flow's id when the caller has it. */
+type FlowReference = { mailbox: string; verificationId?: string | undefined };
+
+/** A mailbox's open flows whose code still works at `at`. */
+function openFlowsWhere(mailbox: string | Placeholder, at: Date | SQL) {
+  return and(
+    eq(registrationFlows.emailKey, mailbox),
+    isNull(registrationFlows.verifiedAt),
+    isNull(registrationFlows.closedAt),
+    gt(registrationFlows.expiresAt, at),
+  );
+}
+
 /** How a verify judged a flow: who asked (the wrong-code count that applies), and the limit of that count. */
 export interface JudgedAs {
   holdsId: boolean;
@@ -108,6 +121,20 @@ function unchangedSince(flow: RegistrationFlow, { holdsId, maxAttempts }: Judged
 }
 
 export function createFlowRepository(db: Database) {
+  // verify's read, built once (drizzle's query building is a visible share of a request's CPU;
+  // docs/performance.md): the flow named by its id, or the mailbox's open flows.
+  const flowById = db
+    .select()
+    .from(registrationFlows)
+    .where(eq(registrationFlows.verificationId, sql.placeholder('verificationId')))
+    .prepare('flow_by_verification_id');
+  const openFlowsOf = db
+    .select()
+    .from(registrationFlows)
+    .where(openFlowsWhere(sql.placeholder('mailbox'), sql`${sql.placeholder('at')}::timestamptz`))
+    .limit(2)
+    .prepare('open_flows_of_mailbox');
+
   return {
     transaction: <T>(work: (tx: Transaction) => Promise<T>) => db.transaction(work),
 
@@ -124,8 +151,9 @@ export function createFlowRepository(db: Database) {
           destinationHasAccount: sql<boolean>`${provenContact(destination)}`,
         })
         .from(users)
-        .where(or(sameUsername, provenContact(destination)))
-        .limit(2);
+        // No LIMIT: both are unique lookups (at most one row each), and a LIMIT makes the planner
+        // expect to stop early and pick a sequential scan over every account (seen in pnpm bench).
+        .where(or(sameUsername, provenContact(destination)));
       return {
         usernameTaken: rows.some((row) => row.usernameTaken),
         destinationHasAccount: rows.some((row) => row.destinationHasAccount),
@@ -134,7 +162,8 @@ export function createFlowRepository(db: Database) {
 
     /** Whether the destination already proves an account (a resend decides code or notice anew). */
     async destinationHasAccount(tx: Transaction, destination: ContactOf): Promise<boolean> {
-      const [row] = await tx.select({ id: users.id }).from(users).where(provenContact(destination)).limit(1);
+      // A unique lookup: no LIMIT, for the reason given in accountsBlocking.
+      const [row] = await tx.select({ id: users.id }).from(users).where(provenContact(destination));
       return row !== undefined;
     },
 
@@ -170,26 +199,21 @@ export function createFlowRepository(db: Database) {
 
     /**
      * The flows a call may be about: the one with this id, or (no id) the mailbox's open flows
-     * whose code still works, at most two (two already means "ambiguous"). With `lock`, locked for
-     * the rest of `executor`'s transaction.
+     * whose code still works, at most two (two already means "ambiguous").
      */
-    async flowsCalled(
-      executor: Database | Transaction,
-      reference: { mailbox: string; verificationId?: string | undefined },
-      at: Date,
-      lock: boolean,
-    ): Promise<RegistrationFlow[]> {
+    async flowsCalled(reference: FlowReference, at: Date): Promise<RegistrationFlow[]> {
+      return reference.verificationId !== undefined
+        ? flowById.execute({ verificationId: reference.verificationId })
+        : openFlowsOf.execute({ mailbox: reference.mailbox, at: at.toISOString() });
+    },
+
+    /** As flowsCalled, locked for the rest of `tx` (a resend). */
+    async lockFlowsCalled(tx: Transaction, reference: FlowReference, at: Date): Promise<RegistrationFlow[]> {
       const where =
         reference.verificationId !== undefined
           ? eq(registrationFlows.verificationId, reference.verificationId)
-          : and(
-              eq(registrationFlows.emailKey, reference.mailbox),
-              isNull(registrationFlows.verifiedAt),
-              isNull(registrationFlows.closedAt),
-              gt(registrationFlows.expiresAt, at),
-            );
-      const query = executor.select().from(registrationFlows).where(where).limit(2);
-      return lock ? query.for('update') : query;
+          : openFlowsWhere(reference.mailbox, at);
+      return tx.select().from(registrationFlows).where(where).limit(2).for('update');
     },
 
     /**

@@ -296,15 +296,13 @@ export function createRegistrationService(deps: RegistrationDeps) {
     return { ...issued(sent.code), verificationId };
   }
 
-  /** The flow a call names; with `lock`, locked for the rest of the transaction. */
-  async function calledFlow(
-    executor: Database | Transaction,
-    call: FlowCall,
-    at: Date,
-    lock: boolean,
-  ): Promise<PickedFlow> {
+  /** The flow a call names; with `tx`, locked for the rest of that transaction. */
+  async function calledFlow(call: FlowCall, at: Date, tx?: Transaction): Promise<PickedFlow> {
     const reference = { mailbox: mailboxKey(call.email), verificationId: call.verificationId };
-    return pickFlow(await repository.flowsCalled(executor, reference, at, lock), reference);
+    const found = tx
+      ? await repository.lockFlowsCalled(tx, reference, at)
+      : await repository.flowsCalled(reference, at);
+    return pickFlow(found, reference);
   }
 
   /**
@@ -317,7 +315,7 @@ export function createRegistrationService(deps: RegistrationDeps) {
     const holdsId = input.verificationId !== undefined;
     const at = now();
     const result = await repository.transaction(async (tx) => {
-      const picked = await calledFlow(tx, input, at, true);
+      const picked = await calledFlow(input, at, tx);
       if ('ambiguous' in picked) throw verificationIdRequired();
       if ('none' in picked) return undefined;
       const { flow } = picked;
@@ -376,7 +374,7 @@ export function createRegistrationService(deps: RegistrationDeps) {
   ): Promise<Judged> {
     const judgedAs = { holdsId, maxAttempts: config.OTP_MAX_ATTEMPTS };
     for (let judgement = 1; judgement <= MAX_JUDGEMENTS; judgement += 1) {
-      const picked = await calledFlow(deps.db, input, at, false);
+      const picked = await calledFlow(input, at);
       if ('ambiguous' in picked) throw verificationIdRequired();
       if ('none' in picked) return { verdict: 'NO_FLOW' };
       const { flow } = picked;
