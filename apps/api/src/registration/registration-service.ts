@@ -371,10 +371,11 @@ export function createRegistrationService(deps: RegistrationDeps) {
     input: FlowCall & { code: string },
     holdsId: boolean,
     at: Date,
+    firstRead: Promise<PickedFlow>,
   ): Promise<Judged> {
     const judgedAs = { holdsId, maxAttempts: config.OTP_MAX_ATTEMPTS };
     for (let judgement = 1; judgement <= MAX_JUDGEMENTS; judgement += 1) {
-      const picked = await calledFlow(input, at);
+      const picked = await (judgement === 1 ? firstRead : calledFlow(input, at));
       if ('ambiguous' in picked) throw verificationIdRequired();
       if ('none' in picked) return { verdict: 'NO_FLOW' };
       const { flow } = picked;
@@ -398,10 +399,15 @@ export function createRegistrationService(deps: RegistrationDeps) {
    */
   async function verifyOtp(input: FlowCall & { code: string; ip: string }): Promise<VerifiedUser> {
     const holdsId = input.verificationId !== undefined;
+    const at = now();
+    // The flow is read while the guess is charged: neither waits for the other. A read that
+    // fails is reported below, once the charge is known.
+    const firstRead = calledFlow(input, at);
+    firstRead.catch(() => undefined);
     const ticket = await sendLimits.takeGuess(input.ip, mailboxKey(input.email));
     let judged: Judged;
     try {
-      judged = await judgeAndRecord(input, holdsId, now());
+      judged = await judgeAndRecord(input, holdsId, at, firstRead);
     } catch (error) {
       await ticket.refundAll();
       if (error instanceof RegistrationError) {
@@ -418,7 +424,9 @@ export function createRegistrationService(deps: RegistrationDeps) {
     }
 
     if (judged.verdict === 'VERIFIED') {
-      await ticket.refundAll();
+      // Not waited for: the shopper's answer does not depend on it (a refund that fails only
+      // leaves the limits a little stricter).
+      void ticket.refundAll();
       events.codeVerified();
       return judged.account;
     }
