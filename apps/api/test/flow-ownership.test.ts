@@ -267,6 +267,35 @@ describe('strangers cannot lock you out or find out', () => {
     }
   });
 
+  it('a right code gives back the guess it was charged: only wrong codes spend the limits', async () => {
+    const limited = await stack.anotherApi({ config: { VERIFY_LIMIT_PER_IP: 2 } });
+    try {
+      const fromOneIp = (payload: object) =>
+        limited.app.inject({
+          method: 'POST',
+          url: '/api/accounts/verify-otp/',
+          payload,
+          remoteAddress: '203.0.113.70',
+        });
+      for (let shopperNumber = 0; shopperNumber < 4; shopperNumber += 1) {
+        const body = shopper();
+        const flow = await openFlow(stack, body);
+        const verified = await fromOneIp({
+          email: body.email,
+          otp: flow.code,
+          verification_id: flow.verificationId,
+        });
+        expect(verified.statusCode).toBe(200);
+      }
+      const guess = { email: shopper().email, otp: '123456' };
+      expect((await fromOneIp(guess)).json().code).toBe('OTP_INVALID');
+      expect((await fromOneIp(guess)).json().code).toBe('OTP_INVALID');
+      expect((await fromOneIp(guess)).statusCode).toBe(429);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it("wrong codes from callers without the flow's id do not lock its holder out", async () => {
     const body = shopper();
     const { code, verificationId } = await openFlow(stack, body);
