@@ -161,22 +161,23 @@ export function createRegistrationService(deps: RegistrationDeps) {
     return { code, flowCode, deliveryId };
   }
 
+  /** The outbox row that carries a new code (sealed), or the notice sent instead of it. */
   function deliveryFor(
     flowId: string,
-    issued: ReturnType<typeof newCode>,
+    made: ReturnType<typeof newCode>,
     firstName: string,
     at: Date,
   ): NewDelivery {
-    const isCode = issued.flowCode.kind === 'code';
+    const isCode = made.flowCode.kind === 'code';
     return {
-      id: issued.deliveryId,
+      id: made.deliveryId,
       kind: isCode ? 'otp' : 'registration-notice',
       flowId,
-      codeSequence: isCode ? issued.flowCode.codeSequence : null,
-      channel: issued.flowCode.channel,
-      destination: issued.flowCode.destination,
+      codeSequence: isCode ? made.flowCode.codeSequence : null,
+      channel: made.flowCode.channel,
+      destination: made.flowCode.destination,
       payloadCiphertext: isCode
-        ? sealDeliveryPayload(keys.payloadEncryption, issued.deliveryId, { code: issued.code, firstName })
+        ? sealDeliveryPayload(keys.payloadEncryption, made.deliveryId, { code: made.code, firstName })
         : null,
       createdAt: at,
       updatedAt: at,
