@@ -71,6 +71,17 @@ describe('OpenAPI', () => {
     expect(document.paths['/healthz']).toBeDefined();
     expect(Object.keys(document.paths).some((path) => path.startsWith('/admin'))).toBe(false);
     expect(JSON.stringify(document)).toContain('ann@example.com');
+    // The flow's id: answered by request-otp, accepted by verify-otp and resend-otp.
+    const schemaOf = (path: string, part: (operation: unknown) => unknown) =>
+      JSON.stringify(part(document.paths[`/api/accounts/${path}`]?.post));
+    expect(
+      schemaOf('request-otp/', (operation) => (operation as { responses: unknown }).responses),
+    ).toContain('"verification_id"');
+    for (const path of ['verify-otp/', 'resend-otp/']) {
+      expect(schemaOf(path, (operation) => (operation as { requestBody: unknown }).requestBody)).toContain(
+        '"verification_id"',
+      );
+    }
 
     const ui = await stack.app.inject({ method: 'GET', url: '/docs' });
     expect([200, 302]).toContain(ui.statusCode);
