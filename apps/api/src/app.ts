@@ -21,6 +21,7 @@ import type { Redis } from 'ioredis';
 import { ADMIN_BOARD_PATH, adminBoard } from './http/admin-board.js';
 import { registerErrorContract } from './http/error-contract.js';
 import { createApiMetrics } from './http/metrics.js';
+import type { HumanCheck } from './registration/human-check.js';
 import { createPasswordHasher } from './registration/password-hashing.js';
 import { createRegistrationService } from './registration/registration-service.js';
 import { createSendLimits } from './registration/send-limits.js';
@@ -38,6 +39,8 @@ export interface AppDeps {
   logger?: Logger;
   /** The clock codes expire by; tests move it instead of waiting. */
   now?: () => Date;
+  /** The CAPTCHA check; by default the one CAPTCHA_PROVIDER configures (none when unset). */
+  humanCheck?: HumanCheck;
 }
 
 export type App = FastifyInstance<
@@ -143,6 +146,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
     sendLimits: createSendLimits({ redis: deps.redis, config, logger }),
     passwordHasher,
+    ...(deps.humanCheck ? { humanCheck: deps.humanCheck } : {}),
     events: metrics.events,
     ...(deps.now ? { now: deps.now } : {}),
   });

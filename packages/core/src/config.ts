@@ -57,7 +57,10 @@ const ApiProperties = {
   TRUST_PROXY: Type.String({ default: 'false' }),
   // The shop's frontends allowed to call the API from a browser (comma-separated origins); none by default.
   CORS_ORIGINS: Type.String({ default: '' }),
-  // Bull Board at /admin/queues, behind HTTP Basic auth; off unless both are set.
+  // The operators' listener: Bull Board, /metrics and /docs, never on the shop-facing port.
+  ADMIN_HOST: Type.String({ default: '127.0.0.1' }),
+  ADMIN_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3001 }),
+  // Bull Board at /admin/queues on the operators' listener, behind HTTP Basic auth; off unless both are set.
   ADMIN_USER: OptionalString(),
   ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 12 })),
   // Per client IP, per endpoint.
@@ -78,6 +81,24 @@ const ApiProperties = {
   }),
   // ... and WhatsApp sends per country calling code per hour, across all numbers.
   WHATSAPP_COUNTRY_HOURLY_CAP: Type.Integer({ minimum: 1, default: 100 }),
+  // Messages (codes and notices) the whole deployment may send per channel, per hour and per day,
+  // counted in Redis across API instances; 0 = no cap. Email's are sized under one Gmail
+  // Workspace sender's ~2,000 a day (lower them for a consumer account's ~500).
+  SEND_BUDGET_EMAIL_HOURLY: Type.Integer({ minimum: 0, default: 300 }),
+  SEND_BUDGET_EMAIL_DAILY: Type.Integer({ minimum: 0, default: 1500 }),
+  SEND_BUDGET_WHATSAPP_HOURLY: Type.Integer({ minimum: 0, default: 300 }),
+  SEND_BUDGET_WHATSAPP_DAILY: Type.Integer({ minimum: 0, default: 2000 }),
+  // Emails per receiving domain (gmail.com, a company's domain) per hour; 0 = no cap.
+  SEND_BUDGET_EMAIL_DOMAIN_HOURLY: Type.Integer({ minimum: 0, default: 150 }),
+  // The share of a budget at which a warning is logged and the metric says so, in percent.
+  SEND_BUDGET_WARN_PERCENT: Type.Integer({ minimum: 1, maximum: 100, default: 80 }),
+  // A human check on request-otp and resend-otp (the answer travels as `captcha_token`); unset = off.
+  CAPTCHA_PROVIDER: Type.Optional(Type.Union([Type.Literal('turnstile'), Type.Literal('hcaptcha')])),
+  CAPTCHA_SECRET_KEY: OptionalString(),
+  // The widget's public key, for pages that render it (the demo page).
+  CAPTCHA_SITE_KEY: OptionalString(),
+  // The provider's siteverify by default; set for proxies and tests.
+  CAPTCHA_VERIFY_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
 } satisfies TProperties;
 
 const WorkerProperties = {

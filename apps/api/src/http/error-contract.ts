@@ -16,7 +16,6 @@ export type ErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'RATE_LIMITED'
-  | 'SERVICE_UNAVAILABLE'
   | 'INTERNAL_ERROR';
 
 export const STATUS_BY_CODE: Record<ErrorCode, number> = {
@@ -26,6 +25,8 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   OTP_ATTEMPTS_EXCEEDED: 400,
   VERIFICATION_ID_REQUIRED: 400,
   CHANNEL_UNAVAILABLE: 400,
+  CAPTCHA_REQUIRED: 400,
+  CAPTCHA_INVALID: 400,
   UNAUTHORIZED: 401,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
@@ -36,6 +37,8 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   RATE_LIMITED: 429,
   INTERNAL_ERROR: 500,
   SERVICE_UNAVAILABLE: 503,
+  SEND_BUDGET_EXHAUSTED: 503,
+  SERVICE_BUSY: 503,
 };
 
 export const ErrorResponseSchema = Type.Object(

@@ -11,7 +11,12 @@ export type RegistrationErrorCode =
   | 'USERNAME_TAKEN'
   | 'RESEND_TOO_SOON'
   | 'RATE_LIMITED'
-  | 'CHANNEL_UNAVAILABLE';
+  | 'CHANNEL_UNAVAILABLE'
+  | 'CAPTCHA_REQUIRED'
+  | 'CAPTCHA_INVALID'
+  | 'SEND_BUDGET_EXHAUSTED'
+  | 'SERVICE_BUSY'
+  | 'SERVICE_UNAVAILABLE';
 
 export class RegistrationError extends Error {
   constructor(

@@ -20,6 +20,7 @@ import {
   USERNAME_INDEX,
   uniqueViolation,
 } from './flow-repository.js';
+import { type HumanCheck, NO_HUMAN_CHECK } from './human-check.js';
 import { parseMobile } from './mobile-number.js';
 import type { PasswordHasher } from './password-hashing.js';
 import { RegistrationError } from './registration-errors.js';
@@ -76,6 +77,8 @@ export interface RegistrationDeps {
   keys: RegistrationKeys;
   sendLimits: SendLimits;
   passwordHasher: PasswordHasher;
+  /** The CAPTCHA on the sending endpoints; none by default. */
+  humanCheck?: HumanCheck;
   events?: RegistrationEvents;
   now?: () => Date;
 }
@@ -89,6 +92,10 @@ export interface RequestOtpInput {
   firstName: string;
   lastName: string;
   password: string;
+  /** The caller's answer to the human check, when one is configured. */
+  captchaToken?: string | undefined;
+  /** The caller's address, for the human check. */
+  ip: string;
 }
 
 export interface IssuedCode {
@@ -116,6 +123,7 @@ export type VerifiedUser = Account;
 export function createRegistrationService(deps: RegistrationDeps) {
   const { config, keys, sendLimits } = deps;
   const events = deps.events ?? NO_EVENTS;
+  const humanCheck = deps.humanCheck ?? NO_HUMAN_CHECK;
   const repository = createFlowRepository(deps.db);
   const allowedCountries = new Set(
     config.WHATSAPP_ALLOWED_COUNTRIES.split(',')
@@ -248,6 +256,7 @@ export function createRegistrationService(deps: RegistrationDeps) {
    */
   async function requestOtp(input: RequestOtpInput, log: Logger): Promise<OpenedFlow> {
     assertChannelAvailable(input.channel);
+    await humanCheck.assertHuman(input.captchaToken, input.ip);
     const email = { typed: input.email.trim(), mailbox: mailboxKey(input.email) };
     const mobile = input.mobile === undefined ? undefined : parseMobile(input.mobile, allowedCountries);
     const to = destinationFor(input.channel, email, mobile);
@@ -311,8 +320,12 @@ export function createRegistrationService(deps: RegistrationDeps) {
    * Without the flow's id a caller learns nothing the request's own cooldown would not tell: with
    * no usable flow the cooldown is started all the same and nothing is sent.
    */
-  async function resendOtp(input: FlowCall & { channel: Channel }, log: Logger): Promise<IssuedCode> {
+  async function resendOtp(
+    input: FlowCall & { channel: Channel; captchaToken?: string | undefined; ip: string },
+    log: Logger,
+  ): Promise<IssuedCode> {
     assertChannelAvailable(input.channel);
+    await humanCheck.assertHuman(input.captchaToken, input.ip);
     const holdsId = input.verificationId !== undefined;
     const at = now();
     const result = await repository.transaction(async (tx) => {

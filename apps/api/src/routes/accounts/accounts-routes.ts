@@ -106,6 +106,8 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = 
           firstName: body.first_name,
           lastName: body.last_name,
           password: body.password,
+          captchaToken: body.captcha_token,
+          ip: request.ip,
         },
         request.log,
       );
@@ -157,7 +159,13 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = 
     async (request) => {
       const { body } = request;
       const issued = await registration.resendOtp(
-        { email: body.email, channel: body.otp_method, verificationId: body.verification_id },
+        {
+          email: body.email,
+          channel: body.otp_method,
+          verificationId: body.verification_id,
+          captchaToken: body.captcha_token,
+          ip: request.ip,
+        },
         request.log,
       );
       return issuedResponse(

@@ -18,6 +18,14 @@ const NameSchema = Type.String({
   pattern: "^[\\p{L}\\p{M}][\\p{L}\\p{M} '’.-]*$",
 });
 
+// Turnstile's answers are up to 2,048 characters; hCaptcha's are shorter.
+const CaptchaTokenSchema = Type.String({
+  minLength: 1,
+  maxLength: 4096,
+  description:
+    "The CAPTCHA widget's answer (Cloudflare Turnstile or hCaptcha). Required when the service has CAPTCHA_PROVIDER set; ignored otherwise.",
+});
+
 export const RequestOtpBodySchema = Type.Object(
   {
     email: EmailSchema,
@@ -27,6 +35,7 @@ export const RequestOtpBodySchema = Type.Object(
     first_name: NameSchema,
     last_name: NameSchema,
     password: Type.String({ minLength: 8, maxLength: 128 }),
+    captcha_token: Type.Optional(CaptchaTokenSchema),
   },
   { additionalProperties: false },
 );
@@ -68,7 +77,12 @@ export const VerifyOtpBodySchema = Type.Object(
 );
 
 export const ResendOtpBodySchema = Type.Object(
-  { email: EmailSchema, otp_method: OtpMethodSchema, verification_id: Type.Optional(VerificationIdSchema) },
+  {
+    email: EmailSchema,
+    otp_method: OtpMethodSchema,
+    verification_id: Type.Optional(VerificationIdSchema),
+    captcha_token: Type.Optional(CaptchaTokenSchema),
+  },
   { additionalProperties: false },
 );
 
