@@ -1,4 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
+import { loggerOptions } from '@otp-relay/core';
+import { users } from '@otp-relay/db';
+import { sql } from 'drizzle-orm';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codeIn, post, type Stack, shopper, startStack } from './support/stack.js';
 
@@ -79,5 +84,60 @@ describe('logs', () => {
     expect(deliveryLines.every((line) => typeof line.deliveryId === 'string')).toBe(true);
     // Contacts do appear, masked, where they help an operator.
     expect(captured).toMatch(/\+141\*+99/);
+  });
+});
+
+/** One log line of `err`, through the service's logger options. */
+function logged(err: unknown): { line: string; err: Record<string, unknown> } {
+  let line = '';
+  const logger = pino(loggerOptions('info', 'test'), {
+    write: (text: string) => {
+      line += text;
+    },
+  });
+  logger.error({ err }, 'failed');
+  const parsed = JSON.parse(line) as { err: Record<string, unknown> };
+  return { line, err: parsed.err };
+}
+
+async function caught(work: () => Promise<unknown>): Promise<unknown> {
+  try {
+    await work();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the query to fail');
+}
+
+describe('logged errors', () => {
+  it('keep their codes, at every level of the cause chain', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' });
+    const { line, err } = logged(new Error('enqueue failed', { cause: refused }));
+    expect(err.cause).toMatchObject({ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:6379' });
+    expect(logged(refused).err.code).toBe('ECONNREFUSED');
+    expect(line).not.toContain('[redacted]');
+  });
+
+  it('of a failed query carry its SQL and SQLSTATE, never its parameters', async () => {
+    const secretHash = `$argon2id$v=19$m=4096$${randomBytes(12).toString('hex')}`;
+    const email = `query-${randomBytes(4).toString('hex')}@example.com`;
+    const username = `dup_${randomBytes(4).toString('hex')}`;
+    const account = { email, username, firstName: 'Ann', lastName: 'Lee', passwordHash: secretHash };
+    await stack.db.db.insert(users).values(account);
+    // A unique violation: Postgres' detail quotes the duplicate key, drizzle's message the parameters.
+    const duplicate = await caught(() => stack.db.db.insert(users).values(account));
+    const { line, err } = logged(duplicate);
+    expect(String(err.message)).toMatch(/^Failed query: insert into "users"/);
+    expect(err.cause).toMatchObject({ code: '23505', constraint_name: 'users_username_lower_key' });
+    for (const secret of [secretHash, email, username]) expect(line).not.toContain(secret);
+    expect(line).not.toMatch(/params:/);
+
+    // A data exception: Postgres' message quotes the value itself.
+    const secretValue = `not-a-number-${randomBytes(6).toString('hex')}`;
+    const invalid = await caught(() => stack.db.db.execute(sql`select ${secretValue}::int`));
+    const cast = logged(invalid);
+    expect(cast.err.cause).toMatchObject({ code: '22P02' });
+    expect(cast.line).toContain('select $1::int');
+    expect(cast.line).not.toContain(secretValue);
   });
 });

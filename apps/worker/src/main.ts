@@ -36,6 +36,7 @@ const retention = await scheduleRetention({
   connection,
   prefix: config.QUEUE_PREFIX,
   retentionDays: config.RETENTION_DAYS,
+  maxAttempts: config.OTP_MAX_ATTEMPTS,
   logger,
 });
 logger.info(

@@ -109,7 +109,11 @@ export const registrationFlows = pgTable(
     username: text('username').notNull(),
     firstName: text('first_name').notNull(),
     lastName: text('last_name').notNull(),
-    passwordHash: text('password_hash').notNull(),
+    /**
+     * The account's password hash until the flow creates the account; null once the flow has ended
+     * (verified, closed, or dead: expired and locked), as nothing can use it any more.
+     */
+    passwordHash: text('password_hash'),
     /** HMAC of the current code, bound to this flow (see otp-crypto.ts). */
     codeHash: text('code_hash').notNull(),
     /** Which code is current: deliveries carry the sequence of the code they send. */
@@ -176,7 +180,11 @@ export const deliveries = pgTable(
     /** The delivery this one replaces after it died (WhatsApp → email, Gmail → SMTP). */
     fallbackOf: uuid('fallback_of').references((): AnyPgColumn => deliveries.id),
     destination: text('destination').notNull(),
-    /** AES-256-GCM sealed JSON of what the worker needs to send (the code); bound to this row's id. */
+    /**
+     * AES-256-GCM sealed JSON of what the worker needs to send (the code); bound to this row's id.
+     * Null on notices, and once the code can no longer be used (its flow ended, or it expired or
+     * was replaced): the worker skips such a delivery.
+     */
     payloadCiphertext: text('payload_ciphertext'),
     status: text('status', { enum: DELIVERY_STATUSES }).notNull().default('queued'),
     attempts: integer('attempts').notNull().default(0),
@@ -196,10 +204,11 @@ export const deliveries = pgTable(
     index('deliveries_flow_id_idx').on(table.flowId),
     // The relay re-enqueues deliveries still queued a while after their creation (lost enqueues).
     index('deliveries_queued_idx').on(table.createdAt).where(sql`${table.status} = 'queued'`),
-    // A code always belongs to its flow, knows which of the flow's codes it is, and travels sealed.
+    // A code always belongs to its flow and knows which of the flow's codes it is. (Its sealed
+    // payload goes once the code can no longer be used.)
     check(
       'deliveries_otp_shape_check',
-      sql`${table.kind} <> 'otp' OR (${table.flowId} IS NOT NULL AND ${table.codeSequence} IS NOT NULL AND ${table.payloadCiphertext} IS NOT NULL)`,
+      sql`${table.kind} <> 'otp' OR (${table.flowId} IS NOT NULL AND ${table.codeSequence} IS NOT NULL)`,
     ),
     // Notices older than flows have none; retention purges them by age.
     index('deliveries_notice_created_at_idx')

@@ -247,9 +247,10 @@ export function createFlowRepository(db: Database) {
     /**
      * One statement: the flow is verified (if it is still as it was judged), the other open flows
      * that would prove the same contact end, other accounts' unproven claims on that contact are
-     * released, and the account is created with the proof it earned. Undefined when the flow
-     * changed since it was judged. A username or contact proven since fails the insert (unique
-     * indexes), and the whole statement with it.
+     * released, and the account is created with the proof it earned. The flows that ended (this
+     * one and those closed) drop their password hash and their deliveries' sealed codes: nothing
+     * can use them any more. Undefined when the flow changed since it was judged. A username or
+     * contact proven since fails the insert (unique indexes), and the whole statement with it.
      */
     async completeFlow(
       flow: RegistrationFlow,
@@ -257,6 +258,8 @@ export function createFlowRepository(db: Database) {
       judged: JudgedAs,
       at: Date,
     ): Promise<Account | undefined> {
+      // A flow without its hash has ended, or died (expired and locked): it changed since it was judged.
+      if (flow.passwordHash === null) return undefined;
       const now = sql`${at.toISOString()}::timestamptz`;
       const sameContact =
         proof === 'email'
@@ -283,13 +286,20 @@ export function createFlowRepository(db: Database) {
         phone_verified_at: string | null;
       }>(sql`
         WITH verified AS (
-          UPDATE registration_flows SET verified_at = ${now} WHERE ${unchangedSince(flow, judged)}
+          UPDATE registration_flows SET verified_at = ${now}, password_hash = NULL
+          WHERE ${unchangedSince(flow, judged)} AND password_hash IS NOT NULL
           RETURNING id
         ),
         ended AS (
-          UPDATE registration_flows SET closed_at = ${now}
+          UPDATE registration_flows SET closed_at = ${now}, password_hash = NULL
           WHERE ${sameContact} AND id <> ${flow.id} AND verified_at IS NULL AND closed_at IS NULL
             AND EXISTS (SELECT 1 FROM verified)
+          RETURNING id
+        ),
+        unsealed AS (
+          UPDATE deliveries SET payload_ciphertext = NULL
+          WHERE payload_ciphertext IS NOT NULL
+            AND flow_id IN (SELECT id FROM verified UNION ALL SELECT id FROM ended)
         ),
         released AS (${release})
         INSERT INTO users (email, phone, username, first_name, last_name, password_hash, is_verified,

@@ -1,4 +1,5 @@
 import {
+  cleanErrorText,
   codeUnusableReason,
   type DeadLetterQueue,
   type DeliveryQueue,
@@ -78,7 +79,7 @@ export async function replayDeadDeliveries(deps: ReplayDeps, deliveryIds?: strin
       .set({
         status: reason ? 'skipped' : 'queued',
         updatedAt: now(),
-        ...(reason ? { lastError: reason } : {}),
+        ...(reason ? { lastError: cleanErrorText(reason) } : {}),
       })
       .where(and(eq(deliveries.id, delivery.id), eq(deliveries.status, 'dead')))
       .returning({ id: deliveries.id });
