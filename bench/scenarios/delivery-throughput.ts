@@ -94,7 +94,7 @@ async function seedDeliveries(
           code_sequence: 1,
           channel: 'email',
           destination: email,
-          payload_ciphertext: sealDeliveryPayload(payloadKey, deliveryId, { code, firstName: 'Bench' }),
+          payload_ciphertext: sealDeliveryPayload(payloadKey, deliveryId, { code }),
           created_at: now,
           updated_at: now,
         });

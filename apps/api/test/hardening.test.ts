@@ -68,3 +68,17 @@ describe('HTTP hardening', () => {
     }
   });
 });
+
+describe('mail sent before verification', () => {
+  it('carries nothing the caller typed: a name cannot turn our code email into a lure', async () => {
+    stack.startWorker();
+    const lure = { first_name: 'Your parcel is held. Visit parcels.example', last_name: 'Pay the fee today' };
+    const body = shopper({ ...lure, username: 'claim.your.prize.example' });
+    expect((await post(stack.app, 'request-otp/', body)).statusCode).toBe(200);
+    const [email] = await stack.google.waitForEmails(1, { to: body.email });
+    for (const part of [email?.raw ?? '', email?.text ?? '', email?.html ?? '']) {
+      expect(part).not.toMatch(/parcel|fee today|prize/i);
+    }
+    expect(email?.text).toMatch(/^Hi,$/m);
+  });
+});

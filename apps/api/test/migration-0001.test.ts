@@ -123,6 +123,8 @@ beforeAll(async () => {
     },
   ])}`;
   const pendingDelivery = '20000000-0000-4000-8000-000000000001';
+  // As the first version sealed it: with the shopper's first name, which is no longer read.
+  const FIRST_VERSION_PAYLOAD = { code: PENDING_CODE, firstName: 'Ann' };
   await sql`INSERT INTO deliveries ${sql([
     {
       id: pendingDelivery,
@@ -130,10 +132,7 @@ beforeAll(async () => {
       challenge_id: '10000000-0000-4000-8000-000000000001',
       channel: 'email',
       destination: pendingEmail,
-      payload_ciphertext: sealDeliveryPayload(sealKey, pendingDelivery, {
-        code: PENDING_CODE,
-        firstName: 'Ann',
-      }),
+      payload_ciphertext: sealDeliveryPayload(sealKey, pendingDelivery, FIRST_VERSION_PAYLOAD),
       status: 'sent',
     },
     {

@@ -13,8 +13,6 @@ const otp: OtpMessage = {
   kind: 'otp',
   to: '+14155552671',
   code: '123456',
-  firstName: 'Ann',
-  username: 'ann_k',
   validForMinutes: 10,
 };
 

@@ -1,9 +1,11 @@
 import { decryptPayload, encryptPayload } from './otp-crypto.js';
 
-/** What the API seals into a delivery row and the worker opens to send: the code never travels in a job. */
+/**
+ * What the API seals into a delivery row and the worker opens to send: the code never travels in
+ * a job. (Rows sealed before 2026-12 also carry the shopper's first name, which is no longer read.)
+ */
 export interface DeliveryPayload {
   code: string;
-  firstName: string;
 }
 
 export function sealDeliveryPayload(key: Buffer, deliveryId: string, payload: DeliveryPayload): string {

@@ -28,8 +28,6 @@ export async function sendTestMessage(
       kind: 'otp',
       to,
       code: '123456',
-      firstName: 'there',
-      username: 'test',
       validForMinutes: 10,
     });
     return pass(

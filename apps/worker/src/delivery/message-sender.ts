@@ -1,13 +1,14 @@
 import type { Channel } from '@otp-relay/db';
 
-/** A code: to whom, the code, for how long it works, and the account it creates. */
+/**
+ * A code: to whom, the code, and for how long it works. Nothing the caller typed (a name, a
+ * username) goes into it: before the code is used nobody has shown that the recipient asked for
+ * it, and a caller's text mailed from the shop's domain to any address is a phishing tool.
+ */
 export interface OtpMessage {
   kind: 'otp';
   to: string;
   code: string;
-  firstName: string;
-  /** The account the code creates: lets the recipient tell whether the request was theirs. */
-  username: string;
   validForMinutes: number;
 }
 

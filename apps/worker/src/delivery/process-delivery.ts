@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  cleanErrorText,
   codeUnusableReason,
   type DeadLetterQueue,
   type DeliveryQueue,
@@ -132,7 +133,7 @@ export function createDeliveryProcessor(deps: ProcessDeliveryDeps) {
     }
     const unusable = codeUnusableReason(flow, delivery.codeSequence ?? 0, now());
     if (unusable || !flow || !delivery.payloadCiphertext) return { unusable: unusable ?? 'no sealed code' };
-    const { code, firstName } = openDeliveryPayload(deps.payloadKey, delivery.id, delivery.payloadCiphertext);
+    const { code } = openDeliveryPayload(deps.payloadKey, delivery.id, delivery.payloadCiphertext);
     // The lifetime the code was given when it was made (with this delivery).
     const validForMinutes = Math.round((flow.expiresAt.getTime() - delivery.createdAt.getTime()) / 60_000);
     return {
@@ -140,8 +141,6 @@ export function createDeliveryProcessor(deps: ProcessDeliveryDeps) {
         kind: 'otp',
         to: delivery.destination,
         code,
-        firstName,
-        username: flow.username,
         validForMinutes,
       },
       flow,
@@ -169,11 +168,13 @@ export function createDeliveryProcessor(deps: ProcessDeliveryDeps) {
     failure: DeliveryError,
     final: boolean,
   ) {
+    // Providers' texts may quote the number or address: stored (row, dead-letter queue) masked.
+    const errorText = cleanErrorText(failure.message);
     const entry: DeliveryAttemptError = {
       attempt: delivery.attempts,
       at: now().toISOString(),
       provider,
-      error: failure.message,
+      error: errorText,
       retryable: failure.retryable,
     };
     const history = [...delivery.errorHistory, entry];
@@ -188,7 +189,7 @@ export function createDeliveryProcessor(deps: ProcessDeliveryDeps) {
         .set({
           status: final ? 'dead' : 'failed',
           provider,
-          lastError: failure.message,
+          lastError: errorText,
           errorHistory: sql`${deliveries.errorHistory} || ${JSON.stringify([entry])}::jsonb`,
           updatedAt: now(),
         })
@@ -243,7 +244,7 @@ export function createDeliveryProcessor(deps: ProcessDeliveryDeps) {
           deliveryId: delivery.id,
           channel: delivery.channel,
           provider,
-          reason: failure.message,
+          reason: errorText,
           errors: history,
           diedAt: now().toISOString(),
         },
@@ -280,7 +281,7 @@ export function createDeliveryProcessor(deps: ProcessDeliveryDeps) {
     if ('unusable' in prepared) {
       await db
         .update(deliveries)
-        .set({ status: 'skipped', lastError: prepared.unusable, updatedAt: now() })
+        .set({ status: 'skipped', lastError: cleanErrorText(prepared.unusable), updatedAt: now() })
         .where(eq(deliveries.id, deliveryId));
       log.info({ reason: prepared.unusable }, 'delivery skipped');
       events.finished(delivery.channel, delivery.provider ?? 'none', 'skipped');
@@ -323,8 +324,16 @@ export function createDeliveryProcessor(deps: ProcessDeliveryDeps) {
       events.attempted(delivery.channel, provider, 'failed');
       if (final) events.finished(delivery.channel, provider, 'dead');
       log.warn({ err: failure, provider, retryable: failure.retryable, final }, 'delivery attempt failed');
-      // Not retryable: end the job now instead of spending attempts on a certain failure.
-      throw failure.retryable ? failure : new UnrecoverableError(failure.message);
+      // What is thrown stays with the job in Redis (failedReason, stack): the provider's text goes
+      // cleaned there too. Not retryable: end the job now instead of spending attempts on a
+      // certain failure.
+      const stored = cleanErrorText(failure.message);
+      throw failure.retryable
+        ? new DeliveryError(stored, {
+            retryable: true,
+            ...(failure.retryAfterMs === undefined ? {} : { retryAfterMs: failure.retryAfterMs }),
+          })
+        : new UnrecoverableError(stored);
     }
   };
 }

@@ -2,7 +2,7 @@ import type { OtpMessage, OutgoingMessage } from '../delivery/message-sender.js'
 
 /** The emails we send, each as a plain-text part and an HTML part that say the same thing. */
 
-export type OtpEmailInput = Pick<OtpMessage, 'code' | 'firstName' | 'username' | 'validForMinutes'>;
+export type OtpEmailInput = Pick<OtpMessage, 'code' | 'validForMinutes'>;
 
 export interface RenderedEmail {
   subject: string;
@@ -17,16 +17,15 @@ export function renderEmail(message: OutgoingMessage): RenderedEmail {
   return message.kind === 'otp' ? renderOtpEmail(message) : renderRegistrationNotice();
 }
 
-export function renderOtpEmail({ code, firstName, username, validForMinutes }: OtpEmailInput): RenderedEmail {
+/** Greets no one by name: see OtpMessage for why no caller text goes into a code's message. */
+export function renderOtpEmail({ code, validForMinutes }: OtpEmailInput): RenderedEmail {
   const minutes = `${validForMinutes} minute${validForMinutes === 1 ? '' : 's'}`;
   const subject = `${code} is your verification code`;
   const text = [
-    `Hi ${firstName},`,
+    'Hi,',
     '',
     `Your verification code is: ${code}`,
     '',
-    // Naming the account lets someone who did not ask for it see at once that it is not theirs.
-    `This code creates the account “${username}”.`,
     `It expires in ${minutes}. Enter it on the sign-up page to finish creating your account.`,
     '',
     "If you didn't try to create an account, you can ignore this email: no account is created without the code.",
@@ -35,10 +34,9 @@ export function renderOtpEmail({ code, firstName, username, validForMinutes }: O
 
   const html = emailLayout(
     subject,
-    `<p style="margin:0 0 16px;">Hi ${escapeHtml(firstName)},</p>
+    `<p style="margin:0 0 16px;">Hi,</p>
           <p style="margin:0 0 16px;">Use this code to finish creating your account:</p>
           <p style="margin:0 0 16px;font-size:32px;line-height:40px;font-weight:700;letter-spacing:8px;font-family:'SFMono-Regular',Consolas,monospace;">${escapeHtml(code)}</p>
-          <p style="margin:0 0 16px;">This code creates the account <strong>“${escapeHtml(username)}”</strong>.</p>
           <p style="margin:0 0 16px;">It expires in <strong>${minutes}</strong>.</p>
           <p style="margin:0 0 8px;color:#57606a;font-size:14px;line-height:20px;">If you didn't try to create an account, you can ignore this email: no account is created without the code.</p>
           <p style="margin:0;color:#57606a;font-size:14px;line-height:20px;">Never share this code with anyone; we will never ask you for it.</p>`,
