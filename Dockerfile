@@ -68,7 +68,10 @@ WORKDIR /app
 COPY --from=build /prod ./
 
 USER node
-EXPOSE 3000
+# 3000: the shop-facing API. 3001: the operators' listener (ADMIN_PORT: Bull Board, /metrics, /docs),
+# on loopback unless ADMIN_HOST says otherwise (docker-compose.yml sets 0.0.0.0 and publishes it on
+# the host's loopback only).
+EXPOSE 3000 3001
 
 # The health check lives in docker-compose.yml, on the api service only: this image also runs
 # the worker and the one-shot migration, which serve no HTTP.

@@ -21,6 +21,8 @@ export interface ServiceHandle {
   proc: BenchProcess;
   port: number;
   origin: string;
+  /** The API's operators' listener (its /metrics); workers serve theirs on `origin`. */
+  adminOrigin?: string;
 }
 
 export interface Stack {
@@ -62,7 +64,7 @@ export async function startStack(services: BenchServices, options: StackOptions)
   const workers: ServiceHandle[] = [];
   let api: ServiceHandle | undefined;
 
-  const envFor = (port: number, extra: Record<string, string> = {}) =>
+  const envFor = (port: number, adminPort: number | undefined, extra: Record<string, string> = {}) =>
     serviceEnv({
       databaseUrl: database.url,
       redisUrl: services.redisUrl,
@@ -70,6 +72,7 @@ export async function startStack(services: BenchServices, options: StackOptions)
       secrets,
       google: mailbox,
       port,
+      adminPort,
       extra: { ...options.env, ...extra },
     });
   const execArgv = options.execArgv ?? [];
@@ -79,11 +82,14 @@ export async function startStack(services: BenchServices, options: StackOptions)
     extra?: Record<string, string>,
   ): Promise<ServiceHandle> {
     const port = await freePort();
-    const proc = startProcess(kind, SERVICE_SCRIPTS[kind], envFor(port, extra), { execArgv });
+    const adminPort = kind === 'api' ? await freePort() : undefined;
+    const proc = startProcess(kind, SERVICE_SCRIPTS[kind], envFor(port, adminPort, extra), { execArgv });
     const origin = `http://127.0.0.1:${port}`;
-    // LOG_LEVEL=warn hides the "listening"/"started" lines: readiness is the health endpoint.
-    await waitForHttp(proc, `${origin}/healthz`);
-    return { proc, port, origin };
+    const adminOrigin = adminPort ? `http://127.0.0.1:${adminPort}` : undefined;
+    // LOG_LEVEL=warn hides the "listening"/"started" lines: readiness is the health endpoint (the
+    // operators' listener starts after the public one).
+    await waitForHttp(proc, `${adminOrigin ?? origin}/healthz`);
+    return { proc, port, origin, adminOrigin };
   }
 
   const stack: Stack = {

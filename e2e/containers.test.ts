@@ -15,6 +15,7 @@ import { REPO_ROOT } from './support/processes.js';
 interface ComposeService {
   command?: string[];
   environment?: Record<string, string>;
+  ports?: string[];
 }
 const compose = parse(readFileSync(join(REPO_ROOT, 'docker-compose.yml'), 'utf8')) as {
   services: Record<string, ComposeService>;
@@ -50,8 +51,22 @@ describe('containers', () => {
       ...Object.keys(ApiConfigSchema.properties),
       ...Object.keys(WorkerConfigSchema.properties),
     ]);
-    const passed = new Set([...Object.keys(compose['x-app-env']), 'HOST', 'PORT']);
+    // The listeners' addresses are the api service's own (the worker has no such listener).
+    const passed = new Set([
+      ...Object.keys(compose['x-app-env']),
+      'HOST',
+      'PORT',
+      'ADMIN_HOST',
+      'ADMIN_PORT',
+    ]);
     expect([...variables].filter((name) => !passed.has(name))).toEqual([]);
+  });
+
+  it("publishes the API's operators' listener on the host's loopback only", () => {
+    const api = compose.services.api;
+    expect(api?.environment).toMatchObject({ ADMIN_HOST: '0.0.0.0', ADMIN_PORT: '3001' });
+    const adminPorts = (api?.ports ?? []).filter((mapping) => mapping.endsWith(':3001'));
+    expect(adminPorts).toEqual(['127.0.0.1:3001:3001']);
   });
 
   it('points every image command at a file the build produces', () => {

@@ -471,7 +471,14 @@ async function waitForHealthy(url: string): Promise<boolean> {
   return false;
 }
 
-function printReady(baseUrl: string): void {
+/** The API's operators' listener (Bull Board, /metrics, /docs); undefined when ADMIN_PORT=0 (any free port). */
+function adminBaseUrl(): string | undefined {
+  const port = process.env.ADMIN_PORT || '3001';
+  if (port === '0') return undefined;
+  return `http://${browsableHost(process.env.ADMIN_HOST || '127.0.0.1')}:${port}`;
+}
+
+function printReady(baseUrl: string, adminUrl: string | undefined): void {
   const json = "-H 'content-type: application/json'";
   const register = JSON.stringify({
     email: 'ann@example.com',
@@ -482,10 +489,16 @@ function printReady(baseUrl: string): void {
     password: 'correct horse battery',
   });
   const rule = '─'.repeat(72);
+  // ADMIN_PORT=0: the API picks a port and logs it ("admin": "http://...").
+  const operators = adminUrl ?? '<the "admin" URL in the [api] log>';
   const lines = [
     rule,
     `  otp-relay is up: ${baseUrl}`,
-    `  Try the signup page at ${baseUrl}/ · API docs at ${baseUrl}/docs`,
+    `  Try the signup page at ${baseUrl}/`,
+    `  Operators' listener (not the shop's port): API docs at ${operators}/docs · metrics at ${operators}/metrics`,
+    process.env.ADMIN_USER
+      ? `  Queue board at ${operators}/admin/queues (ADMIN_USER / ADMIN_PASSWORD)`
+      : '  Queue board: off; set ADMIN_USER and ADMIN_PASSWORD (12+ characters) in .env to turn it on',
     '',
   ];
   if (process.env.EMAIL_PROVIDER === 'console') {
@@ -551,7 +564,7 @@ async function main(): Promise<void> {
 
   const baseUrl = `http://${browsableHost(host)}:${port}`;
   if (await waitForHealthy(`${baseUrl}/healthz`)) {
-    printReady(baseUrl);
+    printReady(baseUrl, adminBaseUrl());
   } else if (!shuttingDown) {
     console.error(
       `[dev] The API did not answer ${baseUrl}/healthz within ${HEALTH_TIMEOUT_MS / 1000} s; see the [api] lines ` +

@@ -2,7 +2,8 @@
  * Scenario 5, soak: minutes of mixed load (registrations, with a wrong code, a resend inside the
  * cooldown and `GET /me` mixed in) at full concurrency. API and worker memory in the first and the
  * last fifth after the warm-up (VmRSS from /proc, heap from their metrics), and the event-loop delay p99 that
- * prom-client's default metrics report for each scrape interval (API /metrics, worker metrics port).
+ * prom-client's default metrics report for each scrape interval (the API's /metrics on its operators'
+ * listener, the worker's metrics port).
  */
 import { oursRegistration } from '../flows.js';
 import { HttpClient, Latencies, runClosedLoop } from '../load.js';
@@ -37,7 +38,8 @@ export const soakScenario: Scenario = async ({ services, config, log, defer }) =
   });
   const api = stack.api;
   const worker = stack.workers[0];
-  if (!api || !worker) throw new Error('the soak stack has no API or worker');
+  if (!api?.adminOrigin || !worker) throw new Error('the soak stack has no API or worker');
+  const apiMetricsUrl = `${api.adminOrigin}/metrics`;
   const client = new HttpClient(api.origin, cfg.concurrency);
   defer(() => client.close());
   const iteration = oursRegistration(client, stack.mailbox, {
@@ -57,7 +59,7 @@ export const soakScenario: Scenario = async ({ services, config, log, defer }) =
   const startedAt = Date.now();
   const sample = async (): Promise<Sample> => {
     const [apiMetrics, workerMetrics] = await Promise.all([
-      scrape(`${api.origin}/metrics`),
+      scrape(apiMetricsUrl),
       scrape(`${worker.origin}/metrics`),
     ]);
     const ms = (seconds?: number) => (seconds === undefined ? undefined : seconds * 1000);

@@ -94,7 +94,8 @@ export async function migrate(env: NodeJS.ProcessEnv) {
 }
 
 export const ready = {
-  api: (service: ServiceProcess) => service.lineMatching(/Server listening/),
+  /** Logged once both listeners are up (the shop's, then the operators'). */
+  api: (service: ServiceProcess) => service.lineMatching(/"admin":"http/),
   worker: (service: ServiceProcess) => service.lineMatching(/worker started/),
 };
 

@@ -7,6 +7,7 @@ import {
 } from '@otp-relay/core';
 import { createDatabase } from '@otp-relay/db';
 import { buildApp } from './app.js';
+import { buildAdminApp } from './http/admin-app.js';
 
 const config = loadConfigOrExit(loadApiConfig, process.env);
 const logger = createLogger(config.LOG_LEVEL, 'api');
@@ -17,7 +18,14 @@ const deliveryQueue = createDeliveryQueue(redis, config.QUEUE_PREFIX);
 deliveryQueue.on('error', (error) => logger.warn({ err: error }, 'delivery queue error'));
 
 const app = await buildApp({ config, database, redis, deliveryQueue, logger });
+const admin = await buildAdminApp(app);
 await app.listen({ host: config.HOST, port: config.PORT });
+// After the public listener, so this line means both are up; with ADMIN_PORT=0 it tells the port.
+const adminAddress = await admin.listen({ host: config.ADMIN_HOST, port: config.ADMIN_PORT });
+logger.info(
+  { admin: adminAddress, board: Boolean(config.ADMIN_USER && config.ADMIN_PASSWORD) },
+  "operators' listener: /admin/queues, /metrics, /docs",
+);
 
 let stopping = false;
 async function shutdown(signal: string) {
@@ -26,6 +34,7 @@ async function shutdown(signal: string) {
   logger.info({ signal }, 'shutting down');
   // Bounded: a stuck close must not keep a stopping pod alive forever.
   setTimeout(() => process.exit(1), 10_000).unref();
+  await admin.close();
   await app.close();
   await deliveryQueue.close();
   redis.disconnect();

@@ -4,6 +4,7 @@ import fastifyPlugin from 'fastify-plugin';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { PasswordHasher } from '../registration/password-hashing.js';
 import type { RegistrationEvents } from '../registration/registration-service.js';
+import type { SendBudgetEvents } from '../registration/send-budgets.js';
 
 /**
  * The API's Prometheus metrics: HTTP traffic, what registration did, the queues' state (read
@@ -78,6 +79,32 @@ export function createApiMetrics(sources: {
     },
   });
 
+  // The deployment's send budgets (registration/send-budgets.ts): how full each is, as this
+  // instance last counted it (take the max over instances), and what was refused.
+  const budgetUsedRatio = new Gauge({
+    name: 'otp_relay_send_budget_used_ratio',
+    help: 'Share of a send budget used in its current window, by channel and budget (hourly, daily, domain-hourly)',
+    labelNames: ['channel', 'budget'] as const,
+    registers: [registry],
+  });
+  const budgetWarnings = new Counter({
+    name: 'otp_relay_send_budget_warnings_total',
+    help: 'Send budgets that crossed SEND_BUDGET_WARN_PERCENT, by channel and budget',
+    labelNames: ['channel', 'budget'] as const,
+    registers: [registry],
+  });
+  const budgetRefusals = new Counter({
+    name: 'otp_relay_send_budget_refusals_total',
+    help: 'Sends refused with SEND_BUDGET_EXHAUSTED, by channel and budget',
+    labelNames: ['channel', 'budget'] as const,
+    registers: [registry],
+  });
+  const budgetEvents: SendBudgetEvents = {
+    budgetUsed: (channel, budget, used, cap) => budgetUsedRatio.set({ channel, budget }, used / cap),
+    budgetWarning: (channel, budget) => budgetWarnings.inc({ channel, budget }),
+    budgetRefused: (channel, budget) => budgetRefusals.inc({ channel, budget }),
+  };
+
   const events: RegistrationEvents = {
     codeIssued: (channel) => codesIssued.inc({ channel }),
     codeVerified: () => codesVerified.inc(),
@@ -93,7 +120,10 @@ export function createApiMetrics(sources: {
       }),
   };
 
-  /** Counts every answered request (of the whole app: not encapsulated) and serves `GET /metrics`. */
+  /**
+   * Counts every answered request of the public app (not encapsulated). The scrape is served on the
+   * operators' listener (`serveMetrics`), so scrapes are not counted as shop traffic.
+   */
   const plugin = fastifyPlugin(
     async (app: FastifyInstance) => {
       app.addHook('onResponse', async (request, reply) => {
@@ -101,20 +131,24 @@ export function createApiMetrics(sources: {
         httpRequests.inc({ route, method: request.method, status: String(reply.statusCode) });
         httpDuration.observe({ route, method: request.method }, reply.elapsedTime / 1000);
       });
-      app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-        try {
-          const body = await registry.metrics();
-          return reply.type(registry.contentType).send(body);
-        } catch {
-          // Redis away: the queue gauge cannot be read; the rest is still worth scraping.
-          return reply
-            .type(registry.contentType)
-            .send(await registry.getSingleMetricAsString('otp_relay_http_requests_total'));
-        }
-      });
     },
     { name: 'otp-relay-metrics' },
   );
 
-  return { registry, events, plugin };
+  return { registry, events, budgetEvents, plugin };
+}
+
+/** `GET /metrics` from the registry the public app records into; for the operators' app only. */
+export function serveMetrics(app: FastifyInstance, registry: Registry) {
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    try {
+      const body = await registry.metrics();
+      return reply.type(registry.contentType).send(body);
+    } catch {
+      // Redis away: the queue gauge cannot be read; the rest is still worth scraping.
+      return reply
+        .type(registry.contentType)
+        .send(await registry.getSingleMetricAsString('otp_relay_http_requests_total'));
+    }
+  });
 }
