@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { type FakeCaptcha, startFakeCaptcha } from '@otp-relay/testkit';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { artifactPath, collectPageProblems, launchChromium, waitForText } from './support/browser.js';
@@ -22,13 +23,15 @@ const e2e = useE2eContext();
 let browser: Browser;
 let baseUrl = '';
 let port = 0;
+/** The services' environment, for another API beside them. */
+let env: NodeJS.ProcessEnv = {};
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
   // First, so a missing Chromium fails the file at once with how to install it.
   browser = await launchChromium();
   port = await freePort();
-  const env = serviceEnv({
+  env = serviceEnv({
     databaseUrl: e2e.database.url,
     redisUrl: e2e.services.redisUrl,
     google: e2e.google,
@@ -71,9 +74,11 @@ function person(): Person {
 /** A fresh browser context on the page, screenshotted if the test fails. */
 async function openPage(
   viewport = { width: 1024, height: 900 },
+  options: { url?: string; prepare?: (context: BrowserContext) => Promise<unknown> } = {},
 ): Promise<{ page: Page; problems: string[] }> {
   const context = await browser.newContext({ viewport });
   contexts.push(context);
+  await options.prepare?.(context);
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
   const problems = collectPageProblems(page);
@@ -82,7 +87,7 @@ async function openPage(
     await page.screenshot({ path: file, fullPage: true }).catch(() => undefined);
     console.log(`screenshot of the failure: ${file}`);
   });
-  await page.goto(`${baseUrl}/`);
+  await page.goto(`${options.url ?? baseUrl}/`);
   await page.getByTestId('register-form').waitFor();
   return { page, problems };
 }
@@ -261,6 +266,111 @@ describe('the demo signup page', () => {
     const screenshot = artifactPath('demo-page-phone.png');
     await page.screenshot({ path: screenshot, fullPage: true });
     console.log(`screenshot: ${screenshot}`);
+    expect(problems).toEqual([]);
+  });
+});
+
+/**
+ * A stand-in for Turnstile's `api.js`, served in its place: each widget is a button that "solves"
+ * it with the next of `answers`, behind the same render/getResponse/reset calls the page makes.
+ * It calls the page's onload callback as the real script does.
+ */
+function stubTurnstileScript(answers: string[]): string {
+  return `(() => {
+  const answers = ${JSON.stringify(answers)};
+  const widgets = [];
+  window.turnstile = {
+    render(container, options) {
+      const widget = { answer: '' };
+      widgets.push(widget);
+      const solve = document.createElement('button');
+      solve.type = 'button';
+      solve.textContent = 'I am human';
+      solve.dataset.testid = container.dataset.testid + '-solve';
+      solve.addEventListener('click', () => {
+        widget.answer = answers.shift() || '';
+        options.callback(widget.answer);
+      });
+      container.appendChild(solve);
+      return String(widgets.length - 1);
+    },
+    getResponse: (id) => widgets[Number(id)].answer,
+    reset: (id) => { widgets[Number(id)].answer = ''; },
+  };
+  window[new URL(document.currentScript.src).searchParams.get('onload')]();
+})();`;
+}
+
+describe('the demo signup page with a CAPTCHA', () => {
+  const secret = 'e2e-captcha-secret';
+  let captcha: FakeCaptcha;
+  let captchaUrl = '';
+
+  beforeAll(async () => {
+    captcha = await startFakeCaptcha({ secret });
+    const captchaPort = await freePort();
+    // Beside the other API, on the same database, queue and worker, with Turnstile on.
+    const api = startProcess(SERVICE_SCRIPTS.api, {
+      ...env,
+      PORT: String(captchaPort),
+      CAPTCHA_PROVIDER: 'turnstile',
+      CAPTCHA_SECRET_KEY: secret,
+      CAPTCHA_SITE_KEY: 'e2e-site-key',
+      CAPTCHA_VERIFY_URL: captcha.turnstileVerifyUrl,
+      OTP_RESEND_COOLDOWN_SECONDS: '0',
+    });
+    await ready.api(api);
+    captchaUrl = `http://127.0.0.1:${captchaPort}`;
+  });
+
+  afterAll(async () => {
+    await captcha?.close();
+  });
+
+  it('sends each widget answer once with request-otp and resend-otp, and says when it is missing or refused', async () => {
+    const answers = ['an-answer-the-provider-refuses', captcha.issueAnswer(), captcha.issueAnswer()];
+    const { page, problems } = await openPage(undefined, {
+      url: captchaUrl,
+      prepare: (context) =>
+        context.route('https://challenges.cloudflare.com/turnstile/v0/api.js?*', (route) =>
+          route.fulfill({ contentType: 'application/javascript', body: stubTurnstileScript([...answers]) }),
+        ),
+    });
+    const who = person();
+    await fillRegistration(page, who);
+
+    // Not solved yet: the page says so and sends nothing.
+    await page.getByTestId('register-submit').click();
+    await waitForText(page.getByTestId('captcha-error'), 'Complete the human check first.');
+    expect(captcha.calls).toHaveLength(0);
+
+    // An answer the provider refuses.
+    await page.getByTestId('captcha-register-solve').click();
+    expect(await page.getByTestId('captcha-error').isVisible()).toBe(false);
+    await page.getByTestId('register-submit').click();
+    await waitForText(page.getByTestId('captcha-error'), 'The human check failed or expired');
+
+    // A good one: sent as captcha_token, then the widget is reset for the next request.
+    await page.getByTestId('captcha-register-solve').click();
+    const opened = page.waitForRequest((request) => request.url().endsWith('/api/accounts/request-otp/'));
+    await requestCode(page);
+    expect((await opened).postDataJSON()).toMatchObject({ email: who.email, captcha_token: answers[1] });
+    expect(await page.evaluate<string>("window.turnstile.getResponse('0')")).toBe('');
+
+    // Resend has a widget of its own.
+    await page.getByTestId('resend-button').click();
+    await waitForText(page.getByTestId('code-alert'), 'Complete the human check first.');
+    await page.getByTestId('captcha-resend-solve').click();
+    const resent = page.waitForRequest((request) => request.url().endsWith('/api/accounts/resend-otp/'));
+    await page.getByTestId('resend-button').click();
+    expect((await resent).postDataJSON()).toMatchObject({ email: who.email, captcha_token: answers[2] });
+    await waitForText(page.getByTestId('code-status'), 'A new code is on its way');
+    const hint = await waitForText(page.getByTestId('debug-hint'), /your code is \d+/);
+
+    await enterCode(page, /your code is (\d+)/.exec(hint)?.[1] ?? '');
+    await waitForText(page.getByTestId('verified-name'), `${who.firstName} ${who.lastName}`);
+    expect(captcha.calls.map((call) => call.success)).toEqual([false, true, true]);
+    expect(captcha.calls.every((call) => call.remoteip === '127.0.0.1')).toBe(true);
     expect(problems).toEqual([]);
   });
 });

@@ -1,3 +1,4 @@
+export * from './fake-captcha.js';
 export * from './fake-google.js';
 export * from './fake-smtp.js';
 export * from './fake-twilio.js';

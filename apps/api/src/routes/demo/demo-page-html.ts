@@ -1,12 +1,65 @@
 /**
  * The demo signup page, served at `/` in development. Kept as a string in a `.ts` module so it
  * ships with `tsc`'s output (`dist/`) as well as running from `src/`. It is a template literal:
- * no backtick, dollar-brace or backslash in it.
+ * no backtick or backslash in it, and dollar-braces only for the CAPTCHA parts below.
  *
  * helmet's default CSP applies (`default-src 'self'`): no inline script, style or event handlers;
  * the behaviour is in `/demo.js` (demo-page-script.ts) and the look in `/demo.css` (demo-page-styles.ts).
+ * With a CAPTCHA, demo-routes.ts widens it to the provider's origins.
  */
-export const DEMO_PAGE_HTML = `<!doctype html>
+
+export type DemoCaptchaProvider = 'turnstile' | 'hcaptcha';
+
+/** The widget to show: CAPTCHA_PROVIDER and the public CAPTCHA_SITE_KEY. */
+export interface DemoCaptcha {
+  provider: DemoCaptchaProvider;
+  siteKey: string;
+}
+
+/** Each provider's widget script. */
+export const CAPTCHA_SCRIPT_URLS: Readonly<Record<DemoCaptchaProvider, string>> = {
+  turnstile: 'https://challenges.cloudflare.com/turnstile/v0/api.js',
+  hcaptcha: 'https://js.hcaptcha.com/1/api.js',
+};
+
+/** The global function `/demo.js` defines and the provider's script calls once it has loaded. */
+export const CAPTCHA_ONLOAD_CALLBACK = 'otpRelayCaptchaReady';
+
+function escapeAttribute(value: string): string {
+  return value
+    .replaceAll('&', '&amp;')
+    .replaceAll('"', '&quot;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;');
+}
+
+/**
+ * Explicit rendering: `/demo.js` renders one widget per form that sends a code and resets it after
+ * each use. Both scripts are deferred, so they run in document order: the callback exists first.
+ */
+function captchaScript(captcha: DemoCaptcha | undefined): string {
+  if (!captcha) return '';
+  const src = `${CAPTCHA_SCRIPT_URLS[captcha.provider]}?render=explicit&onload=${CAPTCHA_ONLOAD_CALLBACK}`;
+  return `
+  <script src="${escapeAttribute(src)}" defer></script>`;
+}
+
+/** Where `/demo.js` renders a widget; it reads the provider and the site key from the attributes. */
+function captchaBox(captcha: DemoCaptcha | undefined, name: 'register' | 'resend'): string {
+  if (!captcha) return '';
+  return `<div class="field captcha" role="group" aria-label="Human check" data-testid="captcha-${name}"
+            data-captcha-provider="${captcha.provider}" data-sitekey="${escapeAttribute(captcha.siteKey)}"></div>`;
+}
+
+/** The register form's widget, with the place for its errors (`captcha_token` in an error answer). */
+function registerCaptcha(captcha: DemoCaptcha | undefined): string {
+  if (!captcha) return '';
+  return `${captchaBox(captcha, 'register')}
+          <p id="captcha-error" class="field-error" data-testid="captcha-error" hidden></p>`;
+}
+
+/** The page, with the CAPTCHA widget when one is configured. */
+export const demoPageHtml = (captcha?: DemoCaptcha): string => `<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
@@ -15,7 +68,7 @@ export const DEMO_PAGE_HTML = `<!doctype html>
   <title>Create your account · otp-relay demo</title>
   <link rel="icon" href="data:,">
   <link rel="stylesheet" href="/demo.css">
-  <script src="/demo.js" defer></script>
+  <script src="/demo.js" defer></script>${captchaScript(captcha)}
 </head>
 <body>
   <main class="shell">
@@ -107,6 +160,7 @@ export const DEMO_PAGE_HTML = `<!doctype html>
             <p id="mobile-error" class="field-error" data-testid="mobile-error" hidden></p>
           </div>
 
+          ${registerCaptcha(captcha)}
           <button type="submit" class="button button-primary" data-testid="register-submit">Send my code</button>
         </form>
       </section>
@@ -130,6 +184,7 @@ export const DEMO_PAGE_HTML = `<!doctype html>
           <button type="submit" class="button button-primary" data-testid="verify-submit">Verify</button>
         </form>
 
+        ${captchaBox(captcha, 'resend')}
         <div class="secondary-actions">
           <button type="button" class="button button-secondary" data-testid="resend-button">Resend code</button>
           <button type="button" class="link-button" data-testid="change-details">Change my details</button>

@@ -82,6 +82,7 @@ export const DEMO_PAGE_SCRIPT = String.raw`'use strict';
       empty: 'Enter the code we sent you.',
       rule: 'Enter the code as digits only.',
     },
+    captcha_token: { error: 'captcha-error', label: 'Human check', rule: 'Complete the human check again.' },
   };
 
   // Messages written by the schema validator rather than by the service: replaced by the field's rule.
@@ -172,6 +173,10 @@ export const DEMO_PAGE_SCRIPT = String.raw`'use strict';
         return 'That username is already taken — try another one.';
       case 'CHANNEL_UNAVAILABLE':
         return 'Codes by WhatsApp are not available on this service — choose email instead.';
+      case 'CAPTCHA_REQUIRED':
+        return 'Complete the human check first.';
+      case 'CAPTCHA_INVALID':
+        return 'The human check failed or expired — complete it again.';
       case 'SERVICE_UNAVAILABLE':
         return 'The service is temporarily unavailable. Please try again ' + inSeconds(result.retryAfter) + '.';
       case 'UNAUTHORIZED':
@@ -254,9 +259,9 @@ export const DEMO_PAGE_SCRIPT = String.raw`'use strict';
 
   function focusField(field) {
     const spec = FIELDS[field];
-    const target = spec.input
-      ? byTestId(spec.input)
-      : el.registerForm.querySelector('input[name="otp_method"]:checked');
+    let target = null;
+    if (spec.input) target = byTestId(spec.input);
+    else if (field === 'otp_method') target = el.registerForm.querySelector('input[name="otp_method"]:checked');
     if (target) target.focus();
   }
 
@@ -294,10 +299,74 @@ export const DEMO_PAGE_SCRIPT = String.raw`'use strict';
   }
 
   // ---------------------------------------------------------------------------------------------
+  // The human check (CAPTCHA), when the page was served with one
+  // ---------------------------------------------------------------------------------------------
+
+  /**
+   * One widget per form that sends a code (the details, and resend), rendered once the provider's
+   * script has loaded; Turnstile and hCaptcha both offer render, getResponse and reset. An answer
+   * is good for one request, so each widget is reset after every use. Null without a CAPTCHA.
+   */
+  const captcha = (() => {
+    const boxes = { register: byTestId('captcha-register'), resend: byTestId('captcha-resend') };
+    if (!boxes.register || !boxes.resend) return null;
+    const provider = boxes.register.dataset.captchaProvider;
+    const widgetApi = () => (provider === 'hcaptcha' ? window.hcaptcha : window.turnstile);
+    const widgets = {};
+
+    function failed(name) {
+      const message = 'The human check could not load. Reload the page to try again.';
+      if (name === 'register') setFieldError('captcha_token', message);
+      else show(el.codeAlert, message);
+      return true;
+    }
+
+    function render() {
+      const api = widgetApi();
+      if (!api || widgets.register !== undefined) return;
+      for (const name of Object.keys(boxes)) {
+        widgets[name] = api.render(boxes[name], {
+          sitekey: boxes[name].dataset.sitekey,
+          callback: () => {
+            if (name === 'register') clearFieldError('captcha_token');
+          },
+          'error-callback': () => failed(name),
+        });
+      }
+    }
+
+    // The provider's script calls this once it has loaded (its onload parameter).
+    window.otpRelayCaptchaReady = render;
+    render();
+
+    return {
+      /** The widget's current answer; '' until it is solved. */
+      answer(name) {
+        const api = widgetApi();
+        if (!api || widgets[name] === undefined) return '';
+        return api.getResponse(widgets[name]) || '';
+      },
+      reset(name) {
+        const api = widgetApi();
+        if (api && widgets[name] !== undefined) api.reset(widgets[name]);
+      },
+    };
+  })();
+
+  // ---------------------------------------------------------------------------------------------
   // Step 1: the registration form
   // ---------------------------------------------------------------------------------------------
 
-  const REGISTER_FIELDS = ['email', 'username', 'first_name', 'last_name', 'password', 'mobile', 'otp_method'];
+  const REGISTER_FIELDS = [
+    'email',
+    'username',
+    'first_name',
+    'last_name',
+    'password',
+    'mobile',
+    'otp_method',
+    'captcha_token',
+  ];
 
   function selectedChannel() {
     const checked = el.registerForm.querySelector('input[name="otp_method"]:checked');
@@ -355,9 +424,19 @@ export const DEMO_PAGE_SCRIPT = String.raw`'use strict';
     el.haveCode.hidden = true;
 
     const body = registration();
+    if (captcha) {
+      body.captcha_token = captcha.answer('register');
+      if (!body.captcha_token) {
+        setFieldError('captcha_token', errorMessage({ code: 'CAPTCHA_REQUIRED' }));
+        show(el.registerAlert, 'Please fix the highlighted field.');
+        return;
+      }
+    }
     setBusy(el.registerSubmit, true, 'Sending your code…');
     const result = await call('POST', 'request-otp/', body);
     setBusy(el.registerSubmit, false);
+    // Spent whatever the answer was: the next try needs a fresh one.
+    if (captcha) captcha.reset('register');
 
     if (result.ok) {
       state.email = body.email;
@@ -373,6 +452,9 @@ export const DEMO_PAGE_SCRIPT = String.raw`'use strict';
     if (result.code === 'USERNAME_TAKEN' && setFieldError('username', errorMessage(result))) placed = ['username'];
     if (result.code === 'CHANNEL_UNAVAILABLE' && setFieldError('otp_method', errorMessage(result))) {
       placed = ['otp_method'];
+    }
+    if (/^CAPTCHA_/.test(result.code) && setFieldError('captcha_token', errorMessage(result))) {
+      placed = ['captcha_token'];
     }
 
     if (placed.length > 0) {
@@ -517,9 +599,18 @@ export const DEMO_PAGE_SCRIPT = String.raw`'use strict';
     if (el.resend.disabled) return;
     hide(el.codeAlert);
     hide(el.codeStatus);
+    const fields = { otp_method: state.channel };
+    if (captcha) {
+      fields.captcha_token = captcha.answer('resend');
+      if (!fields.captcha_token) {
+        show(el.codeAlert, errorMessage({ code: 'CAPTCHA_REQUIRED' }));
+        return;
+      }
+    }
     el.resend.disabled = true;
     el.resend.textContent = 'Sending…';
-    const result = await call('POST', 'resend-otp/', flowCall({ otp_method: state.channel }));
+    const result = await call('POST', 'resend-otp/', flowCall(fields));
+    if (captcha) captcha.reset('resend');
     if (result.ok) {
       el.otp.value = '';
       clearFieldError('otp');

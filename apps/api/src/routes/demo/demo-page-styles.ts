@@ -276,6 +276,10 @@ input[aria-invalid="true"] { border-color: var(--danger); background: var(--dang
 
 .footnote { margin: 20px 0 0; text-align: center; font-size: 13px; color: var(--muted); }
 
+/* The CAPTCHA widget's iframe: room kept for it so the form does not jump when it loads. */
+.captcha { min-height: 65px; }
+#code-step .captcha { margin-top: 16px; }
+
 @media (max-width: 420px) {
   .shell { padding: 16px 12px 32px; }
   .card { padding: 20px 16px; border-radius: 12px; }
