@@ -45,8 +45,11 @@ const BASE_ENV: Env = {
   EMAIL_PROVIDER: 'console',
 };
 
-/** What the services would say about `value` as `name`, or `undefined` when they accept it. */
-export function problemWith(name: string, value: string): string | undefined {
+/**
+ * What the services would say about `value` as `name` under `nodeEnv` (production's rules are
+ * stricter), or `undefined` when they accept it.
+ */
+export function problemWith(name: string, value: string, nodeEnv: string): string | undefined {
   const mine = (problem: string) => problem.split(':')[0]?.split(', ').includes(name) ?? false;
-  return validateEnv({ ...BASE_ENV, [name]: value }).find(mine);
+  return validateEnv({ ...BASE_ENV, NODE_ENV: nodeEnv, [name]: value }).find(mine);
 }

@@ -39,7 +39,11 @@ Answers
   --twilio-account-sid <AC…> --twilio-auth-token <token> --twilio-whatsapp-from <+E.164>
                                (required with twilio)
   --twilio-content-sid <HX…>   an approved authentication template (optional)
-  --smtp-url <smtp://…>        backup mail server (optional)
+  --whatsapp-allowed-countries <US,GB|*>
+                               countries WhatsApp codes may go to, * for any (required in
+                               production with WhatsApp; any when unset elsewhere)
+  --smtp-url <smtps://…>       backup mail server (optional; production requires TLS: smtps://,
+                               or smtp://…?requireTLS=true)
   --cors-origins <origins>     comma-separated frontend origins (optional)
   --database-url <url> --redis-url <url>
                                written only when given (pnpm dev starts its own otherwise)
@@ -71,6 +75,7 @@ const FLAGS = {
   'twilio-auth-token': { type: 'string' },
   'twilio-whatsapp-from': { type: 'string' },
   'twilio-content-sid': { type: 'string' },
+  'whatsapp-allowed-countries': { type: 'string' },
   'smtp-url': { type: 'string' },
   'cors-origins': { type: 'string' },
   'database-url': { type: 'string' },

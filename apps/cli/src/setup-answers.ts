@@ -37,6 +37,8 @@ export interface SetupAnswers {
   gmail: GmailAnswers | undefined;
   whatsappProvider: WhatsAppProvider;
   twilio: TwilioAnswers | undefined;
+  /** WHATSAPP_ALLOWED_COUNTRIES: ISO codes or `*`; production with WhatsApp on needs it. */
+  whatsappAllowedCountries: string | undefined;
   smtpUrl: string | undefined;
   corsOrigins: string;
   databaseUrl: string | undefined;
@@ -56,6 +58,7 @@ export interface AnswerFlags {
   'twilio-auth-token'?: string | undefined;
   'twilio-whatsapp-from'?: string | undefined;
   'twilio-content-sid'?: string | undefined;
+  'whatsapp-allowed-countries'?: string | undefined;
   'smtp-url'?: string | undefined;
   'cors-origins'?: string | undefined;
   'database-url'?: string | undefined;
@@ -77,6 +80,7 @@ export const FLAG_VARIABLES: Readonly<Record<AnswerFlag, string>> = {
   'twilio-auth-token': 'TWILIO_AUTH_TOKEN',
   'twilio-whatsapp-from': 'TWILIO_WHATSAPP_FROM',
   'twilio-content-sid': 'TWILIO_WHATSAPP_CONTENT_SID',
+  'whatsapp-allowed-countries': 'WHATSAPP_ALLOWED_COUNTRIES',
   'smtp-url': 'SMTP_URL',
   'cors-origins': 'CORS_ORIGINS',
   'database-url': 'DATABASE_URL',
@@ -88,16 +92,21 @@ const HINTS: Readonly<Record<string, string>> = {
   TWILIO_ACCOUNT_SID: 'AC followed by 32 hex characters (Twilio console → Account info)',
   TWILIO_WHATSAPP_FROM: 'a number in E.164 form, e.g. +14155238886 (optionally prefixed whatsapp:)',
   TWILIO_WHATSAPP_CONTENT_SID: 'HX followed by 32 hex characters (Content Template Builder)',
-  SMTP_URL: 'smtp://user:pass@host:587 or smtps://user:pass@host:465',
+  SMTP_URL:
+    'smtps://user:pass@host:465, or smtp://user:pass@host:587?requireTLS=true (production requires TLS)',
+  WHATSAPP_ALLOWED_COUNTRIES: 'ISO country codes, comma-separated (e.g. US,GB,DE), or * for any country',
   DATABASE_URL: 'postgres://user:pass@host:5432/db',
   REDIS_URL: 'redis://host:6379 or rediss://…',
 };
 
-/** `true`, or what the services (or the extra rules below) find wrong with `value` as `variable`. */
-export function checkAnswer(variable: string, value: string): true | string {
+/**
+ * `true`, or what the services (or the extra rules below) find wrong with `value` as `variable` in
+ * a `nodeEnv` deployment.
+ */
+export function checkAnswer(variable: string, value: string, nodeEnv: NodeEnv): true | string {
   const extra = EXTRA_RULES[variable]?.(value);
   if (extra !== undefined && extra !== true) return extra;
-  const problem = problemWith(variable, value);
+  const problem = problemWith(variable, value, nodeEnv);
   if (problem === undefined) return true;
   const hint = HINTS[variable];
   return hint ? `${problem}; expected ${hint}` : problem;
@@ -137,13 +146,18 @@ const nonEmpty =
 // Checked by oneOf, which lists the choices (the loaders only say "must be equal to constant").
 const CHOICE_FLAGS = new Set<AnswerFlag>(['node-env', 'email-provider', 'whatsapp-provider']);
 
+/** The environment the answers are for: production's rules are stricter. */
+const nodeEnvFlag = (flags: AnswerFlags): NodeEnv | undefined =>
+  oneOf('node-env', flags['node-env'], NODE_ENVS);
+
 /** Every given answer flag, checked like its variable; the first problem of each is reported. */
 function checkFlags(flags: AnswerFlags): void {
+  const nodeEnv = nodeEnvFlag(flags) ?? 'development';
   const problems: string[] = [];
   for (const [flag, variable] of Object.entries(FLAG_VARIABLES) as [AnswerFlag, string][]) {
     const value = flags[flag];
     if (value === undefined || value === '' || CHOICE_FLAGS.has(flag)) continue;
-    const verdict = checkAnswer(variable, value);
+    const verdict = checkAnswer(variable, value, nodeEnv);
     if (verdict !== true) problems.push(`--${flag}: ${verdict}`);
   }
   if (problems.length > 0) throw new UsageError(problems.join('\n'));
@@ -152,6 +166,7 @@ function checkFlags(flags: AnswerFlags): void {
 /** With `--non-interactive`: everything from flags, every missing required one named. */
 export function answersFromFlags(flags: AnswerFlags): SetupAnswers {
   checkFlags(flags);
+  const nodeEnv = nodeEnvFlag(flags) ?? 'development';
   const missing: string[] = [];
   const need = (flag: AnswerFlag, why: string): string => {
     const value = flags[flag];
@@ -181,16 +196,22 @@ export function answersFromFlags(flags: AnswerFlags): SetupAnswers {
           contentSid: flags['twilio-content-sid'] || undefined,
         }
       : undefined;
+  const whatsappOn = whatsappProvider !== 'disabled';
+  const whatsappAllowedCountries =
+    whatsappOn && nodeEnv === 'production'
+      ? need('whatsapp-allowed-countries', 'required in production with WhatsApp: e.g. US,GB, or * for any')
+      : (whatsappOn && flags['whatsapp-allowed-countries']) || undefined;
   if (missing.length > 0) {
     throw new UsageError(`--non-interactive needs these answers as flags:\n  ${missing.join('\n  ')}`);
   }
   return {
-    nodeEnv: oneOf('node-env', flags['node-env'], NODE_ENVS) ?? 'development',
+    nodeEnv,
     // Checked above: missing would have thrown.
     emailProvider: emailProvider ?? 'console',
     gmail,
     whatsappProvider,
     twilio,
+    whatsappAllowedCountries,
     smtpUrl: flags['smtp-url'] || undefined,
     corsOrigins: flags['cors-origins'] ?? '',
     databaseUrl: flags['database-url'] || undefined,
@@ -201,26 +222,6 @@ export function answersFromFlags(flags: AnswerFlags): SetupAnswers {
 /** Interactive: flags answer their questions; the rest is asked. */
 export async function askAnswers(flags: AnswerFlags, prompter: Prompter): Promise<SetupAnswers> {
   checkFlags(flags);
-  const validated =
-    (variable: string, required = true): Validate =>
-    (value) => {
-      if (value.trim() === '') return required ? `${variable} is required` : true;
-      return checkAnswer(variable, value.trim());
-    };
-  const text = async (
-    flag: AnswerFlag,
-    message: string,
-    extra: { default?: string; optional?: boolean } = {},
-  ) => {
-    const given = flags[flag];
-    if (given !== undefined) return given;
-    const answer = await prompter.input({
-      message,
-      ...(extra.default === undefined ? {} : { default: extra.default }),
-      validate: validated(FLAG_VARIABLES[flag], !extra.optional),
-    });
-    return answer.trim();
-  };
   const secret = async (flag: AnswerFlag, message: string) =>
     flags[flag] ?? (await prompter.password({ message, validate: nonEmpty(FLAG_VARIABLES[flag]) })).trim();
   const choose = async <T extends string>(
@@ -243,6 +244,27 @@ export async function askAnswers(flags: AnswerFlags, prompter: Prompter): Promis
     ],
     'development',
   );
+  // Typed answers are checked by the chosen environment's rules (production's are stricter).
+  const validated =
+    (variable: string, required = true): Validate =>
+    (value) => {
+      if (value.trim() === '') return required ? `${variable} is required` : true;
+      return checkAnswer(variable, value.trim(), nodeEnv);
+    };
+  const text = async (
+    flag: AnswerFlag,
+    message: string,
+    extra: { default?: string; optional?: boolean } = {},
+  ) => {
+    const given = flags[flag];
+    if (given !== undefined) return given;
+    const answer = await prompter.input({
+      message,
+      ...(extra.default === undefined ? {} : { default: extra.default }),
+      validate: validated(FLAG_VARIABLES[flag], !extra.optional),
+    });
+    return answer.trim();
+  };
   const production = nodeEnv === 'production';
   const consoleNotInProduction = production ? 'not allowed in production' : false;
 
@@ -329,13 +351,29 @@ export async function askAnswers(flags: AnswerFlags, prompter: Prompter): Promis
     twilio = { accountSid, authToken, whatsappFrom, contentSid: contentSid || undefined };
   }
 
+  const whatsappAllowedCountries =
+    whatsappProvider === 'disabled'
+      ? undefined
+      : (await text(
+          'whatsapp-allowed-countries',
+          production
+            ? 'Countries WhatsApp codes may go to (ISO codes, comma-separated, e.g. US,GB; * for any):'
+            : 'Countries WhatsApp codes may go to (ISO codes, comma-separated, e.g. US,GB; * or empty for any):',
+          { optional: !production },
+        )) || undefined;
+
   let smtpUrl = flags['smtp-url'] || undefined;
   if (flags['smtp-url'] === undefined && emailProvider === 'gmail') {
     const wanted = await prompter.confirm({
       message: 'Add an SMTP server as a backup for when Gmail fails a delivery for good?',
       default: false,
     });
-    if (wanted) smtpUrl = await text('smtp-url', 'SMTP URL (smtp://user:pass@host:587 or smtps://…:465):');
+    if (wanted) {
+      smtpUrl = await text(
+        'smtp-url',
+        'SMTP URL (smtps://user:pass@host:465, or smtp://user:pass@host:587?requireTLS=true):',
+      );
+    }
   }
 
   const corsOrigins = await text(
@@ -363,6 +401,7 @@ export async function askAnswers(flags: AnswerFlags, prompter: Prompter): Promis
     gmail,
     whatsappProvider,
     twilio,
+    whatsappAllowedCountries,
     smtpUrl,
     corsOrigins,
     databaseUrl,

@@ -75,6 +75,9 @@ export function envSections(answers: SetupAnswers, secrets: Secrets, extras: Env
     );
     if (answers.twilio.contentSid) whatsapp.push(['TWILIO_WHATSAPP_CONTENT_SID', answers.twilio.contentSid]);
   }
+  if (answers.whatsappAllowedCountries) {
+    whatsapp.push(['WHATSAPP_ALLOWED_COUNTRIES', answers.whatsappAllowedCountries]);
+  }
 
   return [
     {

@@ -46,6 +46,8 @@ afterAll(() => Promise.all([google.close(), twilio.close(), smtp.close()]));
 /** The worker's environment, pointed at the fakes. */
 function env(overrides: Record<string, string | undefined> = {}): Record<string, string | undefined> {
   return {
+    // Development: the sender is Twilio's sandbox, which production refuses (its own test says so).
+    NODE_ENV: 'development',
     DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/db',
     REDIS_URL: 'redis://127.0.0.1:6379',
     OTP_ENCRYPTION_KEY: 'k'.repeat(64),

@@ -83,8 +83,10 @@ describe('pnpm run setup --non-interactive', () => {
       '+14155552671',
       '--twilio-content-sid',
       `HX${'a'.repeat(32)}`,
+      '--whatsapp-allowed-countries',
+      'US,GB',
       '--smtp-url',
-      'smtp://u:p@mail.example:587',
+      'smtp://u:p@mail.example:587?requireTLS=true',
       '--cors-origins',
       'https://shop.example,https://www.shop.example',
       '--database-url',
@@ -100,7 +102,8 @@ describe('pnpm run setup --non-interactive', () => {
       EMAIL_FROM: 'Shop <no-reply@shop.example>',
       EMAIL_REFRESH_TOKEN: '1//refresh',
       TWILIO_WHATSAPP_CONTENT_SID: `HX${'a'.repeat(32)}`,
-      SMTP_URL: 'smtp://u:p@mail.example:587',
+      WHATSAPP_ALLOWED_COUNTRIES: 'US,GB',
+      SMTP_URL: 'smtp://u:p@mail.example:587?requireTLS=true',
       CORS_ORIGINS: 'https://shop.example,https://www.shop.example',
       ...CONNECTIONS,
     });
@@ -196,6 +199,50 @@ describe('pnpm run setup --non-interactive', () => {
     await expect(stat(file)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
+  it("holds production's answers to its rules: WhatsApp countries said, SMTP with TLS", async () => {
+    const file = path.join(await tempDir(), '.env');
+    const production = [
+      '--non-interactive',
+      '--node-env',
+      'production',
+      '--email-provider',
+      'gmail',
+      '--gmail-client-id',
+      'id',
+      '--gmail-client-secret',
+      'secret',
+      '--gmail-refresh-token',
+      'refresh',
+      '--email-from',
+      'no-reply@shop.example',
+      '--whatsapp-provider',
+      'twilio',
+      '--twilio-account-sid',
+      `AC${'0'.repeat(32)}`,
+      '--twilio-auth-token',
+      'token',
+      '--twilio-whatsapp-from',
+      '+14155552671',
+      '--env-path',
+      file,
+    ];
+    const noCountries = captureIo();
+    expect(await setup(production, noCountries)).toBe(2);
+    expect(noCountries.err.join('\n')).toMatch(/--whatsapp-allowed-countries \(required in production/);
+
+    const plainSmtp = captureIo();
+    const smtp = ['--whatsapp-allowed-countries', '*', '--smtp-url', 'smtp://u:p@mail.example:587'];
+    expect(await setup([...production, ...smtp], plainSmtp)).toBe(2);
+    expect(plainSmtp.err.join('\n')).toMatch(/--smtp-url: SMTP_URL: must require TLS in production/);
+    await expect(stat(file)).rejects.toMatchObject({ code: 'ENOENT' });
+
+    expect(await setup([...production, '--whatsapp-allowed-countries', '*'])).toBe(0);
+    const env = await readEnv(file);
+    expect(env).toMatchObject({ NODE_ENV: 'production', WHATSAPP_ALLOWED_COUNTRIES: '*' });
+    expect(() => loadApiConfig({ ...env, ...CONNECTIONS })).not.toThrow();
+    expect(() => loadWorkerConfig({ ...env, ...CONNECTIONS })).not.toThrow();
+  });
+
   it('asks for --non-interactive when there is no terminal, and rejects unknown flags', async () => {
     const noTty = captureIo();
     expect(await setup([], noTty)).toBe(2);
@@ -218,6 +265,7 @@ describe('pnpm run setup, interactive', () => {
       [/auth token/, 'secret-token'],
       [/WhatsApp sender number/, ''], // takes the default: the sandbox
       [/template SID/, ''],
+      [/Countries WhatsApp codes may go to .*empty for any/, ''],
       [/frontend origins/, 'https://shop.example'],
       [/own Postgres and Redis/, false],
     ]);
@@ -232,7 +280,41 @@ describe('pnpm run setup, interactive', () => {
       CORS_ORIGINS: 'https://shop.example',
     });
     expect(env.TWILIO_WHATSAPP_CONTENT_SID).toBeUndefined();
+    expect(env.WHATSAPP_ALLOWED_COUNTRIES).toBeUndefined();
     expect(() => loadWorkerConfig({ ...env, ...CONNECTIONS })).not.toThrow();
+  });
+
+  it('in production, requires the WhatsApp countries and passes the production rules', async () => {
+    const file = path.join(await tempDir(), '.env');
+    const prompter = scriptedPrompter([
+      [/Which environment/, 'production'],
+      [/How should codes be emailed/, 'gmail'],
+      [/client ID/, 'id.apps.googleusercontent.com'],
+      [/client secret/, 'GOCSPX-secret'],
+      [/From address/, ''],
+      [/Gmail refresh token/, 'paste'],
+      [/Refresh token/, '1//refresh'],
+      [/Also send codes by WhatsApp/, true],
+      [/Which WhatsApp provider/, 'twilio'],
+      [/Account SID/, `AC${'1'.repeat(32)}`],
+      [/auth token/, 'secret-token'],
+      [/WhatsApp sender number/, '+14155552671'],
+      [/template SID/, `HX${'b'.repeat(32)}`],
+      [/Countries WhatsApp codes may go to .*\* for any\):$/, 'us, gb'],
+      [/SMTP server as a backup/, true],
+      [/SMTP URL/, 'smtps://u:p@mail.example:465'],
+      [/frontend origins/, ''],
+      [/own Postgres and Redis/, true],
+      [/DATABASE_URL/, CONNECTIONS.DATABASE_URL],
+      [/REDIS_URL/, CONNECTIONS.REDIS_URL],
+    ]);
+    const io = captureIo();
+    expect(await setup(['--env-path', file], io, prompter)).toBe(0);
+    expect(io.err).toEqual([]);
+    const env = await readEnv(file);
+    expect(env).toMatchObject({ NODE_ENV: 'production', WHATSAPP_ALLOWED_COUNTRIES: 'us, gb' });
+    expect(() => loadApiConfig(env)).not.toThrow();
+    expect(() => loadWorkerConfig(env)).not.toThrow();
   });
 
   it('asks before replacing an existing file, and leaves it alone when told no', async () => {
@@ -245,14 +327,26 @@ describe('pnpm run setup, interactive', () => {
   });
 
   it('checks each answer like the services do', () => {
-    expect(checkAnswer('CORS_ORIGINS', 'https://shop.example, http://localhost:5173')).toBe(true);
-    expect(checkAnswer('CORS_ORIGINS', 'https://shop.example/')).toMatch(
+    const check = (variable: string, value: string) => checkAnswer(variable, value, 'development');
+    expect(check('CORS_ORIGINS', 'https://shop.example, http://localhost:5173')).toBe(true);
+    expect(check('CORS_ORIGINS', 'https://shop.example/')).toMatch(
       /not an origin.*https:\/\/shop\.example\//,
     );
-    expect(checkAnswer('EMAIL_FROM', 'Shop <no-reply@shop.example>')).toBe(true);
-    expect(checkAnswer('EMAIL_FROM', 'Shop')).toMatch(/expected an address/);
-    expect(checkAnswer('TWILIO_WHATSAPP_CONTENT_SID', 'HX1')).toMatch(/HX followed by 32 hex/);
-    expect(checkAnswer('DATABASE_URL', 'mysql://x')).toMatch(/^DATABASE_URL: /);
-    expect(checkAnswer('SMTP_URL', 'smtps://u:p@mail.example:465')).toBe(true);
+    expect(check('EMAIL_FROM', 'Shop <no-reply@shop.example>')).toBe(true);
+    expect(check('EMAIL_FROM', 'Shop')).toMatch(/expected an address/);
+    expect(check('TWILIO_WHATSAPP_CONTENT_SID', 'HX1')).toMatch(/HX followed by 32 hex/);
+    expect(check('DATABASE_URL', 'mysql://x')).toMatch(/^DATABASE_URL: /);
+    expect(check('SMTP_URL', 'smtps://u:p@mail.example:465')).toBe(true);
+    expect(check('WHATSAPP_ALLOWED_COUNTRIES', '*')).toBe(true);
+    expect(check('WHATSAPP_ALLOWED_COUNTRIES', 'USA')).toMatch(/ISO country codes.*\* for any/);
+  });
+
+  it("checks answers by the chosen environment's rules", () => {
+    const plain = 'smtp://u:p@mail.example:587';
+    expect(checkAnswer('SMTP_URL', plain, 'development')).toBe(true);
+    expect(checkAnswer('SMTP_URL', plain, 'production')).toMatch(
+      /^SMTP_URL: must require TLS.*requireTLS=true/,
+    );
+    expect(checkAnswer('SMTP_URL', `${plain}?requireTLS=true`, 'production')).toBe(true);
   });
 });

@@ -17,6 +17,7 @@ afterAll(() => twilio.close());
 describe('createSenders', () => {
   it('gives the Twilio sender TWILIO_WHATSAPP_NOTICE_CONTENT_SID for notices', async () => {
     const config = loadWorkerConfig({
+      NODE_ENV: 'test',
       DATABASE_URL: 'postgres://u:p@localhost:5432/db',
       REDIS_URL: 'redis://localhost:6379',
       OTP_ENCRYPTION_KEY: 'e'.repeat(32),

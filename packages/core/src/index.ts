@@ -5,3 +5,4 @@ export * from './delivery-queue.js';
 export * from './logger.js';
 export * from './otp-crypto.js';
 export * from './redis.js';
+export * from './trust-proxy.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadApiConfig, loadWorkerConfig } from '../src/config.js';
+import { allowedWhatsappCountries, ConfigError, loadApiConfig, loadWorkerConfig } from '../src/config.js';
+import { fastifyTrustProxy, trustProxySetting } from '../src/trust-proxy.js';
 
 const base = {
   DATABASE_URL: 'postgres://u:p@localhost:5432/db',
@@ -25,9 +26,17 @@ function problemsOf(load: () => unknown): string[] {
   return [];
 }
 
+const development = { NODE_ENV: 'development' } as const;
+const production = { NODE_ENV: 'production' } as const;
+
 describe('loadApiConfig', () => {
   it('applies the documented defaults and converts numbers and booleans', () => {
-    const config = loadApiConfig({ ...api, OTP_TTL_SECONDS: '300', OTP_DEBUG_RESPONSE: 'true' });
+    const config = loadApiConfig({
+      ...api,
+      OTP_TTL_SECONDS: '300',
+      OTP_DEBUG_RESPONSE: 'true',
+      ...development,
+    });
     expect(config).toMatchObject({
       NODE_ENV: 'development',
       PORT: 3000,
@@ -124,10 +133,257 @@ describe('loadWorkerConfig', () => {
   });
 
   it('runs without credentials on the console provider, but not in production', () => {
-    expect(loadWorkerConfig({ ...base, EMAIL_PROVIDER: 'console' }).EMAIL_PROVIDER).toBe('console');
+    expect(loadWorkerConfig({ ...base, EMAIL_PROVIDER: 'console', ...development }).EMAIL_PROVIDER).toBe(
+      'console',
+    );
     expect(
       problemsOf(() => loadWorkerConfig({ ...base, EMAIL_PROVIDER: 'console', NODE_ENV: 'production' })),
     ).toEqual([expect.stringMatching(/^EMAIL_PROVIDER:/)]);
+  });
+});
+
+describe('production: the default, and its floors', () => {
+  it('is what an unset NODE_ENV means, and the defaults pass its floors', () => {
+    expect(loadApiConfig(api).NODE_ENV).toBe('production');
+    expect(loadWorkerConfig(gmail).NODE_ENV).toBe('production');
+  });
+
+  it('refuses debug codes and console providers when NODE_ENV is unset, saying why', () => {
+    expect(problemsOf(() => loadApiConfig({ ...api, OTP_DEBUG_RESPONSE: 'true' }))).toEqual([
+      expect.stringMatching(/^OTP_DEBUG_RESPONSE: must be false in production/),
+      expect.stringMatching(/^NODE_ENV: not set, so production applies/),
+    ]);
+    expect(problemsOf(() => loadApiConfig({ ...api, OTP_LENGTH: '4' }))).toEqual([
+      expect.stringMatching(/^OTP_LENGTH: must be at least 6/),
+      expect.stringMatching(/^NODE_ENV: not set/),
+    ]);
+    expect(
+      problemsOf(() =>
+        loadWorkerConfig({ ...base, EMAIL_PROVIDER: 'console', WHATSAPP_PROVIDER: 'console' }),
+      ),
+    ).toEqual([
+      expect.stringMatching(/^EMAIL_PROVIDER: console/),
+      expect.stringMatching(/^WHATSAPP_PROVIDER: console/),
+      expect.stringMatching(/^NODE_ENV: not set/),
+    ]);
+  });
+
+  it.each([
+    ['OTP_LENGTH', { OTP_LENGTH: '5' }, { OTP_LENGTH: '6' }],
+    ['OTP_TTL_SECONDS', { OTP_TTL_SECONDS: '601' }, { OTP_TTL_SECONDS: '600' }],
+    [
+      'OTP_RESEND_COOLDOWN_SECONDS',
+      { OTP_RESEND_COOLDOWN_SECONDS: '29' },
+      { OTP_RESEND_COOLDOWN_SECONDS: '30' },
+    ],
+    ['OTP_MAX_ATTEMPTS', { OTP_MAX_ATTEMPTS: '6' }, { OTP_MAX_ATTEMPTS: '5' }],
+    ['JWT_EXPIRES_IN_SECONDS', { JWT_EXPIRES_IN_SECONDS: '86401' }, { JWT_EXPIRES_IN_SECONDS: '86400' }],
+    [
+      'ARGON2_MEMORY_COST',
+      { ARGON2_MEMORY_COST: '19455', ARGON2_TIME_COST: '2' },
+      { ARGON2_MEMORY_COST: '19456', ARGON2_TIME_COST: '2' },
+    ],
+    [
+      'ARGON2_MEMORY_COST',
+      { ARGON2_MEMORY_COST: '19456', ARGON2_TIME_COST: '1' },
+      { ARGON2_MEMORY_COST: '47104', ARGON2_TIME_COST: '1' },
+    ],
+    [
+      'ARGON2_MEMORY_COST',
+      { ARGON2_MEMORY_COST: '7167', ARGON2_TIME_COST: '8' },
+      { ARGON2_MEMORY_COST: '7168', ARGON2_TIME_COST: '8' },
+    ],
+    [
+      'CAPTCHA_VERIFY_URL',
+      { CAPTCHA_VERIFY_URL: 'http://captcha.example/siteverify' },
+      { CAPTCHA_VERIFY_URL: 'https://captcha.example/siteverify' },
+    ],
+  ])('refuses %s past its floor, naming it, and takes the floor itself', (name, under, at) => {
+    expect(problemsOf(() => loadApiConfig({ ...api, ...production, ...under }))).toEqual([
+      expect.stringMatching(new RegExp(`^${name}: .*production`)),
+    ]);
+    expect(problemsOf(() => loadApiConfig({ ...api, ...production, ...at }))).toEqual([]);
+  });
+
+  it("takes each of OWASP's argon2id configurations", () => {
+    for (const [memory, time] of [
+      [47104, 1],
+      [19456, 2],
+      [12288, 3],
+      [9216, 4],
+      [7168, 5],
+    ]) {
+      const costs = { ARGON2_MEMORY_COST: String(memory), ARGON2_TIME_COST: String(time) };
+      expect(loadApiConfig({ ...api, ...production, ...costs })).toMatchObject({
+        ARGON2_MEMORY_COST: memory,
+      });
+    }
+  });
+
+  it('keeps no floors in test and development, where lifetimes are short on purpose', () => {
+    const weak = {
+      OTP_LENGTH: '4',
+      OTP_TTL_SECONDS: '30',
+      OTP_RESEND_COOLDOWN_SECONDS: '0',
+      OTP_MAX_ATTEMPTS: '20',
+      ARGON2_MEMORY_COST: '1024',
+      ARGON2_TIME_COST: '1',
+      JWT_EXPIRES_IN_SECONDS: '604800',
+      CAPTCHA_VERIFY_URL: 'http://captcha.example/siteverify',
+      TRUST_PROXY: 'true',
+      WHATSAPP_PROVIDER: 'twilio',
+    };
+    for (const NODE_ENV of ['test', 'development']) {
+      expect(problemsOf(() => loadApiConfig({ ...api, ...weak, NODE_ENV }))).toEqual([]);
+      expect(
+        problemsOf(() =>
+          loadWorkerConfig({
+            ...gmail,
+            NODE_ENV,
+            GMAIL_API_ROOT_URL: 'http://gmail.example/',
+            SMTP_URL: 'smtp://mail.example:25',
+          }),
+        ),
+      ).toEqual([]);
+    }
+  });
+
+  it('takes http:// provider URLs to loopback hosts only', () => {
+    for (const url of [
+      'http://127.0.0.1:8080/',
+      'http://127.8.9.10/',
+      'http://localhost:9/',
+      'http://[::1]:9/',
+    ]) {
+      const urls = {
+        GMAIL_API_ROOT_URL: url,
+        GOOGLE_OAUTH_TOKEN_URL: `${url}token`,
+        TWILIO_API_BASE_URL: url,
+      };
+      expect(problemsOf(() => loadWorkerConfig({ ...gmail, ...urls }))).toEqual([]);
+      expect(problemsOf(() => loadApiConfig({ ...api, CAPTCHA_VERIFY_URL: url }))).toEqual([]);
+    }
+    const remote = {
+      GMAIL_API_ROOT_URL: 'http://gmail.example/',
+      GOOGLE_OAUTH_TOKEN_URL: 'http://127.0.0.1.example/token',
+      TWILIO_API_BASE_URL: 'http://10.0.0.1',
+    };
+    expect(problemsOf(() => loadWorkerConfig({ ...gmail, ...production, ...remote }))).toEqual([
+      expect.stringMatching(/^GMAIL_API_ROOT_URL: must be an https:\/\/ URL in production/),
+      expect.stringMatching(/^GOOGLE_OAUTH_TOKEN_URL: must be an https:\/\//),
+      expect.stringMatching(/^TWILIO_API_BASE_URL: must be an https:\/\//),
+    ]);
+  });
+
+  it('takes SMTP only with TLS required (smtps:// or requireTLS=true), or to a loopback relay', () => {
+    for (const url of [
+      'smtps://u:p@mail.example:465',
+      'smtp://u:p@mail.example:587?requireTLS=true',
+      'smtp://127.0.0.1:25',
+      'smtp://localhost:1025',
+    ]) {
+      expect(
+        problemsOf(() => loadWorkerConfig({ ...gmail, SMTP_URL: url })),
+        url,
+      ).toEqual([]);
+    }
+    for (const url of ['smtp://u:p@mail.example:587', 'smtp://u:p@mail.example:587?requireTLS=false']) {
+      expect(
+        problemsOf(() => loadWorkerConfig({ ...gmail, ...production, SMTP_URL: url })),
+        url,
+      ).toEqual([expect.stringMatching(/^SMTP_URL: must require TLS in production/)]);
+    }
+  });
+});
+
+describe('TRUST_PROXY', () => {
+  it('takes a hop count, a list of addresses, CIDRs and named ranges, or false', () => {
+    expect(trustProxySetting('1')).toBe(1);
+    expect(trustProxySetting('0')).toBe(0);
+    expect(trustProxySetting('10.0.0.0/8, 192.168.1.1')).toEqual(['10.0.0.0/8', '192.168.1.1']);
+    expect(trustProxySetting('loopback,uniquelocal,linklocal,2001:db8::/32')).toEqual([
+      'loopback',
+      'uniquelocal',
+      'linklocal',
+      '2001:db8::/32',
+    ]);
+    expect(trustProxySetting('false')).toBe(false);
+    expect(trustProxySetting('')).toBe(false);
+    expect(loadApiConfig({ ...api, TRUST_PROXY: '2' }).TRUST_PROXY).toBe('2');
+  });
+
+  it('gives Fastify a hop count as the hop rule (Fastify itself reads a number as trusting no one)', () => {
+    const trust = fastifyTrustProxy(2);
+    if (typeof trust !== 'function') throw new Error('expected the hop rule');
+    expect([0, 1, 2].map((hop) => trust('198.51.100.7', hop))).toEqual([true, true, false]);
+    expect(fastifyTrustProxy(0)).toBe(false);
+    expect(fastifyTrustProxy(['10.0.0.0/8'])).toEqual(['10.0.0.0/8']);
+  });
+
+  it('refuses true in production, naming it, and takes it elsewhere', () => {
+    expect(problemsOf(() => loadApiConfig({ ...api, ...production, TRUST_PROXY: 'true' }))).toEqual([
+      expect.stringMatching(/^TRUST_PROXY: true lets every client name its own IP/),
+    ]);
+    expect(loadApiConfig({ ...api, ...development, TRUST_PROXY: 'true' }).TRUST_PROXY).toBe('true');
+    expect(trustProxySetting('true')).toBe(true);
+  });
+
+  it.each([
+    'yes',
+    '-1',
+    '1.5',
+    '1.2.3',
+    '10.0.0.0/33',
+    '10.0.0.0/0',
+    '10.0.0.0/8/8',
+    '::1/129',
+    '10.0.0.1,,10.0.0.2',
+    'loopback, 300.1.1.1',
+    'proxy.internal',
+  ])('refuses %j in any environment, naming TRUST_PROXY', (value) => {
+    expect(problemsOf(() => loadApiConfig({ ...api, ...development, TRUST_PROXY: value }))).toEqual([
+      expect.stringMatching(/^TRUST_PROXY: /),
+    ]);
+    expect(() => trustProxySetting(value)).toThrow(/^TRUST_PROXY: /);
+  });
+});
+
+describe('WHATSAPP_ALLOWED_COUNTRIES', () => {
+  it('must be said in production when WhatsApp is on: countries, or * for any', () => {
+    const whatsapp = { ...api, ...production, WHATSAPP_PROVIDER: 'twilio' };
+    expect(problemsOf(() => loadApiConfig(whatsapp))).toEqual([
+      expect.stringMatching(/^WHATSAPP_ALLOWED_COUNTRIES: required in production/),
+    ]);
+    const anyCountry = loadApiConfig({ ...whatsapp, WHATSAPP_ALLOWED_COUNTRIES: '*' });
+    expect(allowedWhatsappCountries(anyCountry)).toEqual(new Set());
+    const some = loadApiConfig({ ...whatsapp, WHATSAPP_ALLOWED_COUNTRIES: 'us, gb,DE' });
+    expect(allowedWhatsappCountries(some)).toEqual(new Set(['US', 'GB', 'DE']));
+  });
+
+  it('may stay unset (any country) with WhatsApp off, or outside production', () => {
+    expect(problemsOf(() => loadApiConfig({ ...api, ...production }))).toEqual([]);
+    const dev = loadApiConfig({ ...api, ...development, WHATSAPP_PROVIDER: 'console' });
+    expect(allowedWhatsappCountries(dev)).toEqual(new Set());
+  });
+
+  it('refuses anything but alpha-2 codes or a lone *', () => {
+    for (const value of ['*,US', 'USA', 'US;GB']) {
+      expect(
+        problemsOf(() => loadApiConfig({ ...api, WHATSAPP_ALLOWED_COUNTRIES: value })),
+        value,
+      ).toEqual([expect.stringMatching(/^WHATSAPP_ALLOWED_COUNTRIES: /)]);
+    }
+  });
+});
+
+describe('CAPTCHA_PROVIDER', () => {
+  it('needs CAPTCHA_SECRET_KEY, naming it', () => {
+    expect(problemsOf(() => loadApiConfig({ ...api, CAPTCHA_PROVIDER: 'turnstile' }))).toEqual([
+      'CAPTCHA_SECRET_KEY: required when CAPTCHA_PROVIDER=turnstile',
+    ]);
+    expect(loadApiConfig({ ...api, CAPTCHA_PROVIDER: 'hcaptcha', CAPTCHA_SECRET_KEY: 'k' })).toMatchObject({
+      CAPTCHA_PROVIDER: 'hcaptcha',
+    });
   });
 });
 
