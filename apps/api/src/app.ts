@@ -3,9 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import fastifyCors from '@fastify/cors';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyJwt from '@fastify/jwt';
-import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
-import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
   type ApiConfig,
@@ -13,15 +11,17 @@ import {
   createLogger,
   type DeliveryQueue,
   deriveKey,
+  fastifyTrustProxy,
   type Logger,
+  trustProxySetting,
 } from '@otp-relay/core';
 import type { DatabaseHandle } from '@otp-relay/db';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
 import type { Redis } from 'ioredis';
-import { ADMIN_BOARD_PATH, adminBoard } from './http/admin-board.js';
+import { OPERATOR_SOURCES, type OperatorSources } from './http/admin-app.js';
 import { registerErrorContract } from './http/error-contract.js';
 import { createApiMetrics } from './http/metrics.js';
-import type { HumanCheck } from './registration/human-check.js';
+import { createHumanCheck, type HumanCheck } from './registration/human-check.js';
 import { createPasswordHasher } from './registration/password-hashing.js';
 import { createRegistrationService } from './registration/registration-service.js';
 import { createSendLimits } from './registration/send-limits.js';
@@ -51,13 +51,15 @@ export type App = FastifyInstance<
   TypeBoxTypeProvider
 >;
 
-/** `TRUST_PROXY` as Fastify takes it: a boolean, or the proxies' addresses and CIDRs. */
-function trustProxy(value: string): boolean | string[] {
-  if (value === 'true' || value === 'false') return value === 'true';
-  return value.split(',').map((address) => address.trim());
+/** `TRUST_PROXY` as Fastify takes it; core says what it may be (loadApiConfig has checked it). */
+function trustProxy(value: string) {
+  return fastifyTrustProxy(trustProxySetting(value));
 }
 
-/** Builds the HTTP app without listening: `main.ts` listens, tests use `app.inject`. */
+/**
+ * Builds the public (shop-facing) HTTP app without listening: `main.ts` listens, tests use
+ * `app.inject`. The operators' app is built from it by `buildAdminApp` (http/admin-app.ts).
+ */
 export async function buildApp(deps: AppDeps): Promise<App> {
   const { config } = deps;
   const logger = deps.logger ?? createLogger(config.LOG_LEVEL, 'api');
@@ -85,11 +87,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const deadLetterQueue = createDeadLetterQueue(deps.redis, config.QUEUE_PREFIX);
   deadLetterQueue.on('error', (error) => logger.warn({ error: error.message }, 'dead-letter queue error'));
   app.addHook('onClose', () => deadLetterQueue.close());
-  const passwordHasher = createPasswordHasher({
-    memoryCost: config.ARGON2_MEMORY_COST,
-    timeCost: config.ARGON2_TIME_COST,
-    parallelism: config.ARGON2_PARALLELISM,
-  });
+  const passwordHasher = createPasswordHasher(
+    {
+      memoryCost: config.ARGON2_MEMORY_COST,
+      timeCost: config.ARGON2_TIME_COST,
+      parallelism: config.ARGON2_PARALLELISM,
+    },
+    {
+      threads: config.PASSWORD_HASH_THREADS || undefined,
+      queueLimit: config.PASSWORD_HASH_QUEUE_LIMIT || undefined,
+    },
+  );
   app.addHook('onClose', () => passwordHasher.close());
   const metrics = createApiMetrics({ deliveryQueue: deps.deliveryQueue, deadLetterQueue, passwordHasher });
   await app.register(metrics.plugin);
@@ -105,27 +113,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
       },
     },
-    // The operators' board is not part of the API.
-    transform: ({ schema, url }) => ({
-      schema: url.startsWith(ADMIN_BOARD_PATH) ? { hide: true } : schema,
-      url,
-    }),
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
   const corsOrigins = config.CORS_ORIGINS.split(',')
     .map((origin) => origin.trim())
     .filter(Boolean);
   await app.register(fastifyCors, { origin: corsOrigins.length > 0 ? corsOrigins : false });
-  await app.register(fastifyRateLimit, {
-    // Only the routes that ask for it (the accounts routes), each counted on its own.
-    global: false,
-    redis: deps.redis,
-    nameSpace: `${config.QUEUE_PREFIX}:limit:ip:`,
-    // Redis away: let requests through; the per-destination limits and the code's own attempt
-    // counter (in Postgres) still hold.
-    skipOnError: true,
-  });
   await app.register(fastifyJwt, {
     secret: deriveKey(config.JWT_SECRET, 'jwt-signing'),
     sign: {
@@ -136,6 +129,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     verify: { allowedIss: config.JWT_ISSUER, allowedAud: config.JWT_AUDIENCE },
   });
 
+  const sendLimits = createSendLimits({
+    redis: deps.redis,
+    config,
+    logger,
+    budgetEvents: metrics.budgetEvents,
+  });
   const registration = createRegistrationService({
     db: deps.database.db,
     deliveryQueue: deps.deliveryQueue,
@@ -144,14 +143,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       otpHmac: deriveKey(config.OTP_PEPPER, 'otp-hmac'),
       payloadEncryption: deriveKey(config.OTP_ENCRYPTION_KEY, 'payload-encryption'),
     },
-    sendLimits: createSendLimits({ redis: deps.redis, config, logger }),
+    sendLimits,
     passwordHasher,
-    ...(deps.humanCheck ? { humanCheck: deps.humanCheck } : {}),
+    humanCheck: deps.humanCheck ?? createHumanCheck(config, logger),
     events: metrics.events,
     ...(deps.now ? { now: deps.now } : {}),
   });
 
-  // The API proper, with helmet's headers; the docs UI and the board bring their own pages.
+  // The API proper, with helmet's headers.
   await app.register(async (api) => {
     await api.register(fastifyHelmet);
     await api.register(healthRoutes, {
@@ -161,20 +160,26 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       prefix: '/api/accounts',
       registration,
       debugResponses: config.OTP_DEBUG_RESPONSE && config.NODE_ENV !== 'production',
-      ipRateLimit: { max: config.RATE_LIMIT_IP_MAX, timeWindow: config.RATE_LIMIT_IP_WINDOW_SECONDS * 1000 },
+      ipLimits: sendLimits,
     });
     // A signup page to try the flow in a browser; not part of the service a shop runs.
-    if (config.NODE_ENV === 'development') await api.register(demoRoutes);
+    if (config.NODE_ENV === 'development') {
+      await api.register(demoRoutes, {
+        captchaProvider: config.CAPTCHA_PROVIDER,
+        captchaSiteKey: config.CAPTCHA_SITE_KEY,
+      });
+    }
   });
 
-  if (config.ADMIN_USER && config.ADMIN_PASSWORD) {
-    await app.register(adminBoard, {
-      deliveryQueue: deps.deliveryQueue,
-      deadLetterQueue,
-      user: config.ADMIN_USER,
-      password: config.ADMIN_PASSWORD,
-    });
-  }
+  // Bull Board, /metrics and /docs are served by the operators' app, on a listener of its own.
+  app.decorate(OPERATOR_SOURCES, {
+    config,
+    logger,
+    redis: deps.redis,
+    deliveryQueue: deps.deliveryQueue,
+    deadLetterQueue,
+    metricsRegistry: metrics.registry,
+  } satisfies OperatorSources);
 
   return app;
 }

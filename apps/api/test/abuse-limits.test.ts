@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
@@ -46,16 +47,12 @@ function expectRateLimited(response: {
   expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
 }
 
-describe('per-IP limit, per endpoint', () => {
-  it('trips at RATE_LIMIT_IP_MAX across API instances, for that endpoint only', async () => {
-    const ip = '203.0.113.7';
-    const from = (app: App, path: string, payload: unknown) =>
-      app.inject({
-        method: 'POST',
-        url: `/api/accounts/${path}`,
-        payload: payload as object,
-        remoteAddress: ip,
-      });
+describe('per-IP request limit', () => {
+  const ip = '203.0.113.7';
+  const from = (app: App, path: string, payload: unknown, remoteAddress = ip) =>
+    app.inject({ method: 'POST', url: `/api/accounts/${path}`, payload: payload as object, remoteAddress });
+
+  it('trips at RATE_LIMIT_IP_MAX across API instances; verify-otp counts on its own', async () => {
     const limited = await buildLimitedPair();
     try {
       const verify = { email: 'nobody@example.com', otp: '123456' };
@@ -64,27 +61,47 @@ describe('per-IP limit, per endpoint', () => {
       const third = await from(limited.first, 'verify-otp/', verify);
       expectRateLimited(third);
       expect(third.json()).toMatchObject({ code: 'RATE_LIMITED' });
-      // Another endpoint keeps its own count; another client is not affected.
-      expect(
-        (await from(limited.second, 'resend-otp/', { email: 'x@example.com', otp_method: 'email' }))
-          .statusCode,
-      ).toBe(200);
-      const other = await limited.first.inject({
-        method: 'POST',
-        url: '/api/accounts/verify-otp/',
-        payload: verify,
-        remoteAddress: '203.0.113.8',
-      });
-      expect(other.statusCode).toBe(400);
+      // The sending endpoints keep their own count; another client is not affected.
+      const resend = { email: 'x@example.com', otp_method: 'email' };
+      expect((await from(limited.second, 'resend-otp/', resend)).statusCode).toBe(200);
+      expect((await from(limited.first, 'verify-otp/', verify, '203.0.113.8')).statusCode).toBe(400);
     } finally {
       await limited.close();
+    }
+  });
+
+  it('request-otp and resend-otp draw on one count per IP, so alternating them gains nothing', async () => {
+    const limited = await buildLimitedPair();
+    try {
+      expect((await from(limited.first, 'request-otp/', shopper())).statusCode).toBe(200);
+      const resend = { email: 'x@example.com', otp_method: 'email' };
+      expect((await from(limited.second, 'resend-otp/', resend)).statusCode).toBe(200);
+      expectRateLimited(await from(limited.first, 'request-otp/', shopper()));
+      expectRateLimited(await from(limited.second, 'resend-otp/', resend));
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('still holds, per instance, while Redis is down', async () => {
+    const down = await stack.anotherApi({
+      config: { RATE_LIMIT_IP_MAX: 2, QUEUE_PREFIX: `${stack.config.QUEUE_PREFIX}-ip-down` },
+      redisUrl: 'redis://127.0.0.1:1',
+    });
+    try {
+      const verify = { email: 'nobody@example.com', otp: '123456' };
+      expect((await from(down.app, 'verify-otp/', verify)).statusCode).not.toBe(429);
+      expect((await from(down.app, 'verify-otp/', verify)).statusCode).not.toBe(429);
+      expectRateLimited(await from(down.app, 'verify-otp/', verify));
+    } finally {
+      await down.close();
     }
   });
 });
 
 /** Two instances with an IP limit of 2, sharing a fresh namespace. */
 async function buildLimitedPair() {
-  const config = { RATE_LIMIT_IP_MAX: 2, QUEUE_PREFIX: `${stack.config.QUEUE_PREFIX}-ip` };
+  const config = { RATE_LIMIT_IP_MAX: 2, QUEUE_PREFIX: `${stack.config.QUEUE_PREFIX}-ip-${randomUUID()}` };
   const [first, second] = await Promise.all([stack.anotherApi({ config }), stack.anotherApi({ config })]);
   return { first: first.app, second: second.app, close: () => Promise.all([first.close(), second.close()]) };
 }

@@ -1,5 +1,7 @@
+import { isIP } from 'node:net';
 import Type, { type Static, type TObject, type TProperties } from 'typebox';
 import Value from 'typebox/value';
+import { parseTrustProxy } from './trust-proxy.js';
 
 /**
  * Configuration comes from the environment only, parsed once in each app's `main.ts`
@@ -17,8 +19,9 @@ const OptionalString = () => Type.Optional(Type.String({ minLength: 1 }));
 const OptionalContentSid = () => Type.Optional(Type.String({ pattern: '^HX[0-9a-fA-F]{32}$' }));
 
 const CommonProperties = {
+  // Unset means production, so a deployment that forgets it fails closed; `pnpm dev` sets development.
   NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('test'), Type.Literal('production')], {
-    default: 'development',
+    default: 'production',
   }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
@@ -30,6 +33,9 @@ const CommonProperties = {
   QUEUE_PREFIX: Type.String({ pattern: '^[A-Za-z0-9_-]+$', default: 'bull' }),
   OTP_ENCRYPTION_KEY: Secret('key material for the AES-256-GCM encryption of send payloads'),
   DELIVERY_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 50, default: 8 }),
+  // Wrong codes a flow takes before it is locked. The worker's retention reads it too: an expired,
+  // locked flow can never be used again, so its password hash goes.
+  OTP_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 20, default: 5 }),
   // 'disabled' (the default) keeps shops that only verify by email free of Twilio settings.
   WHATSAPP_PROVIDER: Type.Union([Type.Literal('twilio'), Type.Literal('console'), Type.Literal('disabled')], {
     default: 'disabled',
@@ -46,14 +52,18 @@ const ApiProperties = {
   OTP_PEPPER: Secret('key material for the HMAC that stores codes'),
   OTP_TTL_SECONDS: Type.Integer({ minimum: 30, maximum: 3600, default: 600 }),
   OTP_LENGTH: Type.Integer({ minimum: 4, maximum: 10, default: 6 }),
-  OTP_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 20, default: 5 }),
   OTP_RESEND_COOLDOWN_SECONDS: Seconds(60, 0),
   OTP_DEBUG_RESPONSE: Type.Boolean({ default: false }),
   // argon2id, OWASP's minimum: 19 MiB, 2 iterations, 1 lane.
   ARGON2_MEMORY_COST: Type.Integer({ minimum: 1024, default: 19456 }),
   ARGON2_TIME_COST: Type.Integer({ minimum: 1, default: 2 }),
   ARGON2_PARALLELISM: Type.Integer({ minimum: 1, default: 1 }),
-  // Behind a load balancer: `true`, or the proxies' addresses/CIDRs (comma-separated), so limits see shoppers' IPs.
+  // Threads hashing passwords; 0 = one per core (set it to the CPU limit of a container).
+  PASSWORD_HASH_THREADS: Type.Integer({ minimum: 0, maximum: 256, default: 0 }),
+  // Hashes that may wait for a thread before request-otp answers 503 SERVICE_BUSY; 0 = twice the threads.
+  PASSWORD_HASH_QUEUE_LIMIT: Type.Integer({ minimum: 0, maximum: 10_000, default: 0 }),
+  // Behind a load balancer, so limits see shoppers' IPs: the number of proxies in front, or their
+  // addresses/CIDRs (comma-separated); `true` (trust any peer) only outside production. See trust-proxy.ts.
   TRUST_PROXY: Type.String({ default: 'false' }),
   // The shop's frontends allowed to call the API from a browser (comma-separated origins); none by default.
   CORS_ORIGINS: Type.String({ default: '' }),
@@ -74,9 +84,10 @@ const ApiProperties = {
   // Wrong codes against one mailbox's open flows, from all IPs: a backstop well above one IP's share.
   VERIFY_LIMIT_PER_DESTINATION: Type.Integer({ minimum: 1, default: 60 }),
   VERIFY_LIMIT_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 3600 }),
-  // SMS-pumping guard: countries WhatsApp codes may go to (ISO 3166 alpha-2, comma-separated; empty = any) ...
+  // SMS-pumping guard: countries WhatsApp codes may go to (ISO 3166 alpha-2, comma-separated, or `*`
+  // for any). Production with WhatsApp on needs it set; elsewhere unset means any ...
   WHATSAPP_ALLOWED_COUNTRIES: Type.String({
-    pattern: '^([A-Za-z]{2}(\\s*,\\s*[A-Za-z]{2})*)?$',
+    pattern: '^(\\*|[A-Za-z]{2}(\\s*,\\s*[A-Za-z]{2})*)?$',
     default: '',
   }),
   // ... and WhatsApp sends per country calling code per hour, across all numbers.
@@ -170,15 +181,157 @@ function parse<Schema extends TObject>(schema: Schema, env: Env): Static<Schema>
   return value as Static<Schema>;
 }
 
+/**
+ * OWASP's argon2id minimums (Password Storage Cheat Sheet, all with parallelism 1): the memory in
+ * KiB each time cost needs, for t = 1..5; more passes than 5 still need 7168 KiB.
+ */
+const ARGON2_MINIMUM_MEMORY_BY_TIME_COST = [47104, 19456, 12288, 9216, 7168] as const;
+
+function argon2MinimumMemoryCost(timeCost: number): number {
+  const index = Math.min(Math.max(timeCost, 1), ARGON2_MINIMUM_MEMORY_BY_TIME_COST.length) - 1;
+  return ARGON2_MINIMUM_MEMORY_BY_TIME_COST[index] ?? 47104;
+}
+
+/** 127.0.0.0/8, ::1 and localhost: a proxy or relay on the same machine, where TLS adds nothing. */
+function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (host === 'localhost' || host === '::1') return true;
+  return isIP(host) === 4 && host.startsWith('127.');
+}
+
+/** A provider URL production accepts: https, or http to a loopback host. */
+function httpsProblem(name: string, value: string | undefined): string | undefined {
+  const url = URL.parse(value ?? '');
+  if (value === undefined || url?.protocol === 'https:' || (url && isLoopbackHost(url.hostname)))
+    return undefined;
+  return `${name}: must be an https:// URL in production (http:// only to a loopback host, e.g. a local proxy)`;
+}
+
+/** SMTP that cannot fall back to plain text: smtps://, or nodemailer's `requireTLS=true` (STARTTLS or fail). */
+function smtpTlsProblem(value: string | undefined): string | undefined {
+  const url = URL.parse(value ?? '');
+  if (value === undefined || url?.protocol === 'smtps:' || url?.searchParams.get('requireTLS') === 'true') {
+    return undefined;
+  }
+  if (url && isLoopbackHost(url.hostname)) return undefined;
+  return 'SMTP_URL: must require TLS in production: smtps://…, or smtp://…?requireTLS=true (plain SMTP only to a loopback relay)';
+}
+
+/**
+ * The weakest API settings production accepts: below these a code is too easy to guess, a stolen
+ * password hash or token too cheap to use, or a shopper's IP or country no longer limits anything.
+ */
+function apiProductionProblems(config: ApiConfig): string[] {
+  const problems: string[] = [];
+  const refuseUnless = (ok: boolean, problem: string) => {
+    if (!ok) problems.push(problem);
+  };
+  refuseUnless(
+    !config.OTP_DEBUG_RESPONSE,
+    'OTP_DEBUG_RESPONSE: must be false in production (it puts codes in responses)',
+  );
+  refuseUnless(
+    config.OTP_LENGTH >= 6,
+    `OTP_LENGTH: must be at least 6 digits in production (is ${config.OTP_LENGTH})`,
+  );
+  refuseUnless(
+    config.OTP_TTL_SECONDS <= 600,
+    `OTP_TTL_SECONDS: must be at most 600 (10 minutes) in production (is ${config.OTP_TTL_SECONDS})`,
+  );
+  refuseUnless(
+    config.OTP_RESEND_COOLDOWN_SECONDS >= 30,
+    `OTP_RESEND_COOLDOWN_SECONDS: must be at least 30 seconds in production (is ${config.OTP_RESEND_COOLDOWN_SECONDS})`,
+  );
+  refuseUnless(
+    config.OTP_MAX_ATTEMPTS <= 5,
+    `OTP_MAX_ATTEMPTS: must be at most 5 tries a code in production (is ${config.OTP_MAX_ATTEMPTS})`,
+  );
+  const minimumMemory = argon2MinimumMemoryCost(config.ARGON2_TIME_COST);
+  refuseUnless(
+    config.ARGON2_MEMORY_COST >= minimumMemory,
+    `ARGON2_MEMORY_COST: must be at least ${minimumMemory} KiB with ARGON2_TIME_COST=${config.ARGON2_TIME_COST} ` +
+      `in production (OWASP's argon2id minimum; is ${config.ARGON2_MEMORY_COST})`,
+  );
+  refuseUnless(
+    config.JWT_EXPIRES_IN_SECONDS <= 86_400,
+    `JWT_EXPIRES_IN_SECONDS: must be at most 86400 (24 hours) in production (is ${config.JWT_EXPIRES_IN_SECONDS})`,
+  );
+  const captchaUrl = httpsProblem('CAPTCHA_VERIFY_URL', config.CAPTCHA_VERIFY_URL);
+  if (captchaUrl) problems.push(captchaUrl);
+  const trustProxy = parseTrustProxy(config.TRUST_PROXY);
+  refuseUnless(
+    !('setting' in trustProxy && trustProxy.setting === true),
+    'TRUST_PROXY: true lets every client name its own IP (no per-IP limit); in production give the number of ' +
+      'proxies in front or their addresses/CIDRs',
+  );
+  refuseUnless(
+    config.WHATSAPP_PROVIDER === 'disabled' || config.WHATSAPP_ALLOWED_COUNTRIES !== '',
+    'WHATSAPP_ALLOWED_COUNTRIES: required in production when WhatsApp is on: the countries codes may go to ' +
+      '(ISO codes, e.g. US,GB), or * for any',
+  );
+  return problems;
+}
+
+function workerProductionProblems(config: WorkerConfig): string[] {
+  const problems: string[] = [];
+  for (const name of ['EMAIL_PROVIDER', 'WHATSAPP_PROVIDER'] as const) {
+    if (config[name] === 'console')
+      problems.push(`${name}: console only prints messages; not allowed in production`);
+  }
+  for (const name of ['GMAIL_API_ROOT_URL', 'GOOGLE_OAUTH_TOKEN_URL', 'TWILIO_API_BASE_URL'] as const) {
+    const problem = httpsProblem(name, config[name]);
+    if (problem) problems.push(problem);
+  }
+  const smtp = smtpTlsProblem(config.SMTP_URL);
+  if (smtp) problems.push(smtp);
+  return problems;
+}
+
+/** Production's refusals, with a word on why production when NODE_ENV was left unset. */
+function productionProblems<Config extends { NODE_ENV: string }>(
+  config: Config,
+  env: Env,
+  rules: (config: Config) => string[],
+): string[] {
+  if (config.NODE_ENV !== 'production') return [];
+  const problems = rules(config);
+  if (problems.length > 0 && !env.NODE_ENV) {
+    problems.push('NODE_ENV: not set, so production applies (set NODE_ENV=development to run locally)');
+  }
+  return problems;
+}
+
 export function loadApiConfig(env: Env): ApiConfig {
   const config = parse(ApiConfigSchema, env);
+  const problems: string[] = [];
   if (Boolean(config.ADMIN_USER) !== Boolean(config.ADMIN_PASSWORD)) {
-    throw new ConfigError(['ADMIN_USER, ADMIN_PASSWORD: set both to enable /admin/queues, or neither']);
+    problems.push('ADMIN_USER, ADMIN_PASSWORD: set both to enable /admin/queues, or neither');
   }
-  if (config.NODE_ENV === 'production' && config.OTP_DEBUG_RESPONSE) {
-    throw new ConfigError(['OTP_DEBUG_RESPONSE: must be false in production (it puts codes in responses)']);
+  const trustProxy = parseTrustProxy(config.TRUST_PROXY);
+  if ('problem' in trustProxy) problems.push(`TRUST_PROXY: ${trustProxy.problem}`);
+  if (config.CAPTCHA_PROVIDER && !config.CAPTCHA_SECRET_KEY) {
+    problems.push(`CAPTCHA_SECRET_KEY: required when CAPTCHA_PROVIDER=${config.CAPTCHA_PROVIDER}`);
   }
+  problems.push(...productionProblems(config, env, apiProductionProblems));
+  if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/**
+ * WHATSAPP_ALLOWED_COUNTRIES as upper-case ISO alpha-2 codes. Empty means any country: `*`, or
+ * unset where loadApiConfig allows that (not production with WhatsApp on).
+ */
+export function allowedWhatsappCountries(
+  config: Pick<ApiConfig, 'WHATSAPP_ALLOWED_COUNTRIES'>,
+): ReadonlySet<string> {
+  const value = config.WHATSAPP_ALLOWED_COUNTRIES.trim();
+  if (value === '*') return new Set();
+  return new Set(
+    value
+      .split(',')
+      .map((code) => code.trim().toUpperCase())
+      .filter(Boolean),
+  );
 }
 
 export function loadWorkerConfig(env: Env): WorkerConfig {
@@ -199,12 +352,7 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
       if (!env[name]) problems.push(`${name}: required when WHATSAPP_PROVIDER=twilio`);
     }
   }
-  if (config.NODE_ENV === 'production') {
-    for (const name of ['EMAIL_PROVIDER', 'WHATSAPP_PROVIDER'] as const) {
-      if (config[name] === 'console')
-        problems.push(`${name}: console only prints messages; not allowed in production`);
-    }
-  }
+  problems.push(...productionProblems(config, env, workerProductionProblems));
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

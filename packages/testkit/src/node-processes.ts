@@ -137,6 +137,8 @@ export function serviceEnvironment(options: {
   databaseUrl: string;
   redisUrl: string;
   port: number;
+  /** The API's operators' listener (ADMIN_PORT); by default any free port, which the API logs. */
+  adminPort?: number;
   queuePrefix: string;
   secrets: ServiceSecrets;
   google: { rootUrl: string; tokenUrl: string; clientId: string; clientSecret: string; refreshToken: string };
@@ -149,6 +151,8 @@ export function serviceEnvironment(options: {
     LOG_LEVEL: 'info',
     HOST: '127.0.0.1',
     PORT: String(options.port),
+    // Never the fixed default: processes started side by side would fight over it.
+    ADMIN_PORT: String(options.adminPort ?? 0),
     DATABASE_URL: options.databaseUrl,
     REDIS_URL: options.redisUrl,
     QUEUE_PREFIX: options.queuePrefix,
@@ -163,6 +167,12 @@ export function serviceEnvironment(options: {
     // Every request of a test comes from loopback: one IP for all its shoppers.
     RATE_LIMIT_IP_MAX: '1000000000',
     VERIFY_LIMIT_PER_IP: '1000000000',
+    // No send budgets: the bench and e2e send thousands of codes to one domain.
+    SEND_BUDGET_EMAIL_HOURLY: '0',
+    SEND_BUDGET_EMAIL_DAILY: '0',
+    SEND_BUDGET_WHATSAPP_HOURLY: '0',
+    SEND_BUDGET_WHATSAPP_DAILY: '0',
+    SEND_BUDGET_EMAIL_DOMAIN_HOURLY: '0',
     ...options.extra,
   };
 }

@@ -4,8 +4,8 @@ import { RegistrationError } from './registration-errors.js';
 export interface MobileNumber {
   /** `+14155552671` */
   e164: string;
-  /** ISO 3166 alpha-2, e.g. `US`; undefined for numbers no single country owns. */
-  country: string | undefined;
+  /** ISO 3166 alpha-2, e.g. `US`. */
+  country: string;
   /** `1` for +1 */
   callingCode: string;
 }
@@ -26,7 +26,11 @@ export function parseMobile(input: string, allowedCountries: ReadonlySet<string>
   if (type !== undefined && type !== 'MOBILE' && type !== 'FIXED_LINE_OR_MOBILE') {
     throw invalid('must be a mobile number that can receive WhatsApp messages');
   }
-  if (allowedCountries.size > 0 && !(parsed.country && allowedCountries.has(parsed.country))) {
+  // Satellite and other non-geographic numbers (+881, +882, +883, +800…) belong to no country:
+  // no country list can vouch for them, and they are what toll-fraud pumping favours.
+  if (!parsed.country)
+    throw invalid('must belong to a country (satellite and global numbers are not accepted)');
+  if (allowedCountries.size > 0 && !allowedCountries.has(parsed.country)) {
     throw invalid('is in a country this service does not send codes to');
   }
   return { e164: parsed.number, country: parsed.country, callingCode: parsed.countryCallingCode };

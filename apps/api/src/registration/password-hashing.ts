@@ -19,11 +19,19 @@ export interface Argon2Parameters {
 }
 
 export interface PasswordHasher {
-  /** argon2id, in PHC string form. */
+  /** argon2id, in PHC string form; HashQueueFullError at once when the queue is full. */
   hash(password: string): Promise<string>;
   /** Hashes waiting for a free thread: under load, the first sign that the API is short of CPU. */
   readonly waiting: number;
   close(): Promise<void>;
+}
+
+/** Every hashing thread is busy and the queue in front of them is full. */
+export class HashQueueFullError extends Error {
+  constructor() {
+    super('password hashing queue is full');
+    this.name = 'HashQueueFullError';
+  }
 }
 
 /**
@@ -33,21 +41,37 @@ export interface PasswordHasher {
  * lower priority it takes the CPU the rest leaves, which under full load is most of it: the
  * throughput is the same, the short steps stop queueing.
  */
-export function createPasswordHasher(parameters: Argon2Parameters): PasswordHasher {
-  const pool = new Piscina({
+export function createPasswordHasher(
+  parameters: Argon2Parameters,
+  pool: {
+    /** Hashing threads; one per core by default (more would only add 19 MiB apiece). */
+    threads?: number | undefined;
+    /**
+     * Hashes that may wait for a thread; twice the threads by default. A flood must not grow
+     * memory and latency without bound: past this a request is refused at once (the caller
+     * answers 503 with Retry-After) instead of waiting behind the others.
+     */
+    queueLimit?: number | undefined;
+  } = {},
+): PasswordHasher {
+  const threads = pool.threads ?? availableParallelism();
+  const queueLimit = pool.queueLimit ?? 2 * threads;
+  const workers = new Piscina({
     filename: new URL('./password-hash-worker.js', import.meta.url).href,
-    // One per core: more would only add 19 MiB apiece.
-    maxThreads: availableParallelism(),
+    maxThreads: threads,
     // Kept between bursts: a new thread costs a module load before its first hash.
     idleTimeout: 60_000,
     niceIncrement: LOW_PRIORITY,
   });
   const options: Options = { algorithm: ARGON2ID, ...parameters };
   return {
-    hash: (password) => pool.run({ password, options }) as Promise<string>,
-    get waiting() {
-      return pool.queueSize;
+    hash(password) {
+      if (workers.queueSize >= queueLimit) return Promise.reject(new HashQueueFullError());
+      return workers.run({ password, options }) as Promise<string>;
     },
-    close: () => pool.close(),
+    get waiting() {
+      return workers.queueSize;
+    },
+    close: () => workers.close(),
   };
 }

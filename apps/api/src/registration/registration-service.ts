@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   type ApiConfig,
+  allowedWhatsappCountries,
   type DeliveryQueue,
   enqueueDelivery,
   flowCodeMatches,
@@ -22,7 +23,7 @@ import {
 } from './flow-repository.js';
 import { type HumanCheck, NO_HUMAN_CHECK } from './human-check.js';
 import { parseMobile } from './mobile-number.js';
-import type { PasswordHasher } from './password-hashing.js';
+import { HashQueueFullError, type PasswordHasher } from './password-hashing.js';
 import { RegistrationError } from './registration-errors.js';
 import {
   type Destination,
@@ -125,11 +126,7 @@ export function createRegistrationService(deps: RegistrationDeps) {
   const events = deps.events ?? NO_EVENTS;
   const humanCheck = deps.humanCheck ?? NO_HUMAN_CHECK;
   const repository = createFlowRepository(deps.db);
-  const allowedCountries = new Set(
-    config.WHATSAPP_ALLOWED_COUNTRIES.split(',')
-      .map((code) => code.trim().toUpperCase())
-      .filter(Boolean),
-  );
+  const allowedCountries = allowedWhatsappCountries(config);
   const now = deps.now ?? (() => new Date());
   const expiryFrom = (at: Date) => new Date(at.getTime() + config.OTP_TTL_SECONDS * 1000);
 
@@ -170,12 +167,7 @@ export function createRegistrationService(deps: RegistrationDeps) {
   }
 
   /** The outbox row that carries a new code (sealed), or the notice sent instead of it. */
-  function deliveryFor(
-    flowId: string,
-    made: ReturnType<typeof newCode>,
-    firstName: string,
-    at: Date,
-  ): NewDelivery {
+  function deliveryFor(flowId: string, made: ReturnType<typeof newCode>, at: Date): NewDelivery {
     const isCode = made.flowCode.kind === 'code';
     return {
       id: made.deliveryId,
@@ -185,7 +177,7 @@ export function createRegistrationService(deps: RegistrationDeps) {
       channel: made.flowCode.channel,
       destination: made.flowCode.destination,
       payloadCiphertext: isCode
-        ? sealDeliveryPayload(keys.payloadEncryption, made.deliveryId, { code: made.code, firstName })
+        ? sealDeliveryPayload(keys.payloadEncryption, made.deliveryId, { code: made.code })
         : null,
       createdAt: at,
       updatedAt: at,
@@ -238,15 +230,28 @@ export function createRegistrationService(deps: RegistrationDeps) {
     }
   }
 
-  /** Spends the send limits, runs `work`, and gives the limits back if `work` fails. */
+  /** Spends the send limits and budgets, runs `work`, and gives them back if `work` fails. */
   async function withSendBudget<T>(to: Destination, work: () => Promise<T>): Promise<T> {
-    const refund = await sendLimits.consumeSend(to.limitKey, to.whatsappCallingCode);
+    const refund = await sendLimits.consumeSend(to);
     try {
       return await work();
     } catch (error) {
       await refund();
       throw error;
     }
+  }
+
+  /** argon2id on the hashing pool; a full queue is SERVICE_BUSY at once, not a longer wait. */
+  async function hashPassword(password: string): Promise<string> {
+    const startedAt = performance.now();
+    const hash = await deps.passwordHasher.hash(password).catch((error: unknown) => {
+      if (!(error instanceof HashQueueFullError)) throw error;
+      throw new RegistrationError('SERVICE_BUSY', 'The service is busy; try again in a moment.', {
+        retryAfterSeconds: 1,
+      });
+    });
+    events.passwordHashed((performance.now() - startedAt) / 1000);
+    return hash;
   }
 
   /**
@@ -261,16 +266,14 @@ export function createRegistrationService(deps: RegistrationDeps) {
     const mobile = input.mobile === undefined ? undefined : parseMobile(input.mobile, allowedCountries);
     const to = destinationFor(input.channel, email, mobile);
     if (!to) throw mobileRequired();
-    // Before anything is looked up, so the answer takes as long whoever has an account.
-    const hashStartedAt = performance.now();
-    const passwordHash = await deps.passwordHasher.hash(input.password);
-    events.passwordHashed((performance.now() - hashStartedAt) / 1000);
-
-    const at = now();
-    const flowId = randomUUID();
-    const verificationId = generateVerificationId();
-    const sent = await withSendBudget(to, () =>
-      repository.transaction(async (tx) => {
+    const sent = await withSendBudget(to, async () => {
+      // After the cheap refusals (limits, budgets) and before anything is looked up, so the
+      // answer takes as long whoever has an account.
+      const passwordHash = await hashPassword(input.password);
+      const at = now();
+      const flowId = randomUUID();
+      const verificationId = generateVerificationId();
+      const code = await repository.transaction(async (tx) => {
         // Sent together (postgres.js pipelines them on the transaction's connection); a refusal
         // below rolls the cooldown back with the rest.
         const [blocking, cooldownLeft] = await Promise.all([
@@ -295,15 +298,16 @@ export function createRegistrationService(deps: RegistrationDeps) {
             createdAt: at,
             ...code.flowCode,
           },
-          deliveryFor(flowId, code, input.firstName, at),
+          deliveryFor(flowId, code, at),
         );
         return code;
-      }),
-    );
+      });
+      return { ...code, verificationId };
+    });
     await enqueue(sent.deliveryId, log);
-    if (sent.flowCode.kind === 'notice') return { ...issued(), verificationId };
+    if (sent.flowCode.kind === 'notice') return { ...issued(), verificationId: sent.verificationId };
     events.codeIssued(to.channel);
-    return { ...issued(sent.code), verificationId };
+    return { ...issued(sent.code), verificationId: sent.verificationId };
   }
 
   /** The flow a call names; with `tx`, locked for the rest of that transaction. */
@@ -350,12 +354,7 @@ export function createRegistrationService(deps: RegistrationDeps) {
         assertCooldownStarted(cooldownLeft);
         const kind = flowKindFor(hasAccount);
         const code = newCode(flow.id, kind, to, flow.codeSequence + 1, at);
-        await repository.replaceCode(
-          tx,
-          flow.id,
-          code.flowCode,
-          deliveryFor(flow.id, code, flow.firstName, at),
-        );
+        await repository.replaceCode(tx, flow.id, code.flowCode, deliveryFor(flow.id, code, at));
         return code;
       });
     });

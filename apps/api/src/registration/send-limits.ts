@@ -1,12 +1,14 @@
 import type { ApiConfig, Logger } from '@otp-relay/core';
 import type { Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import type { RateLimiterRedis } from 'rate-limiter-flexible';
+import { redisLimiter, refundPoint, retryAfterSeconds } from './redis-limiter.js';
 import { RegistrationError } from './registration-errors.js';
+import type { Destination } from './registration-rules.js';
+import { type BudgetCharge, createSendBudgets, type SendBudgetEvents } from './send-budgets.js';
 
 /**
- * Limits counted in Redis so every API instance sees one count. While Redis is unreachable each
- * instance counts on its own in memory (rate-limiter-flexible's insurance limiter): limits hold per
- * instance instead of failing open or refusing every shopper.
+ * The limits registration keeps, counted in Redis (redis-limiter.ts) so every API instance sees
+ * one count, and per instance in memory while Redis is away.
  *
  * Every limit is consumed before the work it guards and given back when that work turns out not
  * to count (a send whose transaction failed, a guess that was right), so concurrent requests can
@@ -15,13 +17,28 @@ import { RegistrationError } from './registration-errors.js';
  * Destinations are keys (contact-keys.ts for email, E.164 for phones): one budget per mailbox.
  */
 
+/** Which per-IP request count an endpoint draws on: the two that send share one. */
+export type IpBucket = 'send' | 'verify';
+
+export interface RequestAllowance {
+  limit: number;
+  remaining: number;
+  resetSeconds: number;
+}
+
 export interface SendLimits {
   /**
-   * Counts one message to the destination (and, for WhatsApp, to its country); throws
-   * RATE_LIMITED past a budget. The returned function gives it all back. (The resend cooldown is
-   * kept with the send, in Postgres: flow-repository.ts.)
+   * Counts one request from `ip` to the endpoints of `bucket`, before anything else is done for
+   * it; throws RATE_LIMITED past RATE_LIMIT_IP_MAX.
    */
-  consumeSend(destinationKey: string, whatsappCallingCode?: string): Promise<() => Promise<void>>;
+  takeRequest(bucket: IpBucket, ip: string): Promise<RequestAllowance>;
+  /**
+   * Counts one message to the destination against every limit a send draws on: the destination's
+   * own, its WhatsApp country's, and the deployment's send budgets. Throws RATE_LIMITED past the
+   * first two and SEND_BUDGET_EXHAUSTED past a budget; the returned function gives it all back.
+   * (The resend cooldown is kept with the send, in Postgres: flow-repository.ts.)
+   */
+  consumeSend(to: Destination): Promise<() => Promise<void>>;
   /**
    * Takes a wrong-code point from the caller's IP and one from the mailbox, before the code is
    * judged; throws RATE_LIMITED when either is spent. Give them back with the returned handle.
@@ -40,90 +57,139 @@ export interface SendLimitsDeps {
   redis: Redis;
   config: ApiConfig;
   logger: Logger;
+  budgetEvents?: SendBudgetEvents;
 }
-
-function limiter(deps: SendLimitsDeps, name: string, points: number, durationSeconds: number) {
-  return new RateLimiterRedis({
-    storeClient: deps.redis,
-    keyPrefix: `${deps.config.QUEUE_PREFIX}:limit:${name}`,
-    points,
-    duration: durationSeconds,
-    insuranceLimiter: new RateLimiterMemory({ points, duration: durationSeconds }),
-  });
-}
-
-const retryAfterSeconds = (rejection: unknown) =>
-  Math.max(1, Math.ceil((rejection instanceof RateLimiterRes ? rejection.msBeforeNext : 60_000) / 1000));
 
 function rateLimited(rejection: unknown, message: string): RegistrationError {
   return new RegistrationError('RATE_LIMITED', message, { retryAfterSeconds: retryAfterSeconds(rejection) });
 }
 
-/** Gives a point back; a refund that fails only leaves the limit a little stricter. */
-const refund = (limit: RateLimiterRedis, key: string) => () =>
-  limit.reward(key, 1).then(
-    () => undefined,
-    () => undefined,
-  );
+/** One point a send takes: what refusing it means, and how it is reported. */
+interface SendCharge {
+  limiter: RateLimiterRedis;
+  key: string;
+  refusal: (rejection: unknown) => RegistrationError;
+  budget?: BudgetCharge;
+}
 
 export function createSendLimits(deps: SendLimitsDeps): SendLimits {
   const { config } = deps;
-  const perDestination = limiter(
-    deps,
-    'send',
-    config.SEND_LIMIT_PER_DESTINATION,
-    config.SEND_LIMIT_WINDOW_SECONDS,
-  );
-  const perCountry = limiter(deps, 'whatsapp-country', config.WHATSAPP_COUNTRY_HOURLY_CAP, 3600);
-  const guessesPerIp = limiter(
-    deps,
-    'verify-ip',
-    config.VERIFY_LIMIT_PER_IP,
-    config.VERIFY_LIMIT_WINDOW_SECONDS,
-  );
+  const limiter = (name: string, points: number, durationSeconds: number) =>
+    redisLimiter({
+      redis: deps.redis,
+      keyPrefix: `${config.QUEUE_PREFIX}:limit:${name}`,
+      points,
+      durationSeconds,
+    });
+  const requestsPerIp: Record<IpBucket, RateLimiterRedis> = {
+    send: limiter('ip-send', config.RATE_LIMIT_IP_MAX, config.RATE_LIMIT_IP_WINDOW_SECONDS),
+    verify: limiter('ip-verify', config.RATE_LIMIT_IP_MAX, config.RATE_LIMIT_IP_WINDOW_SECONDS),
+  };
+  const perDestination = limiter('send', config.SEND_LIMIT_PER_DESTINATION, config.SEND_LIMIT_WINDOW_SECONDS);
+  const perCountry = limiter('whatsapp-country', config.WHATSAPP_COUNTRY_HOURLY_CAP, 3600);
+  const guessesPerIp = limiter('verify-ip', config.VERIFY_LIMIT_PER_IP, config.VERIFY_LIMIT_WINDOW_SECONDS);
   const guessesPerMailbox = limiter(
-    deps,
     'verify',
     config.VERIFY_LIMIT_PER_DESTINATION,
     config.VERIFY_LIMIT_WINDOW_SECONDS,
   );
+  const budgets = createSendBudgets({
+    redis: deps.redis,
+    config,
+    logger: deps.logger,
+    ...(deps.budgetEvents ? { events: deps.budgetEvents } : {}),
+  });
+
+  /** Every point a send to `to` takes, in the order their refusals take precedence. */
+  function chargesFor(to: Destination): SendCharge[] {
+    const charges: SendCharge[] = [
+      {
+        limiter: perDestination,
+        key: to.limitKey,
+        refusal: (rejection) =>
+          rateLimited(rejection, 'Too many codes were sent to this destination; try again later.'),
+      },
+    ];
+    if (to.whatsappCallingCode !== undefined) {
+      const callingCode = to.whatsappCallingCode;
+      charges.push({
+        limiter: perCountry,
+        key: callingCode,
+        refusal: (rejection) => {
+          // A burst of sends to one country is what SMS pumping looks like: stop it before it costs money.
+          deps.logger.warn(
+            { countryCallingCode: callingCode, cap: config.WHATSAPP_COUNTRY_HOURLY_CAP },
+            'WhatsApp sends to this country calling code hit the hourly cap: possible SMS pumping',
+          );
+          return rateLimited(
+            rejection,
+            'WhatsApp codes to this country are paused for now; try email or later.',
+          );
+        },
+      });
+    }
+    for (const budget of budgets.chargesFor(to.channel, to.destination)) {
+      charges.push({
+        limiter: budget.limiter,
+        key: budget.key,
+        budget,
+        refusal: (rejection) => {
+          budgets.refused(budget, rejection);
+          return new RegistrationError(
+            'SEND_BUDGET_EXHAUSTED',
+            budget.budget === 'domain-hourly'
+              ? 'Codes to this email domain are paused for now; try again later.'
+              : `Codes by ${to.channel} are paused for now; try again later.`,
+            { retryAfterSeconds: retryAfterSeconds(rejection) },
+          );
+        },
+      });
+    }
+    return charges;
+  }
 
   return {
-    async consumeSend(destinationKey, whatsappCallingCode) {
-      const refunds: (() => Promise<void>)[] = [];
+    async takeRequest(bucket, ip) {
+      const limit = requestsPerIp[bucket];
+      try {
+        const result = await limit.consume(ip);
+        return {
+          limit: limit.points,
+          remaining: result.remainingPoints,
+          resetSeconds: Math.ceil(result.msBeforeNext / 1000),
+        };
+      } catch (rejection) {
+        throw rateLimited(rejection, 'Too many requests from your network; try again later.');
+      }
+    },
+
+    async consumeSend(to) {
+      // All at once (one round trip's wait); the points taken where another limit refused go back.
+      const charges = chargesFor(to);
+      const results = await Promise.allSettled(charges.map((charge) => charge.limiter.consume(charge.key)));
+      const refunds = charges.flatMap((charge, index) =>
+        results[index]?.status === 'fulfilled' ? [refundPoint(charge.limiter, charge.key)] : [],
+      );
       const refundAll = async () => {
         await Promise.all(refunds.map((give) => give()));
       };
-      try {
-        await perDestination.consume(destinationKey).catch((rejection: unknown) => {
-          throw rateLimited(rejection, 'Too many codes were sent to this destination; try again later.');
-        });
-        refunds.push(refund(perDestination, destinationKey));
-        if (whatsappCallingCode !== undefined) {
-          await perCountry.consume(whatsappCallingCode).catch((rejection: unknown) => {
-            // A burst of sends to one country is what SMS pumping looks like: stop it before it costs money.
-            deps.logger.warn(
-              { countryCallingCode: whatsappCallingCode, cap: config.WHATSAPP_COUNTRY_HOURLY_CAP },
-              'WhatsApp sends to this country calling code hit the hourly cap: possible SMS pumping',
-            );
-            throw rateLimited(
-              rejection,
-              'WhatsApp codes to this country are paused for now; try email or later.',
-            );
-          });
-          refunds.push(refund(perCountry, whatsappCallingCode));
-        }
-      } catch (error) {
+      const refusedAt = results.findIndex((result) => result.status === 'rejected');
+      if (refusedAt >= 0) {
         await refundAll();
-        throw error;
+        const rejected = results[refusedAt] as PromiseRejectedResult;
+        throw (charges[refusedAt] as SendCharge).refusal(rejected.reason);
       }
+      charges.forEach((charge, index) => {
+        const result = results[index];
+        if (charge.budget && result?.status === 'fulfilled') budgets.counted(charge.budget, result.value);
+      });
       return refundAll;
     },
 
     async takeGuess(ip, mailbox) {
       // Both at once (one round trip's wait); a point taken where the other limit refused goes back.
-      const refundIp = refund(guessesPerIp, ip);
-      const refundMailbox = refund(guessesPerMailbox, mailbox);
+      const refundIp = refundPoint(guessesPerIp, ip);
+      const refundMailbox = refundPoint(guessesPerMailbox, mailbox);
       const [fromIp, fromMailbox] = await Promise.allSettled([
         guessesPerIp.consume(ip),
         guessesPerMailbox.consume(mailbox),

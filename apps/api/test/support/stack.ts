@@ -26,6 +26,7 @@ import { Job, QueueEvents } from 'bullmq';
 import { type DestinationStream, pino } from 'pino';
 import { inject } from 'vitest';
 import { type App, buildApp } from '../../src/app.js';
+import { buildAdminApp } from '../../src/http/admin-app.js';
 
 /**
  * The whole service for an integration test: the API (through `inject`), a real worker, real
@@ -70,6 +71,12 @@ export async function startStack(options: StackOptions = {}) {
     // Every injected request comes from one address; tests of the limits set their own.
     RATE_LIMIT_IP_MAX: '100000',
     VERIFY_LIMIT_PER_IP: '100000',
+    // Most tests send to a handful of domains; the budgets' own tests set them.
+    SEND_BUDGET_EMAIL_HOURLY: '0',
+    SEND_BUDGET_EMAIL_DAILY: '0',
+    SEND_BUDGET_EMAIL_DOMAIN_HOURLY: '0',
+    SEND_BUDGET_WHATSAPP_HOURLY: '0',
+    SEND_BUDGET_WHATSAPP_DAILY: '0',
     DELIVERY_BACKOFF_BASE_MS: '10',
     EMAIL_PROVIDER: 'gmail',
     EMAIL_CLIENT_ID: GOOGLE.clientId,
@@ -112,6 +119,8 @@ export async function startStack(options: StackOptions = {}) {
     logger,
     now,
   });
+  // The operators' listener: Bull Board, /metrics, /docs (through `inject` too).
+  const admin = await buildAdminApp(app);
 
   const queueEvents = new QueueEvents(DELIVERY_QUEUE, {
     connection: { url: services.redisUrl },
@@ -124,6 +133,7 @@ export async function startStack(options: StackOptions = {}) {
 
   const stack = {
     app,
+    admin,
     google,
     twilio,
     smtp,
@@ -164,9 +174,12 @@ export async function startStack(options: StackOptions = {}) {
       const queue = createDeliveryQueue(redis, config.QUEUE_PREFIX);
       queue.on('error', () => {});
       const other = await buildApp({ config, database: otherDb, redis, deliveryQueue: queue, logger });
+      const otherAdmin = await buildAdminApp(other);
       return {
         app: other,
+        admin: otherAdmin,
         async close() {
+          await otherAdmin.close();
           await other.close();
           await queue.close();
           redis.disconnect();
@@ -186,6 +199,7 @@ export async function startStack(options: StackOptions = {}) {
     },
     async close() {
       await stack.stopWorker();
+      await admin.close();
       await app.close();
       await deliveryQueue.close();
       await queueEvents.close();

@@ -1,12 +1,13 @@
 import createError, { type FastifyError } from '@fastify/error';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { commonErrorResponses, ErrorResponseSchema } from '../../http/error-contract.js';
 import type {
   IssuedCode,
   RegistrationService,
   VerifiedUser,
 } from '../../registration/registration-service.js';
+import type { IpBucket, SendLimits } from '../../registration/send-limits.js';
 import {
   MeResponseSchema,
   type OtpIssuedResponse,
@@ -23,8 +24,8 @@ export interface AccountsRoutesOptions {
   registration: RegistrationService;
   /** Put the code in responses: development only, refused in production by the config. */
   debugResponses: boolean;
-  /** Requests per client IP to each of these endpoints. */
-  ipRateLimit: { max: number; timeWindow: number };
+  /** Requests per client IP: request-otp and resend-otp share one count, verify-otp has its own. */
+  ipLimits: Pick<SendLimits, 'takeRequest'>;
 }
 
 function toUserResponse(user: VerifiedUser): UserResponse {
@@ -74,8 +75,18 @@ async function tokenSubject(request: FastifyRequest): Promise<string> {
 }
 
 export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = async (app, options) => {
-  const { registration, debugResponses } = options;
-  const config = { rateLimit: options.ipRateLimit };
+  const { registration, debugResponses, ipLimits } = options;
+  /** Counts the request against its client IP before the body is even read; 429 past the limit. */
+  const limitedPerIp =
+    (bucket: IpBucket) =>
+    async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+      const allowance = await ipLimits.takeRequest(bucket, request.ip);
+      reply.headers({
+        'x-ratelimit-limit': allowance.limit,
+        'x-ratelimit-remaining': allowance.remaining,
+        'x-ratelimit-reset': allowance.resetSeconds,
+      });
+    };
 
   const issuedResponse = (message: string, issued: IssuedCode): OtpIssuedResponse => ({
     success: true,
@@ -88,7 +99,7 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = 
   app.post(
     '/request-otp/',
     {
-      config,
+      onRequest: limitedPerIp('send'),
       schema: {
         summary: 'Start a registration: send a one-time code',
         body: RequestOtpBodySchema,
@@ -121,7 +132,7 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = 
   app.post(
     '/verify-otp/',
     {
-      config,
+      onRequest: limitedPerIp('verify'),
       schema: {
         summary: 'Finish a registration with the code: creates the account and returns a token',
         body: VerifyOtpBodySchema,
@@ -149,7 +160,7 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = 
   app.post(
     '/resend-otp/',
     {
-      config,
+      onRequest: limitedPerIp('send'),
       schema: {
         summary: 'Send a new code; the previous one stops working',
         body: ResendOtpBodySchema,
