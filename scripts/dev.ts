@@ -548,6 +548,13 @@ async function main(): Promise<void> {
   if (Number.isInteger(port) && port > 0 && !(await portIsFree(port, host))) {
     throw new DevError(`Port ${port} on ${host} is in use (another \`pnpm dev\`?). Free it or set PORT.`);
   }
+  const adminHost = process.env.ADMIN_HOST || '127.0.0.1';
+  const adminPort = Number(process.env.ADMIN_PORT || '3001');
+  if (Number.isInteger(adminPort) && adminPort > 0 && !(await portIsFree(adminPort, adminHost))) {
+    throw new DevError(
+      `Port ${adminPort} on ${adminHost} (the operators' listener) is in use (another \`pnpm dev\`?). Free it or set ADMIN_PORT.`,
+    );
+  }
 
   if (EmbeddedPostgres) process.env.DATABASE_URL = await startPostgres(EmbeddedPostgres);
   else say('Postgres: using DATABASE_URL');
