@@ -5,7 +5,14 @@ import {
   type DeadLetterJob,
   type DeadLetterQueue,
 } from '@otp-relay/core';
-import { deliveries, type RegistrationFlow, registrationFlows, sendCooldowns, users } from '@otp-relay/db';
+import {
+  deliveries,
+  deliveryReceipts,
+  type RegistrationFlow,
+  registrationFlows,
+  sendCooldowns,
+  users,
+} from '@otp-relay/db';
 import { uniqueQueuePrefix } from '@otp-relay/testkit';
 import { purgeExpired } from '@otp-relay/worker';
 import { asc, eq, inArray } from 'drizzle-orm';
@@ -113,12 +120,16 @@ const deadLetter = (deliveryId: string): DeadLetterJob => ({
 });
 
 describe('retention', () => {
-  it('purges flows (with their deliveries), flowless notices and cooldowns past the retention, and nothing else', async () => {
+  it('purges flows (with their deliveries), flowless notices, cooldowns and receipts past the retention, and nothing else', async () => {
     const ancient = await Promise.all([oldFlow(45), oldFlow(31)]);
     const recent = await oldFlow(5);
     await stack.db.db
       .insert(sendCooldowns)
       .values([{ destinationKey: 'long-ago@example.com', lastSentAt: daysAgo(31) }]);
+    await stack.db.db.insert(deliveryReceipts).values([
+      { provider: 'twilio', providerMessageId: 'SM-old', status: 'delivered', receivedAt: daysAgo(31) },
+      { provider: 'twilio', providerMessageId: 'SM-new', status: 'delivered', receivedAt: daysAgo(1) },
+    ]);
     const oldNotice = randomUUID();
     await stack.db.db.insert(deliveries).values({
       id: oldNotice,
@@ -137,12 +148,16 @@ describe('retention', () => {
       flows: 2,
       notices: 1,
       cooldowns: 1,
+      receipts: 1,
       deadLetters: 0,
       sealedCodes: 1,
       passwordHashes: 1,
     });
     // The cooldown of the shopper who just registered stays.
     expect(await stack.db.db.select().from(sendCooldowns)).toHaveLength(1);
+    expect((await stack.db.db.select().from(deliveryReceipts)).map((row) => row.providerMessageId)).toEqual([
+      'SM-new',
+    ]);
 
     const left = await stack.db.db
       .select({ id: registrationFlows.id })

@@ -99,6 +99,8 @@ const ApiProperties = {
   SEND_BUDGET_EMAIL_DAILY: Type.Integer({ minimum: 0, default: 1500 }),
   SEND_BUDGET_WHATSAPP_HOURLY: Type.Integer({ minimum: 0, default: 300 }),
   SEND_BUDGET_WHATSAPP_DAILY: Type.Integer({ minimum: 0, default: 2000 }),
+  SEND_BUDGET_SMS_HOURLY: Type.Integer({ minimum: 0, default: 300 }),
+  SEND_BUDGET_SMS_DAILY: Type.Integer({ minimum: 0, default: 2000 }),
   // Emails per receiving domain (gmail.com, a company's domain) per hour; 0 = no cap.
   SEND_BUDGET_EMAIL_DOMAIN_HOURLY: Type.Integer({ minimum: 0, default: 150 }),
   // The share of a budget at which a warning is logged and the metric says so, in percent.

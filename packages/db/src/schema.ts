@@ -7,13 +7,14 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
 
-export const CHANNELS = ['email', 'whatsapp'] as const;
+export const CHANNELS = ['email', 'whatsapp', 'sms'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 /**
@@ -29,6 +30,14 @@ export type FlowKind = (typeof FLOW_KINDS)[number];
 
 export const DELIVERY_STATUSES = ['queued', 'sending', 'sent', 'failed', 'dead', 'skipped'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/**
+ * What the provider last reported of a message it accepted (Twilio's status callbacks): `sent` to
+ * the carrier or WhatsApp, `delivered` to the handset, `read`, or `failed` / `undelivered` after
+ * acceptance (with the provider's error code).
+ */
+export const PROVIDER_STATUSES = ['sent', 'delivered', 'read', 'failed', 'undelivered'] as const;
+export type ProviderStatus = (typeof PROVIDER_STATUSES)[number];
 
 const timestamps = {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
@@ -130,6 +139,8 @@ export const registrationFlows = pgTable(
     verifiedAt: timestamp('verified_at', { withTimezone: true }),
     /** Ended without verifying: another flow took its contact. */
     closedAt: timestamp('closed_at', { withTimezone: true }),
+    /** The holder of its id canceled it (`closed_at` is set with it: a canceled flow is closed). */
+    canceledAt: timestamp('canceled_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (table) => [
@@ -138,14 +149,14 @@ export const registrationFlows = pgTable(
     index('registration_flows_open_email_key_idx')
       .on(table.emailKey)
       .where(sql`${table.verifiedAt} IS NULL AND ${table.closedAt} IS NULL`),
-    // Open WhatsApp flows of a number: ended when another flow proves that number.
+    // Open flows whose code went to a number: ended when another flow proves that number.
     index('registration_flows_open_phone_idx')
       .on(table.destination)
       .where(
-        sql`${table.verifiedAt} IS NULL AND ${table.closedAt} IS NULL AND ${table.channel} = 'whatsapp'`,
+        sql`${table.verifiedAt} IS NULL AND ${table.closedAt} IS NULL AND ${table.channel} IN ('whatsapp', 'sms')`,
       ),
     index('registration_flows_expires_at_idx').on(table.expiresAt),
-    check('registration_flows_channel_check', sql`${table.channel} IN ('email', 'whatsapp')`),
+    check('registration_flows_channel_check', sql`${table.channel} IN ('email', 'whatsapp', 'sms')`),
     check('registration_flows_kind_check', sql`${table.kind} IN ('code', 'notice')`),
     check('registration_flows_failed_attempts_check', sql`${table.failedAttempts} >= 0`),
   ],
@@ -198,10 +209,19 @@ export const deliveries = pgTable(
     /** Every failed attempt: `[{attempt, at, error, retryable}]`, for operators and the dead-letter queue. */
     errorHistory: jsonb('error_history').$type<DeliveryAttemptError[]>().notNull().default([]),
     sentAt: timestamp('sent_at', { withTimezone: true }),
+    /** What the provider last reported after accepting it (receipts); null until a report arrives. */
+    providerStatus: text('provider_status', { enum: PROVIDER_STATUSES }),
+    /** The provider's error code with a `failed` or `undelivered` report, e.g. Twilio's 63016. */
+    providerErrorCode: text('provider_error_code'),
+    providerStatusAt: timestamp('provider_status_at', { withTimezone: true }),
     ...timestamps,
   },
   (table) => [
     index('deliveries_flow_id_idx').on(table.flowId),
+    // Receipts name the message by the provider's id.
+    index('deliveries_provider_message_id_idx')
+      .on(table.providerMessageId)
+      .where(sql`${table.providerMessageId} IS NOT NULL`),
     // The relay re-enqueues deliveries still queued a while after their creation (lost enqueues).
     index('deliveries_queued_idx').on(table.createdAt).where(sql`${table.status} = 'queued'`),
     // A code always belongs to its flow and knows which of the flow's codes it is. (Its sealed
@@ -218,7 +238,26 @@ export const deliveries = pgTable(
       'deliveries_status_check',
       sql`${table.status} IN ('queued', 'sending', 'sent', 'failed', 'dead', 'skipped')`,
     ),
+    check(
+      'deliveries_provider_status_check',
+      sql`${table.providerStatus} IN ('sent', 'delivered', 'read', 'failed', 'undelivered')`,
+    ),
   ],
+);
+
+/**
+ * Every provider receipt applied, once: a provider may report the same status of a message twice
+ * (a retried callback), and only the first may act (a failure starts a fallback).
+ */
+export const deliveryReceipts = pgTable(
+  'delivery_receipts',
+  {
+    provider: text('provider').notNull(),
+    providerMessageId: text('provider_message_id').notNull(),
+    status: text('status').notNull(),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.provider, table.providerMessageId, table.status] })],
 );
 
 export interface DeliveryAttemptError {

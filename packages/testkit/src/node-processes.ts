@@ -172,6 +172,8 @@ export function serviceEnvironment(options: {
     SEND_BUDGET_EMAIL_DAILY: '0',
     SEND_BUDGET_WHATSAPP_HOURLY: '0',
     SEND_BUDGET_WHATSAPP_DAILY: '0',
+    SEND_BUDGET_SMS_HOURLY: '0',
+    SEND_BUDGET_SMS_DAILY: '0',
     SEND_BUDGET_EMAIL_DOMAIN_HOURLY: '0',
     ...options.extra,
   };

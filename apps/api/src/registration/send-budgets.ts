@@ -81,6 +81,10 @@ export function createSendBudgets(deps: {
       ['hourly', 'whatsapp-hourly', config.SEND_BUDGET_WHATSAPP_HOURLY, HOUR],
       ['daily', 'whatsapp-daily', config.SEND_BUDGET_WHATSAPP_DAILY, DAY],
     ]),
+    sms: budgetsOf([
+      ['hourly', 'sms-hourly', config.SEND_BUDGET_SMS_HOURLY, HOUR],
+      ['daily', 'sms-daily', config.SEND_BUDGET_SMS_DAILY, DAY],
+    ]),
   };
 
   return {

@@ -77,6 +77,8 @@ export async function startStack(options: StackOptions = {}) {
     SEND_BUDGET_EMAIL_DOMAIN_HOURLY: '0',
     SEND_BUDGET_WHATSAPP_HOURLY: '0',
     SEND_BUDGET_WHATSAPP_DAILY: '0',
+    SEND_BUDGET_SMS_HOURLY: '0',
+    SEND_BUDGET_SMS_DAILY: '0',
     DELIVERY_BACKOFF_BASE_MS: '10',
     EMAIL_PROVIDER: 'gmail',
     EMAIL_CLIENT_ID: GOOGLE.clientId,

@@ -1,5 +1,5 @@
 import { createDeadLetterQueue, type DeadLetterQueue, type Logger } from '@otp-relay/core';
-import { type Database, deliveries, registrationFlows, sendCooldowns } from '@otp-relay/db';
+import { type Database, deliveries, deliveryReceipts, registrationFlows, sendCooldowns } from '@otp-relay/db';
 import { Queue, Worker } from 'bullmq';
 import { and, eq, gte, inArray, isNotNull, isNull, lt, lte, ne, or } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
@@ -40,6 +40,7 @@ export interface RetentionReport {
   flows: number;
   notices: number;
   cooldowns: number;
+  receipts: number;
   deadLetters: number;
   /** Deliveries whose sealed code was dropped. */
   sealedCodes: number;
@@ -165,11 +166,24 @@ export async function purgeExpired(deps: RetentionDeps, at: Date): Promise<Reten
     .delete(sendCooldowns)
     .where(lt(sendCooldowns.lastSentAt, cutoff))
     .returning({ key: sendCooldowns.destinationKey });
+  // A receipt only has to outlive the provider's retries of the same report.
+  const receipts = await db
+    .delete(deliveryReceipts)
+    .where(lt(deliveryReceipts.receivedAt, cutoff))
+    .returning({ id: deliveryReceipts.providerMessageId });
   // After the purge: what it deleted needs no scrubbing.
   const sealedCodes = await dropUnusableSealedCodes(db, at);
   const passwordHashes = await dropUnusablePasswordHashes(db, at, deps.maxAttempts);
   const deadLetters = await purgeDeadLetters(deps.deadLetterQueue, cutoff);
-  return { flows, notices, cooldowns: cooldowns.length, deadLetters, sealedCodes, passwordHashes };
+  return {
+    flows,
+    notices,
+    cooldowns: cooldowns.length,
+    receipts: receipts.length,
+    deadLetters,
+    sealedCodes,
+    passwordHashes,
+  };
 }
 
 export const MAINTENANCE_QUEUE = 'otp-maintenance';
