@@ -74,6 +74,22 @@ export async function enqueueDelivery(queue: DeliveryQueue, deliveryId: string, 
   }
 }
 
+/**
+ * The job that tells the worker a provider reported a delivery it had accepted as failed (a
+ * Twilio receipt: 63016, undelivered): the worker ends it and starts its fallback at once. Same
+ * queue and payload as a send; told apart by the job's name.
+ */
+export const REPORTED_FAILURE_JOB = 'reported-failure';
+
+export async function enqueueReportedFailure(queue: DeliveryQueue, deliveryId: string, policy: RetryPolicy) {
+  await queue.add(
+    REPORTED_FAILURE_JOB,
+    { deliveryId },
+    // Its own id: the delivery's send job may still be kept under the delivery's id.
+    { ...deliveryJobOptions(deliveryId, policy), jobId: `${deliveryId}-reported` },
+  );
+}
+
 /** What the dead-letter queue keeps of a delivery that failed for good: ids and reasons, no code. */
 export interface DeadLetterJob {
   deliveryId: string;
