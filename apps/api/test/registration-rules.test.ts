@@ -40,6 +40,7 @@ function aFlow(overrides: Partial<RegistrationFlow> = {}): RegistrationFlow {
     expiresAt,
     verifiedAt: null,
     closedAt: null,
+    canceledAt: null,
     createdAt: earlier,
     ...overrides,
   };
