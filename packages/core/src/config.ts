@@ -17,6 +17,13 @@ const Seconds = (defaultValue: number, minimum = 1) => Type.Integer({ minimum, d
 const OptionalString = () => Type.Optional(Type.String({ minLength: 1 }));
 // A Twilio Content Template Builder SID.
 const OptionalContentSid = () => Type.Optional(Type.String({ pattern: '^HX[0-9a-fA-F]{32}$' }));
+const Provider = () =>
+  Type.Union([Type.Literal('twilio'), Type.Literal('console'), Type.Literal('disabled')], {
+    default: 'disabled',
+  });
+// ISO 3166 alpha-2 codes, comma-separated, or `*` for any.
+const CountryList = () =>
+  Type.String({ pattern: '^(\\*|[A-Za-z]{2}(\\s*,\\s*[A-Za-z]{2})*)?$', default: '' });
 
 const CommonProperties = {
   // Unset means production, so a deployment that forgets it fails closed; `pnpm dev` sets development.
@@ -29,6 +36,11 @@ const CommonProperties = {
   ),
   DATABASE_URL: Type.String({ pattern: '^postgres(ql)?://' }),
   REDIS_URL: Type.String({ pattern: '^rediss?://' }),
+  // The account's auth token: the worker sends with it, the API checks Twilio's signed receipts with it.
+  TWILIO_AUTH_TOKEN: OptionalString(),
+  // Where providers reach this service (https://otp.shop.example): Twilio's status callbacks go to
+  // PUBLIC_BASE_URL + /api/webhooks/twilio/message-status, and are asked for only when it is set.
+  PUBLIC_BASE_URL: Type.Optional(Type.String({ pattern: '^https?://[^/?#]+(/[^?#]*)?$' })),
   // Lets several deployments (or test runs) share one Redis without seeing each other's queues.
   QUEUE_PREFIX: Type.String({ pattern: '^[A-Za-z0-9_-]+$', default: 'bull' }),
   OTP_ENCRYPTION_KEY: Secret('key material for the AES-256-GCM encryption of send payloads'),
@@ -37,9 +49,8 @@ const CommonProperties = {
   // locked flow can never be used again, so its password hash goes.
   OTP_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 20, default: 5 }),
   // 'disabled' (the default) keeps shops that only verify by email free of Twilio settings.
-  WHATSAPP_PROVIDER: Type.Union([Type.Literal('twilio'), Type.Literal('console'), Type.Literal('disabled')], {
-    default: 'disabled',
-  }),
+  WHATSAPP_PROVIDER: Provider(),
+  SMS_PROVIDER: Provider(),
 } satisfies TProperties;
 
 const ApiProperties = {
@@ -86,12 +97,13 @@ const ApiProperties = {
   VERIFY_LIMIT_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 3600 }),
   // SMS-pumping guard: countries WhatsApp codes may go to (ISO 3166 alpha-2, comma-separated, or `*`
   // for any). Production with WhatsApp on needs it set; elsewhere unset means any ...
-  WHATSAPP_ALLOWED_COUNTRIES: Type.String({
-    pattern: '^(\\*|[A-Za-z]{2}(\\s*,\\s*[A-Za-z]{2})*)?$',
-    default: '',
-  }),
+  WHATSAPP_ALLOWED_COUNTRIES: CountryList(),
   // ... and WhatsApp sends per country calling code per hour, across all numbers.
   WHATSAPP_COUNTRY_HOURLY_CAP: Type.Integer({ minimum: 1, default: 100 }),
+  // The same two for SMS, apart: text messages cost per country (and are what pumping targets),
+  // so a shop may send WhatsApp codes where it would not pay for SMS.
+  SMS_ALLOWED_COUNTRIES: CountryList(),
+  SMS_COUNTRY_HOURLY_CAP: Type.Integer({ minimum: 1, default: 100 }),
   // Messages (codes and notices) the whole deployment may send per channel, per hour and per day,
   // counted in Redis across API instances; 0 = no cap. Email's are sized under one Gmail
   // Workspace sender's ~2,000 a day (lower them for a consumer account's ~500).
@@ -131,13 +143,16 @@ const WorkerProperties = {
     default: 'https://oauth2.googleapis.com/token',
   }),
   TWILIO_ACCOUNT_SID: Type.Optional(Type.String({ pattern: '^AC[0-9a-fA-F]{32}$' })),
-  TWILIO_AUTH_TOKEN: OptionalString(),
   TWILIO_WHATSAPP_FROM: Type.Optional(Type.String({ pattern: '^(whatsapp:)?\\+[1-9][0-9]{6,14}$' })),
   TWILIO_API_BASE_URL: Type.String({ pattern: '^https?://', default: 'https://api.twilio.com' }),
   TWILIO_WHATSAPP_CONTENT_SID: OptionalContentSid(),
   // Registration notices on WhatsApp: an approved template without variables; unset = free-form text.
   TWILIO_WHATSAPP_NOTICE_CONTENT_SID: OptionalContentSid(),
   WHATSAPP_FALLBACK_TO_EMAIL: Type.Boolean({ default: true }),
+  // SMS through Twilio Messaging: a sender number, or a Messaging Service (it picks the sender per
+  // country from its pool); exactly one of them with SMS_PROVIDER=twilio.
+  TWILIO_SMS_FROM: Type.Optional(Type.String({ pattern: '^\\+[1-9][0-9]{6,14}$' })),
+  TWILIO_MESSAGING_SERVICE_SID: Type.Optional(Type.String({ pattern: '^MG[0-9a-fA-F]{32}$' })),
   SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
   PROVIDER_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10000 }),
   DELIVERY_BACKOFF_BASE_MS: Type.Integer({ minimum: 1, default: 2000 }),
@@ -258,8 +273,10 @@ function apiProductionProblems(config: ApiConfig): string[] {
     config.JWT_EXPIRES_IN_SECONDS <= 86_400,
     `JWT_EXPIRES_IN_SECONDS: must be at most 86400 (24 hours) in production (is ${config.JWT_EXPIRES_IN_SECONDS})`,
   );
-  const captchaUrl = httpsProblem('CAPTCHA_VERIFY_URL', config.CAPTCHA_VERIFY_URL);
-  if (captchaUrl) problems.push(captchaUrl);
+  for (const name of ['CAPTCHA_VERIFY_URL', 'PUBLIC_BASE_URL'] as const) {
+    const problem = httpsProblem(name, config[name]);
+    if (problem) problems.push(problem);
+  }
   const trustProxy = parseTrustProxy(config.TRUST_PROXY);
   refuseUnless(
     !('setting' in trustProxy && trustProxy.setting === true),
@@ -271,12 +288,17 @@ function apiProductionProblems(config: ApiConfig): string[] {
     'WHATSAPP_ALLOWED_COUNTRIES: required in production when WhatsApp is on: the countries codes may go to ' +
       '(ISO codes, e.g. US,GB), or * for any',
   );
+  refuseUnless(
+    config.SMS_PROVIDER === 'disabled' || config.SMS_ALLOWED_COUNTRIES !== '',
+    'SMS_ALLOWED_COUNTRIES: required in production when SMS is on: the countries codes may go to ' +
+      '(ISO codes, e.g. US,GB), or * for any',
+  );
   return problems;
 }
 
 function workerProductionProblems(config: WorkerConfig): string[] {
   const problems: string[] = [];
-  for (const name of ['EMAIL_PROVIDER', 'WHATSAPP_PROVIDER'] as const) {
+  for (const name of ['EMAIL_PROVIDER', 'WHATSAPP_PROVIDER', 'SMS_PROVIDER'] as const) {
     if (config[name] === 'console')
       problems.push(`${name}: console only prints messages; not allowed in production`);
   }
@@ -314,9 +336,24 @@ export function loadApiConfig(env: Env): ApiConfig {
   if (config.CAPTCHA_PROVIDER && !config.CAPTCHA_SECRET_KEY) {
     problems.push(`CAPTCHA_SECRET_KEY: required when CAPTCHA_PROVIDER=${config.CAPTCHA_PROVIDER}`);
   }
+  if (config.PUBLIC_BASE_URL && config.WHATSAPP_PROVIDER === 'twilio' && !config.TWILIO_AUTH_TOKEN) {
+    problems.push('TWILIO_AUTH_TOKEN: required with PUBLIC_BASE_URL, to check the signatures of Twilio receipts');
+  }
   problems.push(...productionProblems(config, env, apiProductionProblems));
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** A country list setting as upper-case ISO alpha-2 codes; empty means any country. */
+function countryList(setting: string): ReadonlySet<string> {
+  const value = setting.trim();
+  if (value === '*') return new Set();
+  return new Set(
+    value
+      .split(',')
+      .map((code) => code.trim().toUpperCase())
+      .filter(Boolean),
+  );
 }
 
 /**
@@ -326,14 +363,36 @@ export function loadApiConfig(env: Env): ApiConfig {
 export function allowedWhatsappCountries(
   config: Pick<ApiConfig, 'WHATSAPP_ALLOWED_COUNTRIES'>,
 ): ReadonlySet<string> {
-  const value = config.WHATSAPP_ALLOWED_COUNTRIES.trim();
-  if (value === '*') return new Set();
-  return new Set(
-    value
-      .split(',')
-      .map((code) => code.trim().toUpperCase())
-      .filter(Boolean),
-  );
+  return countryList(config.WHATSAPP_ALLOWED_COUNTRIES);
+}
+
+/** SMS_ALLOWED_COUNTRIES, as allowedWhatsappCountries reads its list. */
+export function allowedSmsCountries(config: Pick<ApiConfig, 'SMS_ALLOWED_COUNTRIES'>): ReadonlySet<string> {
+  return countryList(config.SMS_ALLOWED_COUNTRIES);
+}
+
+/** The Twilio settings the channels on Twilio need: the account for either, and each one's sender. */
+function twilioProblems(config: WorkerConfig, env: Env): string[] {
+  const problems: string[] = [];
+  const onTwilio = (['WHATSAPP_PROVIDER', 'SMS_PROVIDER'] as const).filter((name) => config[name] === 'twilio');
+  if (onTwilio.length === 0) return problems;
+  const why = `required when ${onTwilio.map((name) => `${name}=twilio`).join(' or ')}`;
+  for (const name of ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN'] as const) {
+    if (!env[name]) problems.push(`${name}: ${why}`);
+  }
+  if (config.WHATSAPP_PROVIDER === 'twilio' && !env.TWILIO_WHATSAPP_FROM) {
+    problems.push('TWILIO_WHATSAPP_FROM: required when WHATSAPP_PROVIDER=twilio');
+  }
+  if (config.SMS_PROVIDER === 'twilio') {
+    const senders = [config.TWILIO_SMS_FROM, config.TWILIO_MESSAGING_SERVICE_SID].filter(Boolean).length;
+    if (senders !== 1) {
+      problems.push(
+        `TWILIO_SMS_FROM, TWILIO_MESSAGING_SERVICE_SID: ${senders === 0 ? 'one is required' : 'set only one'} ` +
+          'when SMS_PROVIDER=twilio (a sender number, or a Messaging Service that picks one)',
+      );
+    }
+  }
+  return problems;
 }
 
 export function loadWorkerConfig(env: Env): WorkerConfig {
@@ -349,11 +408,7 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
       if (!env[name]) problems.push(`${name}: required when EMAIL_PROVIDER=gmail`);
     }
   }
-  if (config.WHATSAPP_PROVIDER === 'twilio') {
-    for (const name of ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_WHATSAPP_FROM'] as const) {
-      if (!env[name]) problems.push(`${name}: required when WHATSAPP_PROVIDER=twilio`);
-    }
-  }
+  problems.push(...twilioProblems(config, env));
   problems.push(...productionProblems(config, env, workerProductionProblems));
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
