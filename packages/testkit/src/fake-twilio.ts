@@ -7,9 +7,19 @@
  * Why: the worker sends WhatsApp messages with the real `twilio` client, and we want tests to exercise that
  * exact code path (serialization, RestException parsing, timeouts) without network or real credentials.
  * Point the client at it with `client.api.baseUrl = fake.baseUrl` (leave `edge`/`region` unset).
+ *
+ * A create that carries `StatusCallback` is followed by Twilio's signed status callbacks to that URL, one POST
+ * per status transition (`queued`, `sent`, `delivered`, or the failure a test scripted with `scriptOutcome`):
+ * in real life a WhatsApp send is only "accepted" by the 201, and 63016/63003/300xx arrive this way.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { setTimeout as delay } from 'node:timers/promises';
+// The product checks callbacks with `twilio.validateRequest`; signing with the same library's function makes
+// the fake and the product agree by construction.
+import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks.js';
 import {
   ConnectionReset,
   createFailureQueue,
@@ -28,6 +38,13 @@ export interface FakeTwilioOptions {
   host?: string;
   /** Default `0` (random free port). */
   port?: number;
+  /** Delay before each status callback of a message (the first one counts from the 201). Default 50 ms. */
+  callbackStepDelayMs?: number;
+  /**
+   * The sender a `MessagingServiceSid` send reports as `From` in its callbacks (Twilio picks one from the
+   * service's pool), as E.164; `whatsapp:` is prefixed for WhatsApp recipients. Default `+15005550006`.
+   */
+  messagingServiceSender?: string;
 }
 
 export interface SentWhatsApp {
@@ -110,6 +127,74 @@ export interface WaitForMessagesOptions {
   timeoutMs?: number;
 }
 
+/** A message status as status callbacks report it in `MessageStatus` (and `SmsStatus`). */
+export type TwilioMessageStatus = 'queued' | 'sent' | 'delivered' | 'read' | 'failed' | 'undelivered';
+
+/**
+ * How an accepted message ends, as its status callbacks tell it:
+ * - `'delivered'`: `queued`, `sent`, `delivered`.
+ * - `'read'`: `queued`, `sent`, `delivered`, `read` for WhatsApp; an SMS stops at `delivered` (no read receipts).
+ * - `{ failed: code }`: `queued`, `failed` with `ErrorCode` (Twilio could not send it, e.g. 63016 outside the
+ *   24-hour window).
+ * - `{ undelivered: code }`: `queued`, `sent`, `undelivered` with `ErrorCode` (e.g. 63003, 30003-30008).
+ */
+export type TwilioDeliveryOutcome = 'delivered' | 'read' | { failed: number } | { undelivered: number };
+
+export interface ScriptedOutcome {
+  /**
+   * Which sends this applies to: an address compared with `To` case-insensitively (e.g.
+   * `whatsapp:+14155552671` or `+14155552671` for SMS), or a pattern tested against `To`. Default: every send.
+   */
+  to?: string | RegExp;
+  /** Default `'delivered'` (useful with `badSignature`/`duplicate` alone). */
+  outcome?: TwilioDeliveryOutcome;
+  /** How many matching accepted sends (with or without a `StatusCallback`) get it. Default `Infinity`. */
+  count?: number;
+  /** Adds `ErrorMessage` to the failed/undelivered callback; Twilio omits it more often than not. */
+  errorMessage?: string;
+  /** Sign every callback of the message with a wrong token, so `validateRequest` fails. */
+  badSignature?: boolean;
+  /**
+   * Post one callback twice, identical (body, signature, `I-Twilio-Idempotency-Token`), the second right after
+   * the first was answered: `true` for the last status, or the status to repeat.
+   */
+  duplicate?: boolean | TwilioMessageStatus;
+  /** Overrides `callbackStepDelayMs` for these messages, e.g. a long one to test `reset()`. */
+  stepDelayMs?: number;
+}
+
+/** One status callback POST the fake made, recorded once it was answered or failed. */
+export interface PostedStatusCallback {
+  /** The `StatusCallback` URL exactly as given on create; it is also what was signed. */
+  url: string;
+  messageSid: string;
+  /** The message's `To`, e.g. `whatsapp:+14155552671`. */
+  to: string;
+  status: TwilioMessageStatus;
+  /** Every form field posted. */
+  params: Record<string, string>;
+  /** The `X-Twilio-Signature` sent. */
+  signature: string;
+  /** `true` when signed wrongly on purpose (`badSignature`). */
+  badSignature: boolean;
+  /** `I-Twilio-Idempotency-Token`: the same on both deliveries of a duplicate. */
+  idempotencyToken: string;
+  /** 1, or 2 for the repeated delivery of a `duplicate`. */
+  delivery: 1 | 2;
+  postedAt: Date;
+  /** The receiver's HTTP status; absent when the POST failed. */
+  responseStatus?: number;
+  /** Why the POST failed (connection refused, timeout, invalid URL); absent when it was answered. */
+  error?: string;
+}
+
+export interface WaitForCallbacksOptions {
+  /** Only count callbacks for messages to this address (case-insensitive). */
+  to?: string;
+  /** Default 10 000 ms. */
+  timeoutMs?: number;
+}
+
 export interface FakeTwilio {
   /** `http://127.0.0.1:PORT`, no trailing slash, for `client.api.baseUrl` or a URI-rewriting RequestClient. */
   readonly baseUrl: string;
@@ -127,9 +212,27 @@ export interface FakeTwilio {
   failSends(count: number, failure: TwilioFailure): void;
   /** The `status` the account resource reports (`active` until set). */
   setAccountStatus(status: TwilioAccountStatus): void;
-  /** Clears sent messages, queued failures, latency, counters and the account status. */
+  /**
+   * Scripts the status callbacks of the next matching sends; scripts are tried in the order they were added
+   * and the first that matches a send's `To` applies. Unscripted sends end `'delivered'`. Throws a RangeError
+   * for a script the fake cannot play.
+   */
+  scriptOutcome(script: ScriptedOutcome): void;
+  /** Snapshot of the status callbacks posted (answered or failed), oldest first; duplicates appear twice. */
+  readonly callbacks: readonly PostedStatusCallback[];
+  /** Status callbacks scheduled or in flight, not yet recorded in `callbacks`. */
+  readonly pendingCallbacks: number;
+  /** Resolves with the first `count` matching callbacks once they have been posted and answered (or failed). */
+  waitForCallbacks(count: number, opts?: WaitForCallbacksOptions): Promise<PostedStatusCallback[]>;
+  /**
+   * Clears sent messages, queued failures, latency, counters, the account status, scripted outcomes and
+   * posted callbacks, and cancels pending callbacks (in-flight ones are aborted and not recorded).
+   */
   reset(): void;
-  /** Closes the server, dropping keep-alive sockets and in-flight requests. Idempotent. */
+  /**
+   * Closes the server, dropping keep-alive sockets and in-flight requests, and cancels pending callbacks.
+   * Idempotent.
+   */
   close(): Promise<void>;
 }
 
@@ -243,6 +346,97 @@ function summarize(message: SentWhatsApp): string {
   return `{to: ${message.to}, ${what}}`;
 }
 
+const DEFAULT_CALLBACK_STEP_DELAY_MS = 50;
+// Twilio gives a webhook 15 s to answer.
+const CALLBACK_TIMEOUT_MS = 15_000;
+// Twilio's magic test number: obviously not a real sender.
+const DEFAULT_MESSAGING_SERVICE_SENDER = '+15005550006';
+const WHATSAPP_PREFIX = 'whatsapp:';
+
+function assertDelay(name: string, ms: number): void {
+  if (!(Number.isFinite(ms) && ms >= 0)) throw new RangeError(`${name} must be >= 0 ms, got ${ms}`);
+}
+
+/** The statuses a message reports, in order, for an outcome. */
+function statusesFor(outcome: TwilioDeliveryOutcome, whatsapp: boolean): TwilioMessageStatus[] {
+  if (outcome === 'delivered') return ['queued', 'sent', 'delivered'];
+  if (outcome === 'read') return ['queued', 'sent', 'delivered', ...(whatsapp ? (['read'] as const) : [])];
+  if ('failed' in outcome) return ['queued', 'failed'];
+  return ['queued', 'sent', 'undelivered'];
+}
+
+function errorCodeOf(outcome: TwilioDeliveryOutcome): number | undefined {
+  if (typeof outcome === 'string') return undefined;
+  return 'failed' in outcome ? outcome.failed : outcome.undelivered;
+}
+
+/** Throws for a script the fake cannot play, so the mistake shows in the test that added it. */
+function validateScript(script: ScriptedOutcome): void {
+  const { count = Number.POSITIVE_INFINITY, outcome = 'delivered', to, duplicate, stepDelayMs } = script;
+  if (!(count === Number.POSITIVE_INFINITY || (Number.isInteger(count) && count > 0))) {
+    throw new RangeError(`count must be a positive integer or Infinity, got ${count}`);
+  }
+  if (typeof outcome === 'string') {
+    if (outcome !== 'delivered' && outcome !== 'read') throw new RangeError(`unknown outcome ${outcome}`);
+  } else {
+    const code = errorCodeOf(outcome);
+    if (!(Number.isInteger(code) && (code ?? 0) > 0)) {
+      throw new RangeError(`the error code must be a positive integer, got ${code}`);
+    }
+  }
+  if (to === '') throw new RangeError('to must not be empty');
+  if (stepDelayMs !== undefined) assertDelay('stepDelayMs', stepDelayMs);
+  if (typeof duplicate === 'string' && !statusesFor(outcome, true).includes(duplicate)) {
+    throw new RangeError(
+      `duplicate: a message with outcome ${JSON.stringify(outcome)} never reports ${duplicate}`,
+    );
+  }
+}
+
+function matchesTo(to: string | RegExp | undefined, address: string): boolean {
+  if (to === undefined) return true;
+  if (typeof to === 'string') return to.toLowerCase() === address.toLowerCase();
+  // A /g or /y pattern would carry its position over from the previous send.
+  to.lastIndex = 0;
+  return to.test(address);
+}
+
+function errorText(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  // Node's AggregateError (a host with several addresses, all refused) has an empty message but a code.
+  const code = (e as NodeJS.ErrnoException).code;
+  return e.message || code || e.name;
+}
+
+/** POSTs a form and resolves with the answer's status once its body has been read. */
+function postForm(
+  url: URL,
+  body: string,
+  headers: OutgoingHttpHeaders,
+  signal: AbortSignal,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const request = send(
+      url,
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+        // No pooled keep-alive socket: it would outlive a test's receiver and hold the process open.
+        agent: false,
+        signal,
+      },
+      (res) => {
+        res.on('error', reject);
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.resume();
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
 export async function startFakeTwilio(options: FakeTwilioOptions): Promise<FakeTwilio> {
   let requestTimes: Date[] = [];
   const messages = createRecorder<SentWhatsApp>({
@@ -257,6 +451,153 @@ export async function startFakeTwilio(options: FakeTwilioOptions): Promise<FakeT
   const failures = createFailureQueue(validateFailure);
   let accountStatus: TwilioAccountStatus = 'active';
   const accountCreated = new Date();
+
+  const defaultStepDelayMs = options.callbackStepDelayMs ?? DEFAULT_CALLBACK_STEP_DELAY_MS;
+  assertDelay('callbackStepDelayMs', defaultStepDelayMs);
+  const serviceSender = options.messagingServiceSender ?? DEFAULT_MESSAGING_SERVICE_SENDER;
+  // One per fake, as a real account has one per WhatsApp sender.
+  const channelInstallSid = `XE${randomBytes(16).toString('hex')}`;
+  let scripts: { script: ScriptedOutcome; remaining: number }[] = [];
+  /** One message's callbacks still to post; aborting it cancels its timer and its in-flight POST. */
+  interface CallbackRun {
+    controller: AbortController;
+    remaining: number;
+  }
+  const runs = new Set<CallbackRun>();
+  const pendingCallbacks = (): number => [...runs].reduce((sum, run) => sum + run.remaining, 0);
+  const callbacks = createRecorder<PostedStatusCallback>({
+    waiter: 'waitForCallbacks',
+    fake: 'fake Twilio',
+    noun: 'status callback(s)',
+    recipients: (callback) => [callback.to],
+    totals: (recorded) => `${recorded} posted in total (${pendingCallbacks()} pending)`,
+    summarize: (c) =>
+      `{to: ${c.to}, ${c.status}${c.delivery === 2 ? ' again' : ''}: ${c.error ?? `HTTP ${c.responseStatus}`}}`,
+  });
+
+  function cancelCallbacks(): void {
+    for (const run of runs) run.controller.abort();
+    runs.clear();
+  }
+
+  /** The first script matching `to`, counted down; `undefined` when none does. */
+  function takeScript(to: string): ScriptedOutcome | undefined {
+    const index = scripts.findIndex((entry) => matchesTo(entry.script.to, to));
+    const entry = scripts[index];
+    if (!entry) return undefined;
+    entry.remaining -= 1;
+    if (entry.remaining <= 0) scripts.splice(index, 1);
+    return entry.script;
+  }
+
+  function callbackParams(
+    message: SentWhatsApp,
+    status: TwilioMessageStatus,
+    script: ScriptedOutcome | undefined,
+  ): Record<string, string> {
+    const whatsapp = message.to.startsWith(WHATSAPP_PREFIX);
+    const serviceSid = message.form.MessagingServiceSid;
+    const from = message.from || `${whatsapp ? WHATSAPP_PREFIX : ''}${serviceSender}`;
+    const failing = status === 'failed' || status === 'undelivered';
+    const errorCode = failing ? errorCodeOf(script?.outcome ?? 'delivered') : undefined;
+    return {
+      ...(whatsapp
+        ? {
+            ChannelPrefix: 'whatsapp',
+            ChannelInstallSid: channelInstallSid,
+            ChannelToAddress: message.to.slice(WHATSAPP_PREFIX.length),
+          }
+        : {}),
+      ApiVersion: API_VERSION,
+      MessageStatus: status,
+      SmsSid: message.sid,
+      SmsStatus: status,
+      To: message.to,
+      From: from,
+      MessageSid: message.sid,
+      AccountSid: message.accountSid,
+      ...(serviceSid ? { MessagingServiceSid: serviceSid } : {}),
+      ...(errorCode === undefined ? {} : { ErrorCode: String(errorCode) }),
+      ...(errorCode !== undefined && script?.errorMessage ? { ErrorMessage: script.errorMessage } : {}),
+    };
+  }
+
+  /** Posts one callback and records how it went; throws only once `run` was cancelled (nothing recorded). */
+  async function deliver(
+    run: CallbackRun,
+    callback: Omit<PostedStatusCallback, 'postedAt' | 'responseStatus' | 'error'>,
+  ): Promise<void> {
+    const postedAt = new Date();
+    let result: { responseStatus: number } | { error: string };
+    try {
+      const target = new URL(callback.url);
+      if (target.protocol !== 'http:' && target.protocol !== 'https:') {
+        throw new Error(`unsupported protocol ${target.protocol}`);
+      }
+      const timeout = AbortSignal.timeout(CALLBACK_TIMEOUT_MS);
+      try {
+        const headers = {
+          'content-type': 'application/x-www-form-urlencoded',
+          'user-agent': 'TwilioProxy/1.1',
+          'x-twilio-signature': callback.signature,
+          'i-twilio-idempotency-token': callback.idempotencyToken,
+        };
+        const body = new URLSearchParams(callback.params).toString();
+        const signal = AbortSignal.any([run.controller.signal, timeout]);
+        result = { responseStatus: await postForm(target, body, headers, signal) };
+      } catch (e) {
+        if (timeout.aborted && !run.controller.signal.aborted) {
+          throw new Error(`no answer within ${CALLBACK_TIMEOUT_MS} ms`);
+        }
+        throw e;
+      }
+    } catch (e) {
+      run.controller.signal.throwIfAborted();
+      result = { error: errorText(e) };
+    }
+    // A reset while the answer was being read: the callback belongs to the previous test.
+    run.controller.signal.throwIfAborted();
+    run.remaining -= 1;
+    callbacks.record({ ...callback, postedAt, ...result });
+  }
+
+  function scheduleCallbacks(message: SentWhatsApp, url: string, script: ScriptedOutcome | undefined): void {
+    const statuses = statusesFor(script?.outcome ?? 'delivered', message.to.startsWith(WHATSAPP_PREFIX));
+    const repeated = script?.duplicate === true ? statuses.at(-1) : script?.duplicate || undefined;
+    const stepDelayMs = script?.stepDelayMs ?? defaultStepDelayMs;
+    const run: CallbackRun = {
+      controller: new AbortController(),
+      remaining: statuses.length + (repeated !== undefined && statuses.includes(repeated) ? 1 : 0),
+    };
+    runs.add(run);
+    const badSignature = script?.badSignature ?? false;
+    const signingToken = badSignature ? `${options.authToken}-wrong` : options.authToken;
+    const play = async (): Promise<void> => {
+      // One after the other, as Twilio reports a message's transitions in order.
+      for (const status of statuses) {
+        await delay(stepDelayMs, undefined, { signal: run.controller.signal });
+        const params = callbackParams(message, status, script);
+        const callback = {
+          url,
+          messageSid: message.sid,
+          to: message.to,
+          status,
+          params,
+          signature: getExpectedTwilioSignature(signingToken, url, params),
+          badSignature,
+          idempotencyToken: randomUUID(),
+        };
+        await deliver(run, { ...callback, delivery: 1 });
+        if (status === repeated) await deliver(run, { ...callback, delivery: 2 });
+      }
+    };
+    play()
+      .catch((e: unknown) => {
+        // Cancelled by reset() or close(); anything else is a bug in the fake and should fail the run loudly.
+        if (!run.controller.signal.aborted) throw e;
+      })
+      .finally(() => runs.delete(run));
+  }
 
   /** Fetch account: Basic auth as for a send; another account than the caller's own is not found. */
   function handleFetchAccount(req: IncomingMessage, pathAccountSid: string, path: string) {
@@ -389,6 +730,10 @@ export async function startFakeTwilio(options: FakeTwilioOptions): Promise<FakeT
       if ('sid' in result) {
         messages.record(result);
         sendJson(res, 201, resource(result));
+        // A script counts every accepted send, so "this number fails" holds whether or not a callback was asked for.
+        const script = takeScript(result.to);
+        const callbackUrl = result.form.StatusCallback;
+        if (callbackUrl && !signal.aborted) scheduleCallbacks(result, callbackUrl, script);
       } else {
         sendJson(res, result.status, result.body, result.headers);
       }
@@ -403,7 +748,11 @@ export async function startFakeTwilio(options: FakeTwilioOptions): Promise<FakeT
     port: options.port,
     handle,
     answerBug: (res, message) => sendJson(res, 500, twilioError(500, 20500, message).body),
-    onClose: () => messages.close(),
+    onClose: () => {
+      cancelCallbacks();
+      messages.close();
+      callbacks.close();
+    },
   });
 
   return {
@@ -417,6 +766,12 @@ export async function startFakeTwilio(options: FakeTwilioOptions): Promise<FakeT
     get requestTimes() {
       return [...requestTimes];
     },
+    get callbacks() {
+      return callbacks.items;
+    },
+    get pendingCallbacks() {
+      return pendingCallbacks();
+    },
 
     waitForMessages: (count, opts) => messages.waitFor(count, opts),
     setLatency: (ms) => latency.set(ms),
@@ -424,7 +779,15 @@ export async function startFakeTwilio(options: FakeTwilioOptions): Promise<FakeT
     setAccountStatus(status) {
       accountStatus = status;
     },
+    scriptOutcome(script) {
+      validateScript(script);
+      scripts.push({ script: { ...script }, remaining: script.count ?? Number.POSITIVE_INFINITY });
+    },
+    waitForCallbacks: (count, opts) => callbacks.waitFor(count, opts),
     reset() {
+      cancelCallbacks();
+      scripts = [];
+      callbacks.clear();
       messages.clear();
       requestTimes = [];
       failures.reset();

@@ -1,10 +1,13 @@
 // Drives the fake with the real `twilio` v6 client, wired the way the worker will be, so these tests also pin
 // down how that client behaves (errors, retries, timeouts) against Twilio's wire format.
 
+import type { IncomingHttpHeaders } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { FakeTwilio } from '../src/fake-twilio.js';
+import type { FakeTwilio, PostedStatusCallback } from '../src/fake-twilio.js';
 import { startFakeTwilio, TWILIO_ERRORS } from '../src/fake-twilio.js';
 
 const accountSid = 'AC0123456789abcdef0123456789abcdef';
@@ -463,6 +466,422 @@ describe('fake Twilio: waitForMessages', () => {
 
     await expect(fake.waitForMessages(1, { to: 'whatsapp:+15005550006', timeoutMs: 50 })).rejects.toThrow(
       /timed out after 50 ms .* to whatsapp:\+15005550006; 0 matched, 1 sent in total \(1 request\(s\)\): .*whatsapp:\+14155552671.*Your code is 123456/,
+    );
+  });
+});
+
+/** One status callback as the product's webhook route will see it. */
+interface ReceivedCallback {
+  /** The URL rebuilt the way the product will: its public base plus the request target. */
+  url: string;
+  params: Record<string, string>;
+  headers: IncomingHttpHeaders;
+}
+
+/** A stand-in for the product's status callback route: records what arrives, answers `status`. */
+interface CallbackReceiver {
+  readonly baseUrl: string;
+  readonly received: ReceivedCallback[];
+  /** Default 204. */
+  status: number;
+  /** Leave requests unanswered (the fake's POST stays in flight). */
+  hold: boolean;
+  /** Resolves when the next request has arrived, with a promise of its connection closing. */
+  nextRequest(): Promise<{ closed: Promise<void> }>;
+  close(): Promise<void>;
+}
+
+async function startReceiver(): Promise<CallbackReceiver> {
+  let arrived: ((request: { closed: Promise<void> }) => void)[] = [];
+  const server = createServer((req, res) => {
+    const closed = new Promise<void>((resolve) => res.on('close', resolve));
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      receiver.received.push({
+        url: `${receiver.baseUrl}${req.url ?? ''}`,
+        params: Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8'))),
+        headers: req.headers,
+      });
+      for (const resolve of arrived) resolve({ closed });
+      arrived = [];
+      if (!receiver.hold) res.writeHead(receiver.status).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const receiver: CallbackReceiver = {
+    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    received: [],
+    status: 204,
+    hold: false,
+    nextRequest: () => new Promise((resolve) => arrived.push(resolve)),
+    close: () =>
+      new Promise((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+  return receiver;
+}
+
+/** What the product's route will do with a callback: `twilio.validateRequest` over the URL and the form. */
+function validSignature(callback: ReceivedCallback | undefined, token = authToken): boolean {
+  if (!callback) throw new Error('no such callback');
+  const signature = callback.headers['x-twilio-signature'];
+  return twilio.validateRequest(token, String(signature), callback.url, callback.params);
+}
+
+const statuses = (posted: readonly PostedStatusCallback[]) => posted.map((c) => c.status);
+
+describe('fake Twilio: status callbacks', () => {
+  const smsSender = '+14155238886';
+  const smsRecipient = '+14155550100';
+  const serviceSid = 'MG0123456789abcdef0123456789abcdef';
+  let receiver: CallbackReceiver;
+  let callbackUrl: string;
+
+  beforeAll(async () => {
+    receiver = await startReceiver();
+    // A query string, with an escape in it, is part of what Twilio signs.
+    callbackUrl = `${receiver.baseUrl}/hooks/twilio/status?flow=f1&note=a%20b`;
+  });
+
+  afterAll(async () => {
+    await receiver?.close();
+  });
+
+  beforeEach(() => {
+    receiver.received.length = 0;
+    receiver.status = 204;
+    receiver.hold = false;
+  });
+
+  function sendWhatsApp(client: twilio.Twilio, to = recipient, statusCallback = callbackUrl) {
+    return client.messages.create({ from: sender, to, body: 'Your code is 123456', statusCallback });
+  }
+
+  function sendSms(client: twilio.Twilio, to = smsRecipient) {
+    return client.messages.create({
+      from: smsSender,
+      to,
+      body: 'Your code is 123456',
+      statusCallback: callbackUrl,
+    });
+  }
+
+  it('posts queued, sent, delivered for a WhatsApp send, signed over the URL with its query string', async () => {
+    const client = makeClient();
+
+    const message = await sendWhatsApp(client);
+    const posted = await fake.waitForCallbacks(3, { to: recipient.toUpperCase() });
+
+    expect(statuses(posted)).toEqual(['queued', 'sent', 'delivered']);
+    expect(posted.map((c) => c.responseStatus)).toEqual([204, 204, 204]);
+    expect(posted.every((c) => c.url === callbackUrl && c.delivery === 1 && !c.badSignature)).toBe(true);
+    expect(receiver.received.map((r) => r.params.MessageStatus)).toEqual(['queued', 'sent', 'delivered']);
+    for (const callback of receiver.received) {
+      expect(callback.url).toBe(callbackUrl);
+      expect(validSignature(callback)).toBe(true);
+      expect(validSignature(callback, 'another-token')).toBe(false);
+      expect(callback.headers).toMatchObject({
+        'content-type': 'application/x-www-form-urlencoded',
+        'user-agent': 'TwilioProxy/1.1',
+      });
+    }
+    expect(receiver.received[2]?.params).toEqual({
+      ChannelPrefix: 'whatsapp',
+      ChannelInstallSid: expect.stringMatching(/^XE[0-9a-f]{32}$/),
+      ChannelToAddress: '+14155552671',
+      ApiVersion: '2010-04-01',
+      MessageStatus: 'delivered',
+      SmsSid: message.sid,
+      SmsStatus: 'delivered',
+      To: recipient,
+      From: sender,
+      MessageSid: message.sid,
+      AccountSid: accountSid,
+    });
+    // Each transition is its own event, so each has its own idempotency token.
+    const tokens = receiver.received.map((r) => r.headers['i-twilio-idempotency-token']);
+    expect(new Set(tokens).size).toBe(3);
+    expect(posted.map((c) => c.idempotencyToken)).toEqual(tokens);
+    expect(fake.pendingCallbacks).toBe(0);
+  });
+
+  it('adds read for WhatsApp when scripted; an SMS stops at delivered', async () => {
+    const client = makeClient();
+    fake.scriptOutcome({ outcome: 'read' });
+
+    await sendWhatsApp(client);
+    await sendSms(client);
+
+    expect(statuses(await fake.waitForCallbacks(4, { to: recipient }))).toEqual([
+      'queued',
+      'sent',
+      'delivered',
+      'read',
+    ]);
+    expect(statuses(await fake.waitForCallbacks(3, { to: smsRecipient }))).toEqual([
+      'queued',
+      'sent',
+      'delivered',
+    ]);
+  });
+
+  it('a scripted 63016 for one number: queued then failed with ErrorCode; other numbers are delivered', async () => {
+    const client = makeClient();
+    const outsideWindow = 'whatsapp:+447700900123';
+    fake.scriptOutcome({ to: outsideWindow, outcome: { failed: 63016 } });
+
+    const failedMessage = await sendWhatsApp(client, outsideWindow);
+    await sendWhatsApp(client, recipient);
+
+    const failed = await fake.waitForCallbacks(2, { to: outsideWindow });
+    expect(statuses(failed)).toEqual(['queued', 'failed']);
+    expect(failed[1]?.params).toMatchObject({
+      ChannelPrefix: 'whatsapp',
+      MessageSid: failedMessage.sid,
+      MessageStatus: 'failed',
+      SmsStatus: 'failed',
+      ErrorCode: '63016',
+    });
+    expect(failed[0]?.params).not.toHaveProperty('ErrorCode');
+    expect(failed[1]?.params).not.toHaveProperty('ErrorMessage');
+    expect(statuses(await fake.waitForCallbacks(3, { to: recipient }))).toEqual([
+      'queued',
+      'sent',
+      'delivered',
+    ]);
+    expect(receiver.received.every((r) => validSignature(r))).toBe(true);
+  });
+
+  it('matches a pattern for count sends, with an ErrorMessage when given', async () => {
+    const client = makeClient();
+    const notOnWhatsApp = 'whatsapp:+447700900999';
+    fake.scriptOutcome({
+      to: /^whatsapp:\+44/g,
+      outcome: { undelivered: 63003 },
+      count: 2,
+      errorMessage: 'Channel could not find To address',
+    });
+
+    await sendWhatsApp(client, notOnWhatsApp);
+    await sendWhatsApp(client, notOnWhatsApp);
+    await sendWhatsApp(client, notOnWhatsApp);
+
+    const posted = await fake.waitForCallbacks(9, { to: notOnWhatsApp });
+    const finals = posted.filter((c) => c.status !== 'queued' && c.status !== 'sent');
+    expect(statuses(finals)).toEqual(['undelivered', 'undelivered', 'delivered']);
+    expect(finals[0]?.params).toMatchObject({
+      ErrorCode: '63003',
+      ErrorMessage: 'Channel could not find To address',
+    });
+    expect(finals[2]?.params).not.toHaveProperty('ErrorCode');
+  });
+
+  it('an SMS undelivered with 30003 carries no WhatsApp fields', async () => {
+    const client = makeClient();
+    fake.scriptOutcome({ to: smsRecipient, outcome: { undelivered: 30003 } });
+
+    const message = await sendSms(client);
+
+    const posted = await fake.waitForCallbacks(3, { to: smsRecipient });
+    expect(statuses(posted)).toEqual(['queued', 'sent', 'undelivered']);
+    expect(posted[2]?.params).toEqual({
+      ApiVersion: '2010-04-01',
+      MessageStatus: 'undelivered',
+      SmsSid: message.sid,
+      SmsStatus: 'undelivered',
+      To: smsRecipient,
+      From: smsSender,
+      MessageSid: message.sid,
+      AccountSid: accountSid,
+      ErrorCode: '30003',
+    });
+    expect(receiver.received.every((r) => validSignature(r))).toBe(true);
+  });
+
+  it('Messaging Service sends report the pool sender as From and the service sid, per channel', async () => {
+    const client = makeClient();
+
+    await client.messages.create({
+      messagingServiceSid: serviceSid,
+      to: recipient,
+      body: 'hi',
+      statusCallback: callbackUrl,
+    });
+    await client.messages.create({
+      messagingServiceSid: serviceSid,
+      to: smsRecipient,
+      body: 'hi',
+      statusCallback: callbackUrl,
+    });
+
+    const whatsapp = await fake.waitForCallbacks(3, { to: recipient });
+    const sms = await fake.waitForCallbacks(3, { to: smsRecipient });
+    expect(whatsapp[0]?.params).toMatchObject({
+      ChannelPrefix: 'whatsapp',
+      From: 'whatsapp:+15005550006',
+      MessagingServiceSid: serviceSid,
+    });
+    expect(sms[0]?.params).toMatchObject({ From: '+15005550006', MessagingServiceSid: serviceSid });
+    expect(sms[0]?.params).not.toHaveProperty('ChannelPrefix');
+    expect(receiver.received).toHaveLength(6);
+    expect(receiver.received.every((r) => validSignature(r))).toBe(true);
+  });
+
+  it('badSignature: validateRequest rejects those callbacks and accepts the others', async () => {
+    const client = makeClient();
+    const other = 'whatsapp:+447700900123';
+    fake.scriptOutcome({ to: recipient, badSignature: true });
+
+    await sendWhatsApp(client, recipient);
+    await sendWhatsApp(client, other);
+
+    const forged = await fake.waitForCallbacks(3, { to: recipient });
+    await fake.waitForCallbacks(3, { to: other });
+    expect(forged.every((c) => c.badSignature)).toBe(true);
+    const byTo = (to: string) => receiver.received.filter((r) => r.params.To === to);
+    expect(byTo(recipient).map((r) => validSignature(r))).toEqual([false, false, false]);
+    expect(byTo(other).map((r) => validSignature(r))).toEqual([true, true, true]);
+  });
+
+  it('duplicate: posts the last callback twice, identical down to the idempotency token', async () => {
+    const client = makeClient();
+    fake.scriptOutcome({ outcome: { failed: 63016 }, duplicate: true });
+
+    await sendWhatsApp(client);
+
+    const posted = await fake.waitForCallbacks(3);
+    expect(statuses(posted)).toEqual(['queued', 'failed', 'failed']);
+    expect(posted.map((c) => c.delivery)).toEqual([1, 1, 2]);
+    const [, first, second] = receiver.received;
+    expect(second?.params).toEqual(first?.params);
+    expect(second?.headers['x-twilio-signature']).toBe(first?.headers['x-twilio-signature']);
+    expect(second?.headers['i-twilio-idempotency-token']).toBe(first?.headers['i-twilio-idempotency-token']);
+    expect(validSignature(second)).toBe(true);
+  });
+
+  it('duplicate can name the status to repeat', async () => {
+    const client = makeClient();
+    fake.scriptOutcome({ duplicate: 'sent' });
+
+    await sendWhatsApp(client);
+
+    expect(statuses(await fake.waitForCallbacks(4))).toEqual(['queued', 'sent', 'sent', 'delivered']);
+  });
+
+  it('records what the receiver answered, and carries on after an error status as Twilio does', async () => {
+    const client = makeClient();
+    receiver.status = 500;
+
+    await sendWhatsApp(client);
+
+    const posted = await fake.waitForCallbacks(3);
+    expect(posted.map((c) => c.responseStatus)).toEqual([500, 500, 500]);
+    expect(posted.every((c) => c.error === undefined)).toBe(true);
+    expect(receiver.received).toHaveLength(3);
+  });
+
+  it('records network errors and invalid URLs instead of throwing', async () => {
+    const client = makeClient();
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const deadUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/hooks/twilio`;
+    await new Promise((resolve) => closed.close(resolve));
+    const other = 'whatsapp:+447700900123';
+
+    await sendWhatsApp(client, recipient, deadUrl);
+    await sendWhatsApp(client, other, 'not a url');
+
+    const refused = await fake.waitForCallbacks(3, { to: recipient });
+    expect(statuses(refused)).toEqual(['queued', 'sent', 'delivered']);
+    for (const callback of refused) {
+      expect(callback.responseStatus).toBeUndefined();
+      expect(callback.error).toMatch(/ECONNREFUSED/);
+    }
+    const invalid = await fake.waitForCallbacks(3, { to: other });
+    expect(invalid.every((c) => c.error === 'Invalid URL' && c.url === 'not a url')).toBe(true);
+  });
+
+  it('sends without a StatusCallback get none, but still use up a script', async () => {
+    const client = makeClient();
+    fake.scriptOutcome({ to: recipient, outcome: { failed: 63016 }, count: 1 });
+
+    await sendOtp(client);
+    await sendWhatsApp(client);
+
+    const posted = await fake.waitForCallbacks(3);
+    expect(statuses(posted)).toEqual(['queued', 'sent', 'delivered']);
+    expect(posted.every((c) => c.messageSid === fake.sent[1]?.sid)).toBe(true);
+  });
+
+  it('reset cancels scheduled callbacks and scripts', async () => {
+    const client = makeClient();
+    fake.scriptOutcome({ stepDelayMs: 60_000, outcome: { failed: 63016 } });
+
+    await sendWhatsApp(client);
+    expect(fake.pendingCallbacks).toBe(2);
+    fake.reset();
+    expect(fake.pendingCallbacks).toBe(0);
+
+    const next = await sendWhatsApp(client);
+    const posted = await fake.waitForCallbacks(3);
+    expect(statuses(posted)).toEqual(['queued', 'sent', 'delivered']);
+    expect(new Set(receiver.received.map((r) => r.params.MessageSid))).toEqual(new Set([next.sid]));
+  });
+
+  it('reset aborts a callback in flight, which is then never recorded', async () => {
+    const client = makeClient();
+    receiver.hold = true;
+    const arrived = receiver.nextRequest();
+
+    await sendWhatsApp(client);
+    const held = await arrived;
+    expect(fake.pendingCallbacks).toBe(3);
+    fake.reset();
+    receiver.hold = false;
+    // The fake hung up rather than waiting out its 15 s webhook timeout.
+    await held.closed;
+
+    const next = await sendWhatsApp(client);
+    const posted = await fake.waitForCallbacks(3);
+    expect(posted.every((c) => c.messageSid === next.sid)).toBe(true);
+    expect(fake.callbacks).toHaveLength(3);
+  });
+
+  it('close cancels scheduled callbacks and rejects waits', async () => {
+    const own = await startFakeTwilio({ accountSid, authToken, callbackStepDelayMs: 60_000 });
+    const client = twilio(accountSid, authToken, { timeout: 5_000 });
+    client.api.baseUrl = own.baseUrl;
+
+    await client.messages.create({ from: sender, to: recipient, body: 'x', statusCallback: callbackUrl });
+    expect(own.pendingCallbacks).toBe(3);
+    const waiting = own.waitForCallbacks(1);
+    await own.close();
+
+    expect(own.pendingCallbacks).toBe(0);
+    await expect(waiting).rejects.toThrow('waitForCallbacks: fake Twilio was closed');
+    expect(own.callbacks).toHaveLength(0);
+  });
+
+  it('waitForCallbacks times out listing what was posted', async () => {
+    await expect(fake.waitForCallbacks(1, { to: 'whatsapp:+15005550006', timeoutMs: 50 })).rejects.toThrow(
+      /^waitForCallbacks: timed out after 50 ms waiting for 1 status callback\(s\) to whatsapp:\+15005550006; 0 matched, 0 posted in total \(0 pending\): none$/,
+    );
+  });
+
+  it('rejects scripts and options it cannot play', async () => {
+    expect(() => fake.scriptOutcome({ count: 0 })).toThrow(RangeError);
+    expect(() => fake.scriptOutcome({ outcome: { failed: 0 } })).toThrow(RangeError);
+    expect(() => fake.scriptOutcome({ outcome: { undelivered: 30003.5 } })).toThrow(RangeError);
+    expect(() => fake.scriptOutcome({ to: '' })).toThrow(RangeError);
+    expect(() => fake.scriptOutcome({ stepDelayMs: -1 })).toThrow(RangeError);
+    expect(() => fake.scriptOutcome({ outcome: { failed: 63016 }, duplicate: 'delivered' })).toThrow(
+      /never reports delivered/,
+    );
+    await expect(startFakeTwilio({ accountSid, authToken, callbackStepDelayMs: -1 })).rejects.toThrow(
+      RangeError,
     );
   });
 });
