@@ -24,14 +24,17 @@ async function acceptedWhatsAppDelivery(mobile: string) {
   const body = shopper({ otp_method: 'whatsapp', mobile });
   expect((await post(stack.app, 'request-otp/', body)).statusCode).toBe(200);
   const [message] = await stack.twilio.waitForMessages(1, { to: `whatsapp:${mobile}` });
+  return deliveryOfMessage(body.email, message?.sid ?? '');
+}
+
+/** The delivery of a shopper's flow that Twilio accepted as `sid`, once the worker has recorded it. */
+async function deliveryOfMessage(email: string, sid: string) {
   for (;;) {
     const [row] = await stack.db.db
       .select({ delivery: deliveries })
       .from(deliveries)
       .innerJoin(registrationFlows, eq(registrationFlows.id, deliveries.flowId))
-      .where(
-        and(eq(registrationFlows.email, body.email), eq(deliveries.providerMessageId, message?.sid ?? '')),
-      );
+      .where(and(eq(registrationFlows.email, email), eq(deliveries.providerMessageId, sid)));
     if (row) return row.delivery;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -133,5 +136,27 @@ describe('Twilio status callbacks', () => {
       code: 'VALIDATION_ERROR',
       errors: { MessageSid: expect.any(String) },
     });
+  });
+
+  it('a 63016 report after acceptance sends the code by email at once, and that code proves the email', async () => {
+    const mobile = '+14155550145';
+    const body = shopper({ otp_method: 'whatsapp', mobile });
+    const opened = await post(stack.app, 'request-otp/', body);
+    const [message] = await stack.twilio.waitForMessages(1, { to: `whatsapp:${mobile}` });
+    const delivery = await deliveryOfMessage(body.email, message?.sid ?? '');
+    const form = statusForm(delivery.providerMessageId ?? '', 'failed', { ErrorCode: '63016' });
+    expect((await receipt(form)).statusCode).toBe(204);
+
+    const [email] = await stack.google.waitForEmails(1, { to: body.email });
+    const code = /code is: (\d{6})/.exec(email?.text ?? '')?.[1];
+    expect(code).toBe(/(\d{6}) is your verification code/.exec(message?.body ?? '')?.[1]);
+    const reported = await deliveryRow(delivery.id);
+    expect(reported).toMatchObject({ status: 'dead', providerStatus: 'failed', providerErrorCode: '63016' });
+    const verified = await post(stack.app, 'verify-otp/', {
+      email: body.email,
+      otp: code,
+      verification_id: opened.json().verification_id,
+    });
+    expect(verified.json().user).toMatchObject({ email_verified: true, phone_verified: false });
   });
 });

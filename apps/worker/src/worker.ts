@@ -3,20 +3,24 @@ import {
   createDeliveryQueue,
   DELIVERY_BACKOFF_TYPE,
   DELIVERY_QUEUE,
-  type DeliveryJob,
   type Logger,
+  REPORTED_FAILURE_JOB,
   type WorkerConfig,
 } from '@otp-relay/core';
 import type { Database } from '@otp-relay/db';
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { DeliveryJobData } from './delivery/acceptance.js';
 import { createDeadLetterWorker } from './delivery/dead-letter-worker.js';
+import { createDeliveryRepository } from './delivery/delivery-repository.js';
+import { createFallbacks } from './delivery/fallback.js';
 import { createOutboxRelay } from './delivery/outbox-relay.js';
 import {
   createDeliveryProcessor,
   type DeliveryEvents,
   type DeliveryOutcome,
 } from './delivery/process-delivery.js';
+import { createReportedFailureHandler, type ReportedFailureOutcome } from './delivery/reported-failure.js';
 import { deliveryBackoffDelay } from './delivery/retry-policy.js';
 import type { Senders } from './delivery/senders.js';
 
@@ -35,7 +39,7 @@ export interface WorkerDeps {
 }
 
 export interface DeliveryWorker {
-  worker: Worker<DeliveryJob, DeliveryOutcome>;
+  worker: Worker<DeliveryJobData, DeliveryOutcome | ReportedFailureOutcome>;
   /** Enqueues committed deliveries whose job is missing; runs on an interval too. */
   relayOnce(): Promise<number>;
   /** Stops taking jobs and waits for the ones in flight. */
@@ -60,16 +64,41 @@ export function createWorker(deps: WorkerDeps): DeliveryWorker {
     ...(deps.events ? { events: deps.events } : {}),
     ...(deps.now ? { now: deps.now } : {}),
   });
+  const now = deps.now ?? (() => new Date());
+  const repository = createDeliveryRepository(deps.db);
+  const handleReportedFailure = createReportedFailureHandler({
+    repository,
+    fallbacks: createFallbacks({
+      repository,
+      payloadKey: deps.payloadKey,
+      senders: deps.senders,
+      deliveryQueue,
+      retryPolicy,
+      whatsappFallbackToEmail: config.WHATSAPP_FALLBACK_TO_EMAIL,
+      logger: deps.logger,
+      now,
+    }),
+    deadLetterQueue,
+    logger: deps.logger,
+    now,
+  });
   const backoff = { baseMs: config.DELIVERY_BACKOFF_BASE_MS, maxMs: config.DELIVERY_BACKOFF_MAX_MS };
 
-  const worker = new Worker<DeliveryJob, DeliveryOutcome>(
+  const worker = new Worker<DeliveryJobData, DeliveryOutcome | ReportedFailureOutcome>(
     DELIVERY_QUEUE,
-    (job) =>
-      processDelivery({
-        data: job.data,
-        attemptsMade: job.attemptsMade,
-        maxAttempts: job.opts.attempts ?? 1,
-      }),
+    (job, token) =>
+      // A provider's receipt said a delivery it had accepted failed (see the API's delivery-receipts).
+      job.name === REPORTED_FAILURE_JOB
+        ? handleReportedFailure(job.data.deliveryId)
+        : processDelivery({
+            data: job.data,
+            attemptsMade: job.attemptsMade,
+            maxAttempts: job.opts.attempts ?? 1,
+            keepAcceptance: (accepted) => job.updateData({ ...job.data, accepted }),
+            // Delayed, not failed: recording spends none of the attempts the send has.
+            runAgainLater: (deferrals) =>
+              job.moveToDelayed(Date.now() + deliveryBackoffDelay(deferrals, undefined, backoff), token),
+          }),
     {
       connection: deps.connection,
       concurrency: config.WORKER_CONCURRENCY,

@@ -81,12 +81,14 @@ export async function enqueueDelivery(queue: DeliveryQueue, deliveryId: string, 
  */
 export const REPORTED_FAILURE_JOB = 'reported-failure';
 
+/** Its own id: the delivery's send job may still be kept under the delivery's id. */
+export const reportedFailureJobId = (deliveryId: string) => `${deliveryId}-reported`;
+
 export async function enqueueReportedFailure(queue: DeliveryQueue, deliveryId: string, policy: RetryPolicy) {
   await queue.add(
     REPORTED_FAILURE_JOB,
     { deliveryId },
-    // Its own id: the delivery's send job may still be kept under the delivery's id.
-    { ...deliveryJobOptions(deliveryId, policy), jobId: `${deliveryId}-reported` },
+    { ...deliveryJobOptions(deliveryId, policy), jobId: reportedFailureJobId(deliveryId) },
   );
 }
 

@@ -1,6 +1,13 @@
-import { type DeliveryQueue, enqueueDelivery, type Logger, type RetryPolicy } from '@otp-relay/core';
-import { type Database, deliveries } from '@otp-relay/db';
-import { and, asc, eq, lt } from 'drizzle-orm';
+import {
+  type DeliveryQueue,
+  enqueueDelivery,
+  enqueueReportedFailure,
+  type Logger,
+  type RetryPolicy,
+  reportedFailureJobId,
+} from '@otp-relay/core';
+import type { Database } from '@otp-relay/db';
+import { createDeliveryRepository } from './delivery-repository.js';
 
 export interface OutboxRelayDeps {
   db: Database;
@@ -20,29 +27,37 @@ const BATCH_SIZE = 500;
  * The outbox relay: the API commits a delivery row before it enqueues its job, so a job can be
  * missing (Redis was down, the API died in between) but a row cannot. This finds rows still
  * `queued` after the grace period and enqueues them; jobId = deliveryId makes that a no-op for
- * rows whose job exists. Any number of workers may run it at once.
+ * rows whose job exists. Any number of workers may run it at once. In the same way it hands on
+ * failures a provider reported after acceptance that no worker has handled yet (the API's
+ * hand-over was lost).
  */
 export function createOutboxRelay(deps: OutboxRelayDeps) {
   const now = deps.now ?? (() => new Date());
+  const repository = createDeliveryRepository(deps.db);
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | undefined;
 
   async function relayOnce(): Promise<number> {
     const cutoff = new Date(now().getTime() - deps.graceMs);
-    const stale = await deps.db
-      .select({ id: deliveries.id })
-      .from(deliveries)
-      .where(and(eq(deliveries.status, 'queued'), lt(deliveries.createdAt, cutoff)))
-      .orderBy(asc(deliveries.createdAt))
-      .limit(BATCH_SIZE);
+    const stale = await repository.staleQueued(cutoff, BATCH_SIZE);
     let relayed = 0;
-    for (const { id } of stale) {
+    for (const id of stale) {
       const job = await deps.queue.getJob(id);
       if (!job) {
         await enqueueDelivery(deps.queue, id, deps.policy);
         relayed += 1;
       } else if (await job.isFailed()) {
         // Its attempts ran out before the row was ever claimed (e.g. Postgres was down): try again.
+        await job.retry();
+        relayed += 1;
+      }
+    }
+    for (const id of await repository.unhandledReportedFailures(cutoff, BATCH_SIZE)) {
+      const job = await deps.queue.getJob(reportedFailureJobId(id));
+      if (!job) {
+        await enqueueReportedFailure(deps.queue, id, deps.policy);
+        relayed += 1;
+      } else if (await job.isFailed()) {
         await job.retry();
         relayed += 1;
       }
