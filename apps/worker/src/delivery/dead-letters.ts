@@ -4,16 +4,11 @@ import {
   type DeadLetterQueue,
   type DeliveryQueue,
   enqueueDelivery,
+  type Logger,
   type RetryPolicy,
 } from '@otp-relay/core';
-import {
-  type Database,
-  type Delivery,
-  deliveries,
-  type RegistrationFlow,
-  registrationFlows,
-} from '@otp-relay/db';
-import { and, eq, inArray } from 'drizzle-orm';
+import type { Database, Delivery, DeliveryAttemptError, RegistrationFlow } from '@otp-relay/db';
+import { createDeliveryRepository } from './delivery-repository.js';
 
 export interface ReplayDeps {
   db: Database;
@@ -43,8 +38,44 @@ function replayRefusal(delivery: Delivery, flow: RegistrationFlow | undefined, a
   return undefined;
 }
 
-/** The dead-letter job of a delivery is named after the attempt it died on (see process-delivery.ts). */
+/** The dead-letter job of a delivery is named after the attempt it died on. */
 export const deadLetterJobId = (deliveryId: string, attempts: number) => `${deliveryId}-${attempts}`;
+
+export interface DeathRecord {
+  delivery: Delivery;
+  provider: string;
+  /** The last error, cleaned of contacts. */
+  reason: string;
+  /** Every attempt's error, the last included. */
+  errors: DeliveryAttemptError[];
+  diedAt: Date;
+}
+
+/**
+ * Copies a dead delivery to the dead-letter queue, for operators (Bull Board). Best effort: the
+ * row is the record, and the replay works from rows.
+ */
+export async function copyToDeadLetters(queue: DeadLetterQueue, death: DeathRecord, logger: Logger) {
+  const { delivery } = death;
+  await queue
+    .add(
+      'dead',
+      {
+        deliveryId: delivery.id,
+        channel: delivery.channel,
+        provider: death.provider,
+        reason: death.reason,
+        errors: death.errors,
+        diedAt: death.diedAt.toISOString(),
+      },
+      { jobId: deadLetterJobId(delivery.id, delivery.attempts) },
+    )
+    .catch((error: unknown) =>
+      logger
+        .child({ deliveryId: delivery.id })
+        .warn({ err: error }, 'could not copy the delivery to the dead-letter queue'),
+    );
+}
 
 /** Best effort: a copy being retried from Bull Board is locked by its own job, which completes by itself. */
 async function removeDeadLetterCopy(queue: DeadLetterQueue, jobId: string) {
@@ -59,12 +90,9 @@ async function removeDeadLetterCopy(queue: DeadLetterQueue, jobId: string) {
  */
 export async function replayDeadDeliveries(deps: ReplayDeps, deliveryIds?: string[]): Promise<ReplayReport> {
   const now = deps.now ?? (() => new Date());
+  const repository = createDeliveryRepository(deps.db);
   // Notices are replayed too: they carry no code (and the oldest belong to no flow).
-  const dead = await deps.db
-    .select({ delivery: deliveries, flow: registrationFlows })
-    .from(deliveries)
-    .leftJoin(registrationFlows, eq(deliveries.flowId, registrationFlows.id))
-    .where(and(eq(deliveries.status, 'dead'), deliveryIds ? inArray(deliveries.id, deliveryIds) : undefined));
+  const dead = await repository.dead(deliveryIds);
 
   const report: ReplayReport = {
     replayed: [],
@@ -72,17 +100,10 @@ export async function replayDeadDeliveries(deps: ReplayDeps, deliveryIds?: strin
     notDead: (deliveryIds ?? []).filter((id) => !dead.some((row) => row.delivery.id === id)),
   };
   for (const { delivery, flow } of dead) {
-    const reason = delivery.kind === 'otp' ? replayRefusal(delivery, flow ?? undefined, now()) : undefined;
-    // Only a row still dead is changed: two replays at once cannot both send.
-    const [changed] = await deps.db
-      .update(deliveries)
-      .set({
-        status: reason ? 'skipped' : 'queued',
-        updatedAt: now(),
-        ...(reason ? { lastError: cleanErrorText(reason) } : {}),
-      })
-      .where(and(eq(deliveries.id, delivery.id), eq(deliveries.status, 'dead')))
-      .returning({ id: deliveries.id });
+    const reason = delivery.kind === 'otp' ? replayRefusal(delivery, flow, now()) : undefined;
+    const changed = reason
+      ? await repository.skipDead(delivery.id, cleanErrorText(reason), now())
+      : await repository.requeueDead(delivery.id, now());
     if (!changed) continue;
 
     await removeDeadLetterCopy(deps.deadLetterQueue, deadLetterJobId(delivery.id, delivery.attempts));
