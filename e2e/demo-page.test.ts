@@ -145,10 +145,18 @@ describe('the demo signup page', () => {
     await fillRegistration(page, who);
     const opened = page.waitForResponse((response) => response.url().endsWith('/api/accounts/request-otp/'));
     const shown = await requestCode(page);
+    const polled = page.waitForRequest((request) => request.url().includes('/api/accounts/verifications/'));
     const { verification_id: verificationId } = (await (await opened).json()) as { verification_id: string };
     expect(verificationId).toMatch(/^vf_/);
 
     expect(await page.getByTestId('code-sent-to').textContent()).toContain(who.email);
+    // The page follows its code: it polls the flow's status by its id and says where the code is.
+    const poll = await polled;
+    expect([poll.method(), new URL(poll.url()).pathname]).toEqual([
+      'GET',
+      `/api/accounts/verifications/${verificationId}`,
+    ]);
+    await waitForText(page.getByTestId('delivery-status'), /^Your code: (sent|delivered)\.$/);
     const emailed = await emailedCode(who.email);
     expect(shown).toBe(emailed);
 

@@ -18,16 +18,19 @@ import {
 import type { DatabaseHandle } from '@otp-relay/db';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
 import type { Redis } from 'ioredis';
+import { createReceiptService } from './delivery-receipts/receipt-service.js';
 import { OPERATOR_SOURCES, type OperatorSources } from './http/admin-app.js';
-import { registerErrorContract } from './http/error-contract.js';
+import { frameworkError, registerErrorContract } from './http/error-contract.js';
 import { createApiMetrics } from './http/metrics.js';
 import { createHumanCheck, type HumanCheck } from './registration/human-check.js';
 import { createPasswordHasher } from './registration/password-hashing.js';
 import { createRegistrationService } from './registration/registration-service.js';
 import { createSendLimits } from './registration/send-limits.js';
 import { accountsRoutes } from './routes/accounts/accounts-routes.js';
+import { verificationRoutes } from './routes/accounts/verification-routes.js';
 import { demoRoutes } from './routes/demo/demo-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
+import { twilioReceiptRoutes } from './routes/webhooks/twilio-receipt-routes.js';
 
 export interface AppDeps {
   config: ApiConfig;
@@ -65,7 +68,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const logger = deps.logger ?? createLogger(config.LOG_LEVEL, 'api');
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
-    routerOptions: { ignoreTrailingSlash: true },
+    // Path parameters up to 256 characters reach their route, whose schema answers for them
+    // (a verification_id is at most 128); the router's own refusals keep the error contract.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
+    frameworkErrors: frameworkError,
     trustProxy: trustProxy(config.TRUST_PROXY),
     bodyLimit: 16 * 1024,
     // Every log line of a request carries its id; a caller's X-Request-Id is kept for tracing.
@@ -162,6 +168,20 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       debugResponses: config.OTP_DEBUG_RESPONSE && config.NODE_ENV !== 'production',
       ipLimits: sendLimits,
     });
+    await api.register(verificationRoutes, { prefix: '/api/accounts', registration, ipLimits: sendLimits });
+    // Twilio's receipts, asked for (by the worker) only when the service has a public address.
+    if (config.PUBLIC_BASE_URL && config.TWILIO_AUTH_TOKEN) {
+      await api.register(twilioReceiptRoutes, {
+        receipts: createReceiptService({
+          db: deps.database.db,
+          deliveryQueue: deps.deliveryQueue,
+          retryPolicy: { maxAttempts: config.DELIVERY_MAX_ATTEMPTS },
+          ...(deps.now ? { now: deps.now } : {}),
+        }),
+        authToken: config.TWILIO_AUTH_TOKEN,
+        publicBaseUrl: config.PUBLIC_BASE_URL,
+      });
+    }
     // A signup page to try the flow in a browser; not part of the service a shop runs.
     if (config.NODE_ENV === 'development') {
       await api.register(demoRoutes, {

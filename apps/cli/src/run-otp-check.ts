@@ -17,11 +17,12 @@ export const OTP_CHECK_USAGE = `Usage: pnpm otp:check [options]
 
 Checks the worker's configuration (.env at the repo root, then the environment, which wins) the way
 it will be used: the Gmail refresh token, the Gmail API and its send scope (without sending), the
-Twilio credentials, account, WhatsApp sender and template, and the SMTP backup's greeting.
-Exit code 0 only when every check passes.
+Twilio credentials, account, WhatsApp sender and template, SMS sender, and the SMTP backup's
+greeting. Exit code 0 only when every check passes.
 
   --send-to <email|+E.164>   also send a real test message (code 123456) through the configured
-                             sender of that channel
+                             sender of that channel: a number goes by WhatsApp when it is on, else
+                             by SMS; sms:+E.164 or whatsapp:+E.164 chooses
   --env-path <path>          the env file to read (default: .env at the repo root; --env-file is an alias)
   -h, --help`;
 

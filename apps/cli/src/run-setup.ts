@@ -37,11 +37,17 @@ Answers
   --gmail-refresh-token <token> skip the consent page and use this token
   --whatsapp-provider <twilio|console|disabled>      (default disabled)
   --twilio-account-sid <AC…> --twilio-auth-token <token> --twilio-whatsapp-from <+E.164>
-                               (required with twilio)
+                               (required with twilio; the account's two also for SMS)
   --twilio-content-sid <HX…>   an approved authentication template (optional)
   --whatsapp-allowed-countries <US,GB|*>
                                countries WhatsApp codes may go to, * for any (required in
                                production with WhatsApp; any when unset elsewhere)
+  --sms-provider <twilio|console|disabled>           (default disabled)
+  --twilio-sms-from <+E.164> | --twilio-messaging-service-sid <MG…>
+                               the SMS sender: a number of the account, or a Messaging Service
+                               (one of them with twilio; the account flags above too)
+  --sms-allowed-countries <US,CA|*>
+                               countries SMS codes may go to, as for WhatsApp
   --smtp-url <smtps://…>       backup mail server (optional; production requires TLS: smtps://,
                                or smtp://…?requireTLS=true)
   --cors-origins <origins>     comma-separated frontend origins (optional)
@@ -76,6 +82,10 @@ const FLAGS = {
   'twilio-whatsapp-from': { type: 'string' },
   'twilio-content-sid': { type: 'string' },
   'whatsapp-allowed-countries': { type: 'string' },
+  'sms-provider': { type: 'string' },
+  'twilio-sms-from': { type: 'string' },
+  'twilio-messaging-service-sid': { type: 'string' },
+  'sms-allowed-countries': { type: 'string' },
   'smtp-url': { type: 'string' },
   'cors-origins': { type: 'string' },
   'database-url': { type: 'string' },

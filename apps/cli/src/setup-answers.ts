@@ -10,11 +10,13 @@ import type { Choice, Prompter, Validate } from './prompter.js';
 export const NODE_ENVS = ['development', 'production', 'test'] as const;
 export const EMAIL_PROVIDERS = ['gmail', 'console'] as const;
 export const WHATSAPP_PROVIDERS = ['twilio', 'console', 'disabled'] as const;
+export const SMS_PROVIDERS = ['twilio', 'console', 'disabled'] as const;
 export const TWILIO_SANDBOX_NUMBER = '+14155238886';
 
 export type NodeEnv = (typeof NODE_ENVS)[number];
 export type EmailProvider = (typeof EMAIL_PROVIDERS)[number];
 export type WhatsAppProvider = (typeof WHATSAPP_PROVIDERS)[number];
+export type SmsProvider = (typeof SMS_PROVIDERS)[number];
 
 export interface GmailAnswers {
   clientId: string;
@@ -24,11 +26,16 @@ export interface GmailAnswers {
   refreshToken: string | undefined;
 }
 
+/** The Twilio account (shared by WhatsApp and SMS) and each channel's sender on it. */
 export interface TwilioAnswers {
   accountSid: string;
   authToken: string;
-  whatsappFrom: string;
+  /** With WHATSAPP_PROVIDER=twilio. */
+  whatsappFrom: string | undefined;
   contentSid: string | undefined;
+  /** With SMS_PROVIDER=twilio: a number, or a Messaging Service (exactly one of the two). */
+  smsFrom: string | undefined;
+  messagingServiceSid: string | undefined;
 }
 
 export interface SetupAnswers {
@@ -39,6 +46,9 @@ export interface SetupAnswers {
   twilio: TwilioAnswers | undefined;
   /** WHATSAPP_ALLOWED_COUNTRIES: ISO codes or `*`; production with WhatsApp on needs it. */
   whatsappAllowedCountries: string | undefined;
+  smsProvider: SmsProvider;
+  /** SMS_ALLOWED_COUNTRIES, as WhatsApp's. */
+  smsAllowedCountries: string | undefined;
   smtpUrl: string | undefined;
   corsOrigins: string;
   databaseUrl: string | undefined;
@@ -59,6 +69,10 @@ export interface AnswerFlags {
   'twilio-whatsapp-from'?: string | undefined;
   'twilio-content-sid'?: string | undefined;
   'whatsapp-allowed-countries'?: string | undefined;
+  'sms-provider'?: string | undefined;
+  'twilio-sms-from'?: string | undefined;
+  'twilio-messaging-service-sid'?: string | undefined;
+  'sms-allowed-countries'?: string | undefined;
   'smtp-url'?: string | undefined;
   'cors-origins'?: string | undefined;
   'database-url'?: string | undefined;
@@ -81,6 +95,10 @@ export const FLAG_VARIABLES: Readonly<Record<AnswerFlag, string>> = {
   'twilio-whatsapp-from': 'TWILIO_WHATSAPP_FROM',
   'twilio-content-sid': 'TWILIO_WHATSAPP_CONTENT_SID',
   'whatsapp-allowed-countries': 'WHATSAPP_ALLOWED_COUNTRIES',
+  'sms-provider': 'SMS_PROVIDER',
+  'twilio-sms-from': 'TWILIO_SMS_FROM',
+  'twilio-messaging-service-sid': 'TWILIO_MESSAGING_SERVICE_SID',
+  'sms-allowed-countries': 'SMS_ALLOWED_COUNTRIES',
   'smtp-url': 'SMTP_URL',
   'cors-origins': 'CORS_ORIGINS',
   'database-url': 'DATABASE_URL',
@@ -92,9 +110,12 @@ const HINTS: Readonly<Record<string, string>> = {
   TWILIO_ACCOUNT_SID: 'AC followed by 32 hex characters (Twilio console → Account info)',
   TWILIO_WHATSAPP_FROM: 'a number in E.164 form, e.g. +14155238886 (optionally prefixed whatsapp:)',
   TWILIO_WHATSAPP_CONTENT_SID: 'HX followed by 32 hex characters (Content Template Builder)',
+  TWILIO_SMS_FROM: 'a number of the Twilio account in E.164 form, e.g. +15005550006',
+  TWILIO_MESSAGING_SERVICE_SID: 'MG followed by 32 hex characters (Messaging → Services)',
   SMTP_URL:
     'smtps://user:pass@host:465, or smtp://user:pass@host:587?requireTLS=true (production requires TLS)',
   WHATSAPP_ALLOWED_COUNTRIES: 'ISO country codes, comma-separated (e.g. US,GB,DE), or * for any country',
+  SMS_ALLOWED_COUNTRIES: 'ISO country codes, comma-separated (e.g. US,CA), or * for any country',
   DATABASE_URL: 'postgres://user:pass@host:5432/db',
   REDIS_URL: 'redis://host:6379 or rediss://…',
 };
@@ -144,7 +165,7 @@ const nonEmpty =
     value.trim() !== '' || `${what} is required`;
 
 // Checked by oneOf, which lists the choices (the loaders only say "must be equal to constant").
-const CHOICE_FLAGS = new Set<AnswerFlag>(['node-env', 'email-provider', 'whatsapp-provider']);
+const CHOICE_FLAGS = new Set<AnswerFlag>(['node-env', 'email-provider', 'whatsapp-provider', 'sms-provider']);
 
 /** The environment the answers are for: production's rules are stricter. */
 const nodeEnvFlag = (flags: AnswerFlags): NodeEnv | undefined =>
@@ -178,6 +199,7 @@ export function answersFromFlags(flags: AnswerFlags): SetupAnswers {
   if (!emailProvider) missing.push('--email-provider (gmail or console)');
   const whatsappProvider =
     oneOf('whatsapp-provider', flags['whatsapp-provider'], WHATSAPP_PROVIDERS) ?? 'disabled';
+  const smsProvider = oneOf('sms-provider', flags['sms-provider'], SMS_PROVIDERS) ?? 'disabled';
   const gmail: GmailAnswers | undefined =
     emailProvider === 'gmail'
       ? {
@@ -187,20 +209,48 @@ export function answersFromFlags(flags: AnswerFlags): SetupAnswers {
           refreshToken: flags['gmail-refresh-token'] || undefined,
         }
       : undefined;
+  const onTwilio = [
+    ...(whatsappProvider === 'twilio' ? ['--whatsapp-provider twilio'] : []),
+    ...(smsProvider === 'twilio' ? ['--sms-provider twilio'] : []),
+  ];
+  const forAccount = `required with ${onTwilio.join(' or ')}`;
+  const smsSender = (): Pick<TwilioAnswers, 'smsFrom' | 'messagingServiceSid'> => {
+    const smsFrom = flags['twilio-sms-from'] || undefined;
+    const messagingServiceSid = flags['twilio-messaging-service-sid'] || undefined;
+    // Both given is left to the services' own check, which names both.
+    if (!smsFrom && !messagingServiceSid) {
+      missing.push(
+        '--twilio-sms-from or --twilio-messaging-service-sid (one is required with --sms-provider twilio)',
+      );
+    }
+    return { smsFrom, messagingServiceSid };
+  };
   const twilio: TwilioAnswers | undefined =
-    whatsappProvider === 'twilio'
+    onTwilio.length > 0
       ? {
-          accountSid: need('twilio-account-sid', 'required with --whatsapp-provider twilio'),
-          authToken: need('twilio-auth-token', 'required with --whatsapp-provider twilio'),
-          whatsappFrom: need('twilio-whatsapp-from', 'required with --whatsapp-provider twilio'),
-          contentSid: flags['twilio-content-sid'] || undefined,
+          accountSid: need('twilio-account-sid', forAccount),
+          authToken: need('twilio-auth-token', forAccount),
+          whatsappFrom:
+            whatsappProvider === 'twilio'
+              ? need('twilio-whatsapp-from', 'required with --whatsapp-provider twilio')
+              : undefined,
+          contentSid: (whatsappProvider === 'twilio' && flags['twilio-content-sid']) || undefined,
+          ...(smsProvider === 'twilio'
+            ? smsSender()
+            : { smsFrom: undefined, messagingServiceSid: undefined }),
         }
       : undefined;
-  const whatsappOn = whatsappProvider !== 'disabled';
-  const whatsappAllowedCountries =
-    whatsappOn && nodeEnv === 'production'
-      ? need('whatsapp-allowed-countries', 'required in production with WhatsApp: e.g. US,GB, or * for any')
-      : (whatsappOn && flags['whatsapp-allowed-countries']) || undefined;
+  const countries = (on: boolean, flag: AnswerFlag, channel: string, example: string) =>
+    on && nodeEnv === 'production'
+      ? need(flag, `required in production with ${channel}: e.g. ${example}, or * for any`)
+      : (on && flags[flag]) || undefined;
+  const whatsappAllowedCountries = countries(
+    whatsappProvider !== 'disabled',
+    'whatsapp-allowed-countries',
+    'WhatsApp',
+    'US,GB',
+  );
+  const smsAllowedCountries = countries(smsProvider !== 'disabled', 'sms-allowed-countries', 'SMS', 'US,CA');
   if (missing.length > 0) {
     throw new UsageError(`--non-interactive needs these answers as flags:\n  ${missing.join('\n  ')}`);
   }
@@ -212,6 +262,8 @@ export function answersFromFlags(flags: AnswerFlags): SetupAnswers {
     whatsappProvider,
     twilio,
     whatsappAllowedCountries,
+    smsProvider,
+    smsAllowedCountries,
     smtpUrl: flags['smtp-url'] || undefined,
     corsOrigins: flags['cors-origins'] ?? '',
     databaseUrl: flags['database-url'] || undefined,
@@ -332,10 +384,22 @@ export async function askAnswers(flags: AnswerFlags, prompter: Prompter): Promis
         })
       : 'disabled');
 
-  let twilio: TwilioAnswers | undefined;
+  // Asked once, for whichever channel needs it first: WhatsApp and SMS share the account.
+  let account: Pick<TwilioAnswers, 'accountSid' | 'authToken'> | undefined;
+  const twilioAccount = async () => {
+    if (!account) {
+      const accountSid = await text('twilio-account-sid', 'Twilio Account SID (AC…):');
+      account = { accountSid, authToken: await secret('twilio-auth-token', 'Twilio auth token:') };
+    }
+    return account;
+  };
+
+  let whatsappTwilio: Pick<TwilioAnswers, 'whatsappFrom' | 'contentSid'> = {
+    whatsappFrom: undefined,
+    contentSid: undefined,
+  };
   if (whatsappProvider === 'twilio') {
-    const accountSid = await text('twilio-account-sid', 'Twilio Account SID (AC…):');
-    const authToken = await secret('twilio-auth-token', 'Twilio auth token:');
+    await twilioAccount();
     const whatsappFrom = await text(
       'twilio-whatsapp-from',
       'WhatsApp sender number (the sandbox is +14155238886):',
@@ -348,7 +412,7 @@ export async function askAnswers(flags: AnswerFlags, prompter: Prompter): Promis
       'Approved authentication template SID (HX…; empty for free-form text, which only the sandbox allows):',
       { optional: true },
     );
-    twilio = { accountSid, authToken, whatsappFrom, contentSid: contentSid || undefined };
+    whatsappTwilio = { whatsappFrom, contentSid: contentSid || undefined };
   }
 
   const whatsappAllowedCountries =
@@ -361,6 +425,75 @@ export async function askAnswers(flags: AnswerFlags, prompter: Prompter): Promis
             : 'Countries WhatsApp codes may go to (ISO codes, comma-separated, e.g. US,GB; * or empty for any):',
           { optional: !production },
         )) || undefined;
+
+  const smsProvider =
+    oneOf('sms-provider', flags['sms-provider'], SMS_PROVIDERS) ??
+    ((await prompter.confirm({ message: 'Also send codes by SMS?', default: false }))
+      ? await prompter.select<SmsProvider>({
+          message: 'Which SMS provider?',
+          choices: [
+            {
+              name: 'Twilio',
+              value: 'twilio',
+              description: 'Programmable Messaging: a number of your account, or a Messaging Service',
+            },
+            {
+              name: 'Console',
+              value: 'console',
+              description: "prints each message in the worker's log; nothing is sent",
+              disabled: consoleNotInProduction,
+            },
+          ],
+          default: production ? 'twilio' : 'console',
+        })
+      : 'disabled');
+
+  let smsTwilio: Pick<TwilioAnswers, 'smsFrom' | 'messagingServiceSid'> = {
+    smsFrom: undefined,
+    messagingServiceSid: undefined,
+  };
+  if (smsProvider === 'twilio') {
+    await twilioAccount();
+    const given = flags['twilio-sms-from'] || flags['twilio-messaging-service-sid'];
+    const how = given
+      ? undefined
+      : await prompter.select({
+          message: 'Send SMS from:',
+          choices: [
+            { name: 'A number of the Twilio account', value: 'number' },
+            {
+              name: 'A Messaging Service',
+              value: 'service',
+              description: "picks the sender per country from the service's pool",
+            },
+          ],
+          default: 'number',
+        });
+    smsTwilio = {
+      smsFrom:
+        flags['twilio-sms-from'] ||
+        (how === 'number'
+          ? await text('twilio-sms-from', 'SMS sender number (E.164, e.g. +15005550006):')
+          : undefined),
+      messagingServiceSid:
+        flags['twilio-messaging-service-sid'] ||
+        (how === 'service'
+          ? await text('twilio-messaging-service-sid', 'Messaging Service SID (MG…):')
+          : undefined),
+    };
+  }
+
+  const smsAllowedCountries =
+    smsProvider === 'disabled'
+      ? undefined
+      : (await text(
+          'sms-allowed-countries',
+          production
+            ? 'Countries SMS codes may go to (ISO codes, comma-separated, e.g. US,CA; * for any):'
+            : 'Countries SMS codes may go to (ISO codes, comma-separated, e.g. US,CA; * or empty for any):',
+          { optional: !production },
+        )) || undefined;
+  const twilio: TwilioAnswers | undefined = account && { ...account, ...whatsappTwilio, ...smsTwilio };
 
   let smtpUrl = flags['smtp-url'] || undefined;
   if (flags['smtp-url'] === undefined && emailProvider === 'gmail') {
@@ -402,6 +535,8 @@ export async function askAnswers(flags: AnswerFlags, prompter: Prompter): Promis
     whatsappProvider,
     twilio,
     whatsappAllowedCountries,
+    smsProvider,
+    smsAllowedCountries,
     smtpUrl,
     corsOrigins,
     databaseUrl,

@@ -66,18 +66,29 @@ export function envSections(answers: SetupAnswers, secrets: Secrets, extras: Env
   }
   if (answers.smtpUrl) email.push(['SMTP_URL', answers.smtpUrl]);
 
+  const twilio = answers.twilio;
+  // The account goes with WhatsApp's settings when WhatsApp is on Twilio, else with SMS's.
+  const accountEntries: [string, string][] = twilio
+    ? [
+        ['TWILIO_ACCOUNT_SID', twilio.accountSid],
+        ['TWILIO_AUTH_TOKEN', twilio.authToken],
+      ]
+    : [];
+  const accountWithWhatsApp = answers.whatsappProvider === 'twilio';
+
   const whatsapp: [string, string][] = [['WHATSAPP_PROVIDER', answers.whatsappProvider]];
-  if (answers.twilio) {
-    whatsapp.push(
-      ['TWILIO_ACCOUNT_SID', answers.twilio.accountSid],
-      ['TWILIO_AUTH_TOKEN', answers.twilio.authToken],
-      ['TWILIO_WHATSAPP_FROM', answers.twilio.whatsappFrom],
-    );
-    if (answers.twilio.contentSid) whatsapp.push(['TWILIO_WHATSAPP_CONTENT_SID', answers.twilio.contentSid]);
-  }
+  if (accountWithWhatsApp) whatsapp.push(...accountEntries);
+  if (twilio?.whatsappFrom) whatsapp.push(['TWILIO_WHATSAPP_FROM', twilio.whatsappFrom]);
+  if (twilio?.contentSid) whatsapp.push(['TWILIO_WHATSAPP_CONTENT_SID', twilio.contentSid]);
   if (answers.whatsappAllowedCountries) {
     whatsapp.push(['WHATSAPP_ALLOWED_COUNTRIES', answers.whatsappAllowedCountries]);
   }
+
+  const sms: [string, string][] = [['SMS_PROVIDER', answers.smsProvider]];
+  if (!accountWithWhatsApp) sms.push(...accountEntries);
+  if (twilio?.smsFrom) sms.push(['TWILIO_SMS_FROM', twilio.smsFrom]);
+  if (twilio?.messagingServiceSid) sms.push(['TWILIO_MESSAGING_SERVICE_SID', twilio.messagingServiceSid]);
+  if (answers.smsAllowedCountries) sms.push(['SMS_ALLOWED_COUNTRIES', answers.smsAllowedCountries]);
 
   return [
     {
@@ -99,6 +110,7 @@ export function envSections(answers: SetupAnswers, secrets: Secrets, extras: Env
     },
     { comment: ['Email'], entries: email },
     { comment: ['WhatsApp'], entries: whatsapp },
+    { comment: ['SMS'], entries: sms },
   ];
 }
 

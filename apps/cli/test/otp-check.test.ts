@@ -247,6 +247,55 @@ describe('otp:check against the providers', () => {
   });
 });
 
+describe('otp:check with SMS on Twilio', () => {
+  const sms = { SMS_PROVIDER: 'twilio', TWILIO_SMS_FROM: '+15005550006' };
+
+  it('checks the shared account once, and the SMS sender beside WhatsApp’s', async () => {
+    const lines = await report(sms);
+    expect(lines.filter((l) => l.includes('Twilio credentials:'))).toHaveLength(1);
+    expect(line(lines, 'Twilio account')).toBe('✓ Twilio account: active');
+    expect(line(lines, 'WhatsApp sender')).toMatch(/^✓/);
+    expect(line(lines, 'SMS sender')).toMatch(/^✓ SMS sender: \+15005550006 \(must be an SMS-capable number/);
+    expect(twilio.requests).toBe(0);
+  });
+
+  it('checks the account for SMS alone, and names a Messaging Service as the sender', async () => {
+    const lines = await report({
+      WHATSAPP_PROVIDER: 'disabled',
+      SMS_PROVIDER: 'twilio',
+      TWILIO_MESSAGING_SERVICE_SID: `MG${'ab'.repeat(16)}`,
+    });
+    expect(line(lines, 'Twilio credentials')).toMatch(/^✓/);
+    expect(line(lines, 'SMS sender')).toMatch(/^✓ SMS sender: Messaging Service MGab/);
+    expect(line(lines, 'WhatsApp')).toMatch(/^✓ WhatsApp: WHATSAPP_PROVIDER=disabled/);
+    expect(lines.some((l) => l.includes('WhatsApp sender'))).toBe(false);
+  });
+
+  it('says so when SMS is off', async () => {
+    expect(line(await report(), 'SMS')).toBe(
+      '✓ SMS: SMS_PROVIDER=disabled: the API refuses otp_method "sms"',
+    );
+  });
+
+  it('--send-to sms:+E.164 texts it, and a bare number goes by SMS while WhatsApp is off', async () => {
+    const lines = await report(sms, 'sms:+14155552671');
+    const [message] = await twilio.waitForMessages(1, { to: '+14155552671' });
+    expect(message).toMatchObject({ from: '+15005550006' });
+    expect(message?.body).toMatch(/^123456 is your verification code/);
+    expect(line(lines, 'Test message')).toBe(
+      `✓ Test message: twilio accepted it for +14155552671: message id ${message?.sid}`,
+    );
+
+    await report({ ...sms, WHATSAPP_PROVIDER: 'disabled' }, '+14155552672');
+    await twilio.waitForMessages(1, { to: '+14155552672' });
+    expect(twilio.sent.filter((sent) => sent.to.startsWith('whatsapp:'))).toEqual([]);
+
+    expect(line(await report({}, 'sms:+14155552673'), 'Test message')).toMatch(
+      /^✗ Test message: SMS_PROVIDER=disabled: there is no sender to try/,
+    );
+  });
+});
+
 describe('pnpm otp:check', () => {
   it('exits 0 when every check passes, 1 when one fails, and says how many', async () => {
     const ok = captureIo();

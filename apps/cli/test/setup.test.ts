@@ -243,6 +243,78 @@ describe('pnpm run setup --non-interactive', () => {
     expect(() => loadWorkerConfig({ ...env, ...CONNECTIONS })).not.toThrow();
   });
 
+  it('writes SMS on Twilio from flags, and names what SMS still needs', async () => {
+    const file = path.join(await tempDir(), '.env');
+    const sms = [
+      '--non-interactive',
+      '--email-provider',
+      'console',
+      '--sms-provider',
+      'twilio',
+      '--env-path',
+      file,
+    ];
+    const bare = captureIo();
+    expect(await setup(sms, bare)).toBe(2);
+    for (const flag of [
+      '--twilio-account-sid',
+      '--twilio-auth-token',
+      '--twilio-sms-from or --twilio-messaging-service-sid',
+    ]) {
+      expect(bare.err.join('\n')).toContain(flag);
+    }
+    expect(bare.err.join('\n')).not.toContain('--twilio-whatsapp-from');
+
+    const account = ['--twilio-account-sid', `AC${'0'.repeat(32)}`, '--twilio-auth-token', 'token'];
+    const badFrom = captureIo();
+    expect(await setup([...sms, ...account, '--twilio-sms-from', 'whatsapp:+15005550006'], badFrom)).toBe(2);
+    expect(badFrom.err.join('\n')).toMatch(/--twilio-sms-from: TWILIO_SMS_FROM: .*E\.164/);
+
+    const both = captureIo();
+    const twoSenders = [
+      '--twilio-sms-from',
+      '+15005550006',
+      '--twilio-messaging-service-sid',
+      `MG${'0'.repeat(32)}`,
+    ];
+    expect(await setup([...sms, ...account, ...twoSenders], both)).toBe(1);
+    expect(both.err.join('\n')).toMatch(/TWILIO_SMS_FROM, TWILIO_MESSAGING_SERVICE_SID: set only one/);
+    await expect(stat(file)).rejects.toMatchObject({ code: 'ENOENT' });
+
+    const production = ['--node-env', 'production', '--email-provider', 'gmail', '--gmail-client-id', 'id'];
+    const gmail = [
+      '--gmail-client-secret',
+      'secret',
+      '--gmail-refresh-token',
+      'refresh',
+      '--email-from',
+      'no-reply@shop.example',
+    ];
+    const noCountries = captureIo();
+    expect(
+      await setup(
+        [...sms, ...account, '--twilio-sms-from', '+15005550006', ...production, ...gmail],
+        noCountries,
+      ),
+    ).toBe(2);
+    expect(noCountries.err.join('\n')).toMatch(/--sms-allowed-countries \(required in production with SMS/);
+
+    const written = [...sms, ...account, '--twilio-sms-from', '+15005550006', ...production, ...gmail];
+    expect(await setup([...written, '--sms-allowed-countries', 'US'])).toBe(0);
+    const env = await readEnv(file);
+    expect(env).toMatchObject({
+      SMS_PROVIDER: 'twilio',
+      TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}`,
+      TWILIO_AUTH_TOKEN: 'token',
+      TWILIO_SMS_FROM: '+15005550006',
+      SMS_ALLOWED_COUNTRIES: 'US',
+      WHATSAPP_PROVIDER: 'disabled',
+    });
+    expect(env.TWILIO_WHATSAPP_FROM).toBeUndefined();
+    expect(() => loadApiConfig({ ...env, ...CONNECTIONS })).not.toThrow();
+    expect(loadWorkerConfig({ ...env, ...CONNECTIONS })).toMatchObject({ SMS_PROVIDER: 'twilio' });
+  });
+
   it('asks for --non-interactive when there is no terminal, and rejects unknown flags', async () => {
     const noTty = captureIo();
     expect(await setup([], noTty)).toBe(2);
@@ -266,6 +338,7 @@ describe('pnpm run setup, interactive', () => {
       [/WhatsApp sender number/, ''], // takes the default: the sandbox
       [/template SID/, ''],
       [/Countries WhatsApp codes may go to .*empty for any/, ''],
+      [/Also send codes by SMS/, false],
       [/frontend origins/, 'https://shop.example'],
       [/own Postgres and Redis/, false],
     ]);
@@ -281,6 +354,7 @@ describe('pnpm run setup, interactive', () => {
     });
     expect(env.TWILIO_WHATSAPP_CONTENT_SID).toBeUndefined();
     expect(env.WHATSAPP_ALLOWED_COUNTRIES).toBeUndefined();
+    expect(env.SMS_PROVIDER).toBe('disabled');
     expect(() => loadWorkerConfig({ ...env, ...CONNECTIONS })).not.toThrow();
   });
 
@@ -301,6 +375,12 @@ describe('pnpm run setup, interactive', () => {
       [/WhatsApp sender number/, '+14155552671'],
       [/template SID/, `HX${'b'.repeat(32)}`],
       [/Countries WhatsApp codes may go to .*\* for any\):$/, 'us, gb'],
+      // The Twilio account was asked for WhatsApp: SMS asks only for its sender.
+      [/Also send codes by SMS/, true],
+      [/Which SMS provider/, 'twilio'],
+      [/Send SMS from/, 'service'],
+      [/Messaging Service SID/, `MG${'c'.repeat(32)}`],
+      [/Countries SMS codes may go to .*\* for any\):$/, 'US,CA'],
       [/SMTP server as a backup/, true],
       [/SMTP URL/, 'smtps://u:p@mail.example:465'],
       [/frontend origins/, ''],
@@ -312,7 +392,14 @@ describe('pnpm run setup, interactive', () => {
     expect(await setup(['--env-path', file], io, prompter)).toBe(0);
     expect(io.err).toEqual([]);
     const env = await readEnv(file);
-    expect(env).toMatchObject({ NODE_ENV: 'production', WHATSAPP_ALLOWED_COUNTRIES: 'us, gb' });
+    expect(env).toMatchObject({
+      NODE_ENV: 'production',
+      WHATSAPP_ALLOWED_COUNTRIES: 'us, gb',
+      SMS_PROVIDER: 'twilio',
+      TWILIO_MESSAGING_SERVICE_SID: `MG${'c'.repeat(32)}`,
+      SMS_ALLOWED_COUNTRIES: 'US,CA',
+    });
+    expect(env.TWILIO_SMS_FROM).toBeUndefined();
     expect(() => loadApiConfig(env)).not.toThrow();
     expect(() => loadWorkerConfig(env)).not.toThrow();
   });

@@ -7,7 +7,7 @@ import {
   REPORTED_FAILURE_JOB,
   type WorkerConfig,
 } from '@otp-relay/core';
-import type { Database } from '@otp-relay/db';
+import type { Channel, Database } from '@otp-relay/db';
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { DeliveryJobData } from './delivery/acceptance.js';
@@ -46,6 +46,14 @@ export interface DeliveryWorker {
   close(): Promise<void>;
 }
 
+/** The phone channels whose dead codes go by email instead (WHATSAPP_/SMS_FALLBACK_TO_EMAIL). */
+function phoneChannelsFallingBackToEmail(config: WorkerConfig): Channel[] {
+  return [
+    ...(config.WHATSAPP_FALLBACK_TO_EMAIL ? (['whatsapp'] as const) : []),
+    ...(config.SMS_FALLBACK_TO_EMAIL ? (['sms'] as const) : []),
+  ];
+}
+
 export function createWorker(deps: WorkerDeps): DeliveryWorker {
   const { config } = deps;
   const deliveryQueue = createDeliveryQueue(deps.connection, config.QUEUE_PREFIX);
@@ -59,7 +67,7 @@ export function createWorker(deps: WorkerDeps): DeliveryWorker {
     deliveryQueue,
     deadLetterQueue,
     retryPolicy,
-    whatsappFallbackToEmail: config.WHATSAPP_FALLBACK_TO_EMAIL,
+    fallbackToEmailFrom: phoneChannelsFallingBackToEmail(config),
     logger: deps.logger,
     ...(deps.events ? { events: deps.events } : {}),
     ...(deps.now ? { now: deps.now } : {}),
@@ -74,7 +82,7 @@ export function createWorker(deps: WorkerDeps): DeliveryWorker {
       senders: deps.senders,
       deliveryQueue,
       retryPolicy,
-      whatsappFallbackToEmail: config.WHATSAPP_FALLBACK_TO_EMAIL,
+      fallbackToEmailFrom: phoneChannelsFallingBackToEmail(config),
       logger: deps.logger,
       now,
     }),

@@ -149,6 +149,8 @@ const WorkerProperties = {
   // Registration notices on WhatsApp: an approved template without variables; unset = free-form text.
   TWILIO_WHATSAPP_NOTICE_CONTENT_SID: OptionalContentSid(),
   WHATSAPP_FALLBACK_TO_EMAIL: Type.Boolean({ default: true }),
+  // Send an SMS code by email when its SMS delivery dies (or is reported undelivered).
+  SMS_FALLBACK_TO_EMAIL: Type.Boolean({ default: true }),
   // SMS through Twilio Messaging: a sender number, or a Messaging Service (it picks the sender per
   // country from its pool); exactly one of them with SMS_PROVIDER=twilio.
   TWILIO_SMS_FROM: Type.Optional(Type.String({ pattern: '^\\+[1-9][0-9]{6,14}$' })),
@@ -336,8 +338,11 @@ export function loadApiConfig(env: Env): ApiConfig {
   if (config.CAPTCHA_PROVIDER && !config.CAPTCHA_SECRET_KEY) {
     problems.push(`CAPTCHA_SECRET_KEY: required when CAPTCHA_PROVIDER=${config.CAPTCHA_PROVIDER}`);
   }
-  if (config.PUBLIC_BASE_URL && config.WHATSAPP_PROVIDER === 'twilio' && !config.TWILIO_AUTH_TOKEN) {
-    problems.push('TWILIO_AUTH_TOKEN: required with PUBLIC_BASE_URL, to check the signatures of Twilio receipts');
+  const twilioSends = config.WHATSAPP_PROVIDER === 'twilio' || config.SMS_PROVIDER === 'twilio';
+  if (config.PUBLIC_BASE_URL && twilioSends && !config.TWILIO_AUTH_TOKEN) {
+    problems.push(
+      'TWILIO_AUTH_TOKEN: required with PUBLIC_BASE_URL, to check the signatures of Twilio receipts',
+    );
   }
   problems.push(...productionProblems(config, env, apiProductionProblems));
   if (problems.length > 0) throw new ConfigError(problems);
@@ -374,7 +379,9 @@ export function allowedSmsCountries(config: Pick<ApiConfig, 'SMS_ALLOWED_COUNTRI
 /** The Twilio settings the channels on Twilio need: the account for either, and each one's sender. */
 function twilioProblems(config: WorkerConfig, env: Env): string[] {
   const problems: string[] = [];
-  const onTwilio = (['WHATSAPP_PROVIDER', 'SMS_PROVIDER'] as const).filter((name) => config[name] === 'twilio');
+  const onTwilio = (['WHATSAPP_PROVIDER', 'SMS_PROVIDER'] as const).filter(
+    (name) => config[name] === 'twilio',
+  );
   if (onTwilio.length === 0) return problems;
   const why = `required when ${onTwilio.map((name) => `${name}=twilio`).join(' or ')}`;
   for (const name of ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN'] as const) {

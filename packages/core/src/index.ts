@@ -4,5 +4,6 @@ export * from './delivery-payload.js';
 export * from './delivery-queue.js';
 export * from './logger.js';
 export * from './otp-crypto.js';
+export * from './provider-receipts.js';
 export * from './redis.js';
 export * from './trust-proxy.js';

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { allowedWhatsappCountries, ConfigError, loadApiConfig, loadWorkerConfig } from '../src/config.js';
+import {
+  allowedSmsCountries,
+  allowedWhatsappCountries,
+  ConfigError,
+  loadApiConfig,
+  loadWorkerConfig,
+} from '../src/config.js';
 import { fastifyTrustProxy, trustProxySetting } from '../src/trust-proxy.js';
 
 const base = {
@@ -373,6 +379,110 @@ describe('WHATSAPP_ALLOWED_COUNTRIES', () => {
         value,
       ).toEqual([expect.stringMatching(/^WHATSAPP_ALLOWED_COUNTRIES: /)]);
     }
+  });
+});
+
+describe('SMS', () => {
+  const twilioAccount = { TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}`, TWILIO_AUTH_TOKEN: 'token' };
+  const messagingServiceSid = `MG${'ab'.repeat(16)}`;
+
+  it('is off unless SMS_PROVIDER says otherwise, and needs no Twilio settings then', () => {
+    expect(loadApiConfig(api).SMS_PROVIDER).toBe('disabled');
+    expect(loadWorkerConfig(gmail).SMS_PROVIDER).toBe('disabled');
+  });
+
+  it('needs the Twilio account and a sender with SMS_PROVIDER=twilio, naming each', () => {
+    expect(problemsOf(() => loadWorkerConfig({ ...gmail, SMS_PROVIDER: 'twilio' }))).toEqual([
+      'TWILIO_ACCOUNT_SID: required when SMS_PROVIDER=twilio',
+      'TWILIO_AUTH_TOKEN: required when SMS_PROVIDER=twilio',
+      expect.stringMatching(
+        /^TWILIO_SMS_FROM, TWILIO_MESSAGING_SERVICE_SID: one is required when SMS_PROVIDER=twilio/,
+      ),
+    ]);
+  });
+
+  it('takes a sender number or a Messaging Service, but not both', () => {
+    const sms = { ...gmail, ...twilioAccount, SMS_PROVIDER: 'twilio' };
+    expect(loadWorkerConfig({ ...sms, TWILIO_SMS_FROM: '+15005550006' })).toMatchObject({
+      TWILIO_SMS_FROM: '+15005550006',
+    });
+    expect(loadWorkerConfig({ ...sms, TWILIO_MESSAGING_SERVICE_SID: messagingServiceSid })).toMatchObject({
+      TWILIO_MESSAGING_SERVICE_SID: messagingServiceSid,
+    });
+    expect(
+      problemsOf(() =>
+        loadWorkerConfig({
+          ...sms,
+          TWILIO_SMS_FROM: '+15005550006',
+          TWILIO_MESSAGING_SERVICE_SID: messagingServiceSid,
+        }),
+      ),
+    ).toEqual([expect.stringMatching(/^TWILIO_SMS_FROM, TWILIO_MESSAGING_SERVICE_SID: set only one/)]);
+  });
+
+  it('refuses a sender that is not E.164 and a service SID that is not MG and 32 hex digits', () => {
+    expect(
+      problemsOf(() =>
+        loadWorkerConfig({
+          ...gmail,
+          TWILIO_SMS_FROM: 'whatsapp:+15005550006',
+          TWILIO_MESSAGING_SERVICE_SID: 'MG1',
+        }),
+      ),
+    ).toEqual([
+      expect.stringMatching(/^TWILIO_SMS_FROM: /),
+      expect.stringMatching(/^TWILIO_MESSAGING_SERVICE_SID: /),
+    ]);
+  });
+
+  it('names the account settings once when WhatsApp and SMS are both on Twilio', () => {
+    const both = { ...gmail, WHATSAPP_PROVIDER: 'twilio', SMS_PROVIDER: 'twilio' };
+    expect(problemsOf(() => loadWorkerConfig(both))).toEqual([
+      'TWILIO_ACCOUNT_SID: required when WHATSAPP_PROVIDER=twilio or SMS_PROVIDER=twilio',
+      'TWILIO_AUTH_TOKEN: required when WHATSAPP_PROVIDER=twilio or SMS_PROVIDER=twilio',
+      expect.stringMatching(/^TWILIO_WHATSAPP_FROM:/),
+      expect.stringMatching(/^TWILIO_SMS_FROM, TWILIO_MESSAGING_SERVICE_SID:/),
+    ]);
+  });
+
+  it('refuses the console SMS provider in production', () => {
+    expect(problemsOf(() => loadWorkerConfig({ ...gmail, ...production, SMS_PROVIDER: 'console' }))).toEqual([
+      expect.stringMatching(/^SMS_PROVIDER: console/),
+    ]);
+    expect(loadWorkerConfig({ ...gmail, ...development, SMS_PROVIDER: 'console' }).SMS_PROVIDER).toBe(
+      'console',
+    );
+  });
+
+  it('needs SMS_ALLOWED_COUNTRIES in production when SMS is on: countries, or * for any', () => {
+    const sms = { ...api, ...production, SMS_PROVIDER: 'twilio' };
+    expect(problemsOf(() => loadApiConfig(sms))).toEqual([
+      expect.stringMatching(/^SMS_ALLOWED_COUNTRIES: required in production/),
+    ]);
+    // WhatsApp's list says nothing about SMS.
+    expect(problemsOf(() => loadApiConfig({ ...sms, WHATSAPP_ALLOWED_COUNTRIES: '*' }))).toEqual([
+      expect.stringMatching(/^SMS_ALLOWED_COUNTRIES: required in production/),
+    ]);
+    expect(allowedSmsCountries(loadApiConfig({ ...sms, SMS_ALLOWED_COUNTRIES: '*' }))).toEqual(new Set());
+    const some = loadApiConfig({ ...sms, SMS_ALLOWED_COUNTRIES: 'us, ca' });
+    expect(allowedSmsCountries(some)).toEqual(new Set(['US', 'CA']));
+    expect(allowedWhatsappCountries(some)).toEqual(new Set());
+  });
+
+  it('may leave SMS_ALLOWED_COUNTRIES unset with SMS off, or outside production', () => {
+    expect(problemsOf(() => loadApiConfig({ ...api, ...production, SMS_PROVIDER: 'disabled' }))).toEqual([]);
+    expect(problemsOf(() => loadApiConfig({ ...api, ...development, SMS_PROVIDER: 'twilio' }))).toEqual([]);
+    expect(problemsOf(() => loadApiConfig({ ...api, SMS_ALLOWED_COUNTRIES: 'USA' }))).toEqual([
+      expect.stringMatching(/^SMS_ALLOWED_COUNTRIES: /),
+    ]);
+  });
+
+  it('caps SMS sends per country on its own, 100 an hour by default', () => {
+    expect(loadApiConfig(api)).toMatchObject({
+      SMS_COUNTRY_HOURLY_CAP: 100,
+      WHATSAPP_COUNTRY_HOURLY_CAP: 100,
+    });
+    expect(loadApiConfig({ ...api, SMS_COUNTRY_HOURLY_CAP: '5' }).SMS_COUNTRY_HOURLY_CAP).toBe(5);
   });
 });
 

@@ -25,6 +25,16 @@ export function createReceiptRepository(db: Database) {
       return inserted.length > 0;
     },
 
+    /** Whether a delivery carries this provider id yet (the worker records it just after acceptance). */
+    async knows(provider: string, providerMessageId: string): Promise<boolean> {
+      const [row] = await db
+        .select({ id: deliveries.id })
+        .from(deliveries)
+        .where(and(eq(deliveries.provider, provider), eq(deliveries.providerMessageId, providerMessageId)))
+        .limit(1);
+      return row !== undefined;
+    },
+
     /** The delivery the provider accepted under this id, locked, with its flow. */
     async lockDeliveryOf(
       tx: Transaction,

@@ -32,13 +32,27 @@ export interface ReceiptServiceDeps {
   now?: () => Date;
 }
 
+/**
+ * A report can overtake the worker's record of the acceptance it is about (Twilio may call back
+ * within milliseconds, and does not call again): it is given this long to appear.
+ */
+const UNKNOWN_MESSAGE_RETRIES = [50, 100, 200, 400, 800];
+
 export function createReceiptService(deps: ReceiptServiceDeps) {
   const repository = createReceiptRepository(deps.db);
   const now = deps.now ?? (() => new Date());
 
+  async function awaitRecord(receipt: Receipt): Promise<void> {
+    for (const waitMs of UNKNOWN_MESSAGE_RETRIES) {
+      if (await repository.knows(receipt.provider, receipt.providerMessageId)) return;
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
+  }
+
   async function apply(receipt: Receipt, log: Logger): Promise<ReceiptOutcome> {
     const status = providerStatusOf(receipt.status);
     if (!status) return 'ignored';
+    await awaitRecord(receipt);
     const at = now();
     const outcome = await repository.transaction(async (tx) => {
       const found = await repository.lockDeliveryOf(tx, receipt.provider, receipt.providerMessageId);

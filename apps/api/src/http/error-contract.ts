@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import Type, { type Static } from 'typebox';
 import { RegistrationError, type RegistrationErrorCode } from '../registration/registration-errors.js';
 
@@ -11,6 +11,7 @@ export type ErrorCode =
   | RegistrationErrorCode
   | 'VALIDATION_ERROR'
   | 'UNAUTHORIZED'
+  | 'SIGNATURE_INVALID'
   | 'NOT_FOUND'
   | 'METHOD_NOT_ALLOWED'
   | 'PAYLOAD_TOO_LARGE'
@@ -28,7 +29,10 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   CAPTCHA_REQUIRED: 400,
   CAPTCHA_INVALID: 400,
   UNAUTHORIZED: 401,
+  SIGNATURE_INVALID: 403,
   NOT_FOUND: 404,
+  // The flow's id is a 144-bit secret: a 404 for an unknown one tells nothing.
+  VERIFICATION_NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   USERNAME_TAKEN: 409,
   PAYLOAD_TOO_LARGE: 413,
@@ -130,6 +134,22 @@ function fastifyClientErrorCode(statusCode: number): ErrorCode {
     default:
       return 'VALIDATION_ERROR';
   }
+}
+
+/**
+ * Fastify's `frameworkErrors` (a constructor option): what its router refuses before any route or
+ * error handler runs, such as a path parameter that is not valid percent-encoding or is longer than
+ * the router takes. Answered in the contract instead of Fastify's own shape.
+ */
+export function frameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+  const code: ErrorCode = (error.statusCode ?? 500) < 500 ? 'VALIDATION_ERROR' : 'INTERNAL_ERROR';
+  const body: ErrorResponse = {
+    success: false,
+    code,
+    message:
+      code === 'VALIDATION_ERROR' ? 'The request URL is invalid.' : 'Something went wrong on our side.',
+  };
+  return reply.status(STATUS_BY_CODE[code]).send(body);
 }
 
 export function registerErrorContract(app: FastifyInstance) {

@@ -10,8 +10,9 @@ import {
   type User,
   users,
 } from '@otp-relay/db';
-import { and, eq, gt, isNotNull, isNull, or, type Placeholder, type SQL, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, isNotNull, isNull, or, type Placeholder, type SQL, sql } from 'drizzle-orm';
 import type { Proof } from './registration-rules.js';
+import type { StatusDelivery } from './verification-status.js';
 
 /**
  * The SQL of registration: flows, the deliveries (outbox rows) they make, and the accounts they
@@ -63,6 +64,25 @@ const accountColumns = {
   isVerified: users.isVerified,
   emailVerifiedAt: users.emailVerifiedAt,
   phoneVerifiedAt: users.phoneVerifiedAt,
+};
+
+/** What the status of a verification reads (verification-status.ts). */
+export interface VerificationRecord {
+  flow: RegistrationFlow;
+  deliveries: StatusDelivery[];
+  lastSentAt: Map<string, Date>;
+}
+
+const statusDeliveryColumns = {
+  id: deliveries.id,
+  channel: deliveries.channel,
+  destination: deliveries.destination,
+  codeSequence: deliveries.codeSequence,
+  fallbackOf: deliveries.fallbackOf,
+  status: deliveries.status,
+  providerStatus: deliveries.providerStatus,
+  providerErrorCode: deliveries.providerErrorCode,
+  createdAt: deliveries.createdAt,
 };
 
 /** Postgres' unique_violation and the index it hit, as postgres.js reports it (drizzle wraps it as the cause). */
@@ -264,7 +284,8 @@ export function createFlowRepository(db: Database) {
       const sameContact =
         proof === 'email'
           ? sql`email_key = ${flow.emailKey} AND channel = 'email'`
-          : sql`destination = ${flow.destination} AND channel = 'whatsapp'`;
+          : // Both phone channels: the predicate of registration_flows_open_phone_idx, so it is used.
+            sql`destination = ${flow.destination} AND channel IN ('whatsapp', 'sms')`;
       const release =
         proof === 'email'
           ? sql`UPDATE users SET email = NULL, updated_at = ${now}
@@ -323,6 +344,66 @@ export function createFlowRepository(db: Database) {
         emailVerifiedAt: row.email_verified_at === null ? null : new Date(row.email_verified_at),
         phoneVerifiedAt: row.phone_verified_at === null ? null : new Date(row.phone_verified_at),
       };
+    },
+
+    // --- The verification's status and cancel (verification-status.ts) ---
+
+    /**
+     * The flow with this id, every delivery it made, and when its contacts last got a code or
+     * notice (their resend cooldowns): the flow first, then the rest together.
+     */
+    async verificationRecord(verificationId: string): Promise<VerificationRecord | undefined> {
+      const [flow] = await flowById.execute({ verificationId });
+      if (!flow) return undefined;
+      // Every key a send of this flow may have started a cooldown under (send-limits' keys).
+      const keys = [...new Set([flow.emailKey, flow.destination, flow.mobile])].filter(
+        (key): key is string => key !== null,
+      );
+      const [made, cooldowns] = await Promise.all([
+        db.select(statusDeliveryColumns).from(deliveries).where(eq(deliveries.flowId, flow.id)),
+        db.select().from(sendCooldowns).where(inArray(sendCooldowns.destinationKey, keys)),
+      ]);
+      return {
+        flow,
+        deliveries: made,
+        lastSentAt: new Map(cooldowns.map((row) => [row.destinationKey, row.lastSentAt])),
+      };
+    },
+
+    /**
+     * Cancels the flow with this id unless it has ended (verified or closed): canceled and closed,
+     * its password hash and its deliveries' sealed codes dropped, as completeFlow does for the flows
+     * it ends. The flow is locked first, so a resend that got there before is waited for and its
+     * delivery is unsealed too. False when there was nothing to cancel.
+     */
+    async cancelFlow(verificationId: string, at: Date): Promise<boolean> {
+      const now = sql`${at.toISOString()}::timestamptz`;
+      return db.transaction(async (tx) => {
+        const [flow] = await tx
+          .select({ id: registrationFlows.id })
+          .from(registrationFlows)
+          .where(
+            and(
+              eq(registrationFlows.verificationId, verificationId),
+              isNull(registrationFlows.verifiedAt),
+              isNull(registrationFlows.closedAt),
+            ),
+          )
+          .for('update');
+        if (!flow) return false;
+        const canceled = await tx.execute<{ id: string }>(sql`
+          WITH canceled AS (
+            UPDATE registration_flows SET canceled_at = ${now}, closed_at = ${now}, password_hash = NULL
+            WHERE id = ${flow.id} AND verified_at IS NULL AND closed_at IS NULL
+            RETURNING id
+          ),
+          unsealed AS (
+            UPDATE deliveries SET payload_ciphertext = NULL
+            WHERE payload_ciphertext IS NOT NULL AND flow_id IN (SELECT id FROM canceled)
+          )
+          SELECT id FROM canceled`);
+        return canceled.length > 0;
+      });
     },
 
     async findAccount(id: string): Promise<Account | undefined> {

@@ -10,10 +10,14 @@ export interface MobileNumber {
   callingCode: string;
 }
 
+/** Any country: for a number checked against a channel's country list later (countryAllowed). */
+export const ANY_COUNTRY: ReadonlySet<string> = new Set();
+
 /**
  * A shopper's mobile number in any common notation ("+1 (415) 555-2671", "+44 7700-900123")
  * as E.164. The country code is required: a shop's shoppers may be anywhere. With
- * `allowedCountries` (the SMS-pumping guard) numbers of other countries are refused.
+ * `allowedCountries` (the SMS-pumping guard: the list of the channel the code goes to) numbers of
+ * other countries are refused.
  */
 export function parseMobile(input: string, allowedCountries: ReadonlySet<string>): MobileNumber {
   const trimmed = input.trim();
@@ -24,16 +28,23 @@ export function parseMobile(input: string, allowedCountries: ReadonlySet<string>
   if (!parsed?.isValid()) throw invalid('is not a valid phone number');
   const type = parsed.getType();
   if (type !== undefined && type !== 'MOBILE' && type !== 'FIXED_LINE_OR_MOBILE') {
-    throw invalid('must be a mobile number that can receive WhatsApp messages');
+    throw invalid('must be a mobile number (landlines cannot receive codes by WhatsApp or SMS)');
   }
   // Satellite and other non-geographic numbers (+881, +882, +883, +800…) belong to no country:
   // no country list can vouch for them, and they are what toll-fraud pumping favours.
   if (!parsed.country)
     throw invalid('must belong to a country (satellite and global numbers are not accepted)');
-  if (allowedCountries.size > 0 && !allowedCountries.has(parsed.country)) {
-    throw invalid('is in a country this service does not send codes to');
-  }
+  if (!countryAllowed(parsed.country, allowedCountries)) throw countryRefused();
   return { e164: parsed.number, country: parsed.country, callingCode: parsed.countryCallingCode };
+}
+
+/** Whether a country list (empty: any country) takes the country. */
+export function countryAllowed(country: string, allowedCountries: ReadonlySet<string>): boolean {
+  return allowedCountries.size === 0 || allowedCountries.has(country);
+}
+
+export function countryRefused(): RegistrationError {
+  return invalid('is in a country this service does not send codes to');
 }
 
 function invalid(message: string) {

@@ -12,9 +12,20 @@ import { RegistrationError } from './registration-errors.js';
 /** Which contact a code proves: the one it was sent to. */
 export type Proof = 'email' | 'phone';
 
+/** WhatsApp and SMS both send to the flow's phone number: a code by either proves the phone. */
 export function proofOf(channel: Channel): Proof {
   return channel === 'email' ? 'email' : 'phone';
 }
+
+/** The channels that send to a phone number. */
+export type PhoneChannel = Exclude<Channel, 'email'>;
+
+/** Each channel by its name in messages to the caller. */
+export const CHANNEL_NAMES: Readonly<Record<Channel, string>> = {
+  email: 'email',
+  whatsapp: 'WhatsApp',
+  sms: 'SMS',
+};
 
 /**
  * A code flow sends codes; a contact that already has an account gets a notice instead, from a
@@ -122,7 +133,10 @@ export interface Destination {
   destination: string;
   /** The mailbox key (contact-keys.ts) or the E.164 number. */
   limitKey: string;
-  /** For WhatsApp: the number's calling code, for the per-country cap. */
+  /**
+   * For a phone channel (WhatsApp or SMS): the number's calling code, for that channel's
+   * per-country cap. (Named when WhatsApp was the only phone channel.)
+   */
   whatsappCallingCode?: string;
 }
 
@@ -137,24 +151,27 @@ export function destinationFor(
   return {
     channel,
     destination: mobile.e164,
+    // One number, one count: its limits and cooldown hold across WhatsApp and SMS.
     limitKey: mobile.e164,
     whatsappCallingCode: mobile.callingCode,
   };
 }
 
-export function mobileRequired(): RegistrationError {
-  return new RegistrationError('VALIDATION_ERROR', 'is required to send the code by WhatsApp', {
+export function mobileRequired(channel?: Channel): RegistrationError {
+  const by = channel ? CHANNEL_NAMES[channel] : 'WhatsApp or SMS';
+  return new RegistrationError('VALIDATION_ERROR', `is required to send the code by ${by}`, {
     field: 'mobile',
   });
 }
 
 /**
  * What a resend does with the flow it found: send a new code (or notice), or answer as if there
- * were no flow. The holder of the id is told why nothing can be sent; anyone else is not.
+ * were no flow. The holder of the id is told why nothing can be sent (no number, or one in a
+ * country the channel does not send to: `destination` is then that refusal); anyone else is not.
  */
 export function resendDecision(
   flow: RegistrationFlow,
-  destination: Destination | undefined,
+  destination: Destination | RegistrationError | undefined,
   holdsId: boolean,
   maxAttempts: number,
 ): { send: Destination } | { asIfNoFlow: true } {
@@ -163,8 +180,8 @@ export function resendDecision(
     if (holdsId) throw rejection('OTP_ATTEMPTS_EXCEEDED');
     return { asIfNoFlow: true };
   }
-  if (!destination) {
-    if (holdsId) throw mobileRequired();
+  if (destination === undefined || destination instanceof RegistrationError) {
+    if (holdsId) throw destination ?? mobileRequired();
     return { asIfNoFlow: true };
   }
   return { send: destination };

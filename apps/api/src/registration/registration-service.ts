@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   type ApiConfig,
+  allowedSmsCountries,
   allowedWhatsappCountries,
   type DeliveryQueue,
   enqueueDelivery,
@@ -22,10 +23,11 @@ import {
   uniqueViolation,
 } from './flow-repository.js';
 import { type HumanCheck, NO_HUMAN_CHECK } from './human-check.js';
-import { parseMobile } from './mobile-number.js';
+import { ANY_COUNTRY, countryAllowed, countryRefused, parseMobile } from './mobile-number.js';
 import { HashQueueFullError, type PasswordHasher } from './password-hashing.js';
 import { RegistrationError } from './registration-errors.js';
 import {
+  CHANNEL_NAMES,
   type Destination,
   destinationFor,
   flowKindFor,
@@ -43,6 +45,7 @@ import {
   verificationIdRequired,
 } from './registration-rules.js';
 import type { SendLimits } from './send-limits.js';
+import { type VerificationStatus, verificationNotFound, verificationStatus } from './verification-status.js';
 
 /**
  * Registration by one-time code, as flows: request-otp opens one, resend-otp gives it a new code,
@@ -87,7 +90,7 @@ export interface RegistrationDeps {
 export interface RequestOtpInput {
   email: string;
   channel: Channel;
-  /** Any common notation; required for WhatsApp. */
+  /** Any common notation; required for WhatsApp and SMS. */
   mobile?: string;
   username: string;
   firstName: string;
@@ -126,20 +129,44 @@ export function createRegistrationService(deps: RegistrationDeps) {
   const events = deps.events ?? NO_EVENTS;
   const humanCheck = deps.humanCheck ?? NO_HUMAN_CHECK;
   const repository = createFlowRepository(deps.db);
-  const allowedCountries = allowedWhatsappCountries(config);
+  /**
+   * The countries a code by each channel may go to (the SMS-pumping guard). A number on an email
+   * flow is sent nothing: a resend that moves the flow to a phone channel checks that channel's.
+   */
+  const allowedCountries: Readonly<Record<Channel, ReadonlySet<string>>> = {
+    email: ANY_COUNTRY,
+    whatsapp: allowedWhatsappCountries(config),
+    sms: allowedSmsCountries(config),
+  };
+  const channelOn: Readonly<Record<Channel, boolean>> = {
+    email: true,
+    whatsapp: config.WHATSAPP_PROVIDER !== 'disabled',
+    sms: config.SMS_PROVIDER !== 'disabled',
+  };
   const now = deps.now ?? (() => new Date());
   const expiryFrom = (at: Date) => new Date(at.getTime() + config.OTP_TTL_SECONDS * 1000);
 
   function assertChannelAvailable(channel: Channel) {
-    if (channel === 'whatsapp' && config.WHATSAPP_PROVIDER === 'disabled') {
+    if (!channelOn[channel]) {
       throw new RegistrationError(
         'CHANNEL_UNAVAILABLE',
-        'WhatsApp delivery is not enabled on this service.',
+        `${CHANNEL_NAMES[channel]} delivery is not enabled on this service.`,
         {
           field: 'otp_method',
         },
       );
     }
+  }
+
+  /** Where a resend's code goes: the flow's contact for the channel, or why it cannot go there. */
+  function resendDestination(flow: RegistrationFlow, channel: Channel): Destination | RegistrationError {
+    // Stored as E.164 by request-otp; its country is checked against this channel's list.
+    const mobile = channel !== 'email' && flow.mobile ? parseMobile(flow.mobile, ANY_COUNTRY) : undefined;
+    if (mobile && !countryAllowed(mobile.country, allowedCountries[channel])) return countryRefused();
+    return (
+      destinationFor(channel, { typed: flow.email, mailbox: flow.emailKey }, mobile) ??
+      mobileRequired(channel)
+    );
   }
 
   /**
@@ -257,15 +284,16 @@ export function createRegistrationService(deps: RegistrationDeps) {
   /**
    * Opens a flow. To a contact that already has an account it is a notice flow: the answer, the
    * limits and the id are the same, and its owner gets a notice instead of a code. Which contact
-   * decides that is the one the code goes to: for WhatsApp the phone, never the email.
+   * decides that is the one the code goes to: for WhatsApp and SMS the phone, never the email.
    */
   async function requestOtp(input: RequestOtpInput, log: Logger): Promise<OpenedFlow> {
     assertChannelAvailable(input.channel);
     await humanCheck.assertHuman(input.captchaToken, input.ip);
     const email = { typed: input.email.trim(), mailbox: mailboxKey(input.email) };
-    const mobile = input.mobile === undefined ? undefined : parseMobile(input.mobile, allowedCountries);
+    const mobile =
+      input.mobile === undefined ? undefined : parseMobile(input.mobile, allowedCountries[input.channel]);
     const to = destinationFor(input.channel, email, mobile);
-    if (!to) throw mobileRequired();
+    if (!to) throw mobileRequired(input.channel);
     const sent = await withSendBudget(to, async () => {
       // After the cheap refusals (limits, budgets) and before anything is looked up, so the
       // answer takes as long whoever has an account.
@@ -337,10 +365,9 @@ export function createRegistrationService(deps: RegistrationDeps) {
       if ('ambiguous' in picked) throw verificationIdRequired();
       if ('none' in picked) return undefined;
       const { flow } = picked;
-      const mobile = flow.mobile ? parseMobile(flow.mobile, allowedCountries) : undefined;
       const decision = resendDecision(
         flow,
-        destinationFor(input.channel, { typed: flow.email, mailbox: flow.emailKey }, mobile),
+        resendDestination(flow, input.channel),
         holdsId,
         config.OTP_MAX_ATTEMPTS,
       );
@@ -450,7 +477,38 @@ export function createRegistrationService(deps: RegistrationDeps) {
     throw rejection(answer);
   }
 
-  return { requestOtp, resendOtp, verifyOtp, findUser: repository.findAccount };
+  // --- The status of a flow for the holder of its id, and cancel (verification-status.ts) ---
+
+  /** The flow's status at `at`, as verification-status.ts makes it; VERIFICATION_NOT_FOUND for an unknown id. */
+  async function statusAt(verificationId: string, at: Date): Promise<VerificationStatus> {
+    const record = await repository.verificationRecord(verificationId);
+    if (!record) throw verificationNotFound();
+    return verificationStatus({ ...record, at, rules: config });
+  }
+
+  /** What the holder of a flow's id may know of it: nothing about accounts (verification-status.ts). */
+  async function getVerification(verificationId: string): Promise<VerificationStatus> {
+    return statusAt(verificationId, now());
+  }
+
+  /**
+   * Ends a flow that has not ended, and answers its status: `canceled`, or what it already was
+   * (an approved flow stays approved). Its code stops working and a resend sends nothing.
+   */
+  async function cancelVerification(verificationId: string): Promise<VerificationStatus> {
+    const at = now();
+    await repository.cancelFlow(verificationId, at);
+    return statusAt(verificationId, at);
+  }
+
+  return {
+    requestOtp,
+    resendOtp,
+    verifyOtp,
+    findUser: repository.findAccount,
+    getVerification,
+    cancelVerification,
+  };
 }
 
 export type RegistrationService = ReturnType<typeof createRegistrationService>;

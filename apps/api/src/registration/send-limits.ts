@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { RateLimiterRedis } from 'rate-limiter-flexible';
 import { redisLimiter, refundPoint, retryAfterSeconds } from './redis-limiter.js';
 import { RegistrationError } from './registration-errors.js';
-import type { Destination } from './registration-rules.js';
+import { CHANNEL_NAMES, type Destination, type PhoneChannel } from './registration-rules.js';
 import { type BudgetCharge, createSendBudgets, type SendBudgetEvents } from './send-budgets.js';
 
 /**
@@ -17,8 +17,11 @@ import { type BudgetCharge, createSendBudgets, type SendBudgetEvents } from './s
  * Destinations are keys (contact-keys.ts for email, E.164 for phones): one budget per mailbox.
  */
 
-/** Which per-IP request count an endpoint draws on: the two that send share one. */
-export type IpBucket = 'send' | 'verify';
+/**
+ * Which per-IP request count an endpoint draws on: the two that send share one; a verification's
+ * status and cancel have their own, so a frontend polling the status spends nothing of the others.
+ */
+export type IpBucket = 'send' | 'verify' | 'status';
 
 export interface RequestAllowance {
   limit: number;
@@ -34,8 +37,9 @@ export interface SendLimits {
   takeRequest(bucket: IpBucket, ip: string): Promise<RequestAllowance>;
   /**
    * Counts one message to the destination against every limit a send draws on: the destination's
-   * own, its WhatsApp country's, and the deployment's send budgets. Throws RATE_LIMITED past the
-   * first two and SEND_BUDGET_EXHAUSTED past a budget; the returned function gives it all back.
+   * own, its country's on its phone channel (WhatsApp and SMS counted apart), and the deployment's
+   * send budgets. Throws RATE_LIMITED past the first two and SEND_BUDGET_EXHAUSTED past a budget;
+   * the returned function gives it all back.
    * (The resend cooldown is kept with the send, in Postgres: flow-repository.ts.)
    */
   consumeSend(to: Destination): Promise<() => Promise<void>>;
@@ -84,9 +88,20 @@ export function createSendLimits(deps: SendLimitsDeps): SendLimits {
   const requestsPerIp: Record<IpBucket, RateLimiterRedis> = {
     send: limiter('ip-send', config.RATE_LIMIT_IP_MAX, config.RATE_LIMIT_IP_WINDOW_SECONDS),
     verify: limiter('ip-verify', config.RATE_LIMIT_IP_MAX, config.RATE_LIMIT_IP_WINDOW_SECONDS),
+    status: limiter('ip-status', config.RATE_LIMIT_IP_MAX, config.RATE_LIMIT_IP_WINDOW_SECONDS),
   };
   const perDestination = limiter('send', config.SEND_LIMIT_PER_DESTINATION, config.SEND_LIMIT_WINDOW_SECONDS);
-  const perCountry = limiter('whatsapp-country', config.WHATSAPP_COUNTRY_HOURLY_CAP, 3600);
+  // Per channel: a pumping burst on SMS must not pause WhatsApp codes to that country, nor the reverse.
+  const perCountry: Record<PhoneChannel, { limiter: RateLimiterRedis; cap: number }> = {
+    whatsapp: {
+      limiter: limiter('whatsapp-country', config.WHATSAPP_COUNTRY_HOURLY_CAP, 3600),
+      cap: config.WHATSAPP_COUNTRY_HOURLY_CAP,
+    },
+    sms: {
+      limiter: limiter('sms-country', config.SMS_COUNTRY_HOURLY_CAP, 3600),
+      cap: config.SMS_COUNTRY_HOURLY_CAP,
+    },
+  };
   const guessesPerIp = limiter('verify-ip', config.VERIFY_LIMIT_PER_IP, config.VERIFY_LIMIT_WINDOW_SECONDS);
   const guessesPerMailbox = limiter(
     'verify',
@@ -110,20 +125,22 @@ export function createSendLimits(deps: SendLimitsDeps): SendLimits {
           rateLimited(rejection, 'Too many codes were sent to this destination; try again later.'),
       },
     ];
-    if (to.whatsappCallingCode !== undefined) {
+    if (to.channel !== 'email' && to.whatsappCallingCode !== undefined) {
       const callingCode = to.whatsappCallingCode;
+      const { limiter: countryLimiter, cap } = perCountry[to.channel];
+      const name = CHANNEL_NAMES[to.channel];
       charges.push({
-        limiter: perCountry,
+        limiter: countryLimiter,
         key: callingCode,
         refusal: (rejection) => {
           // A burst of sends to one country is what SMS pumping looks like: stop it before it costs money.
           deps.logger.warn(
-            { countryCallingCode: callingCode, cap: config.WHATSAPP_COUNTRY_HOURLY_CAP },
-            'WhatsApp sends to this country calling code hit the hourly cap: possible SMS pumping',
+            { channel: to.channel, countryCallingCode: callingCode, cap },
+            `${name} sends to this country calling code hit the hourly cap: possible SMS pumping`,
           );
           return rateLimited(
             rejection,
-            'WhatsApp codes to this country are paused for now; try email or later.',
+            `${name} codes to this country are paused for now; try email or later.`,
           );
         },
       });

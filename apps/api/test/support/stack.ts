@@ -39,6 +39,7 @@ const TWILIO = { accountSid: `AC${'0123456789abcdef'.repeat(2)}`, authToken: 'te
 const SMTP = { user: 'relay', password: 'smtp-password' };
 export const EMAIL_FROM = 'Test Shop <no-reply@shop.test>';
 export const WHATSAPP_FROM = 'whatsapp:+14155238886';
+export const SMS_FROM = '+15005550006';
 
 export interface StackOptions {
   env?: Record<string, string>;
@@ -91,6 +92,8 @@ export async function startStack(options: StackOptions = {}) {
     TWILIO_ACCOUNT_SID: TWILIO.accountSid,
     TWILIO_AUTH_TOKEN: TWILIO.authToken,
     TWILIO_WHATSAPP_FROM: WHATSAPP_FROM,
+    SMS_PROVIDER: 'twilio',
+    TWILIO_SMS_FROM: SMS_FROM,
     TWILIO_API_BASE_URL: twilio.baseUrl,
     ...(options.smtpBackup ? { SMTP_URL: smtp.url } : {}),
     PROVIDER_TIMEOUT_MS: '5000',

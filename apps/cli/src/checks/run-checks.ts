@@ -30,10 +30,19 @@ export async function runChecks(config: WorkerConfig, options: CheckOptions): Pr
   else add(pass('Email', "EMAIL_PROVIDER=console: codes are printed in the worker's log, not sent"));
   if (config.SMTP_URL) add(await checkSmtp(config.SMTP_URL, config.PROVIDER_TIMEOUT_MS));
 
-  if (config.WHATSAPP_PROVIDER === 'twilio') add(...(await checkTwilio(config)));
-  else if (config.WHATSAPP_PROVIDER === 'console') {
-    add(pass('WhatsApp', "WHATSAPP_PROVIDER=console: codes are printed in the worker's log, not sent"));
-  } else add(pass('WhatsApp', 'WHATSAPP_PROVIDER=disabled: the API refuses otp_method "whatsapp"'));
+  // One account for both phone channels: checked once, with each one's sender.
+  if (config.WHATSAPP_PROVIDER === 'twilio' || config.SMS_PROVIDER === 'twilio')
+    add(...(await checkTwilio(config)));
+  for (const [channel, name, setting] of [
+    ['whatsapp', 'WhatsApp', 'WHATSAPP_PROVIDER'],
+    ['sms', 'SMS', 'SMS_PROVIDER'],
+  ] as const) {
+    if (config[setting] === 'console') {
+      add(pass(name, `${setting}=console: codes are printed in the worker's log, not sent`));
+    } else if (config[setting] === 'disabled') {
+      add(pass(name, `${setting}=disabled: the API refuses otp_method "${channel}"`));
+    }
+  }
 
   if (options.sendTo) add(await sendTestMessage(config, options.sendTo, options.logger));
   return results;

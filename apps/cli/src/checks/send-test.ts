@@ -7,22 +7,53 @@ import { createSenders } from '@otp-relay/worker';
 import { type CheckResult, fail, pass } from './check-result.js';
 
 const NAME = 'Test message';
-const PHONE = /^\+[1-9]\d{6,14}$/;
+// A bare number goes by WhatsApp when it is on, else by SMS; `sms:` or `whatsapp:` chooses.
+const PHONE = /^(?:(whatsapp|sms):)?(\+[1-9]\d{6,14})$/;
+
+const PROVIDER_SETTINGS = { whatsapp: 'WHATSAPP_PROVIDER', sms: 'SMS_PROVIDER' } as const;
+type PhoneChannel = keyof typeof PROVIDER_SETTINGS;
+
+/** The channel and address to try; no channel for a bare number while both phone channels are off. */
+function recipientOf(
+  config: WorkerConfig,
+  given: string,
+): { channel: 'email' | PhoneChannel | undefined; to: string } | undefined {
+  if (given.includes('@')) return { channel: 'email', to: given };
+  const [, chosen, number] = PHONE.exec(given) ?? [];
+  if (!number) return undefined;
+  if (chosen === 'whatsapp' || chosen === 'sms') return { channel: chosen, to: number };
+  const on = (['whatsapp', 'sms'] as const).find(
+    (channel) => config[PROVIDER_SETTINGS[channel]] !== 'disabled',
+  );
+  return { channel: on, to: number };
+}
 
 export async function sendTestMessage(
   config: WorkerConfig,
-  to: string,
+  given: string,
   logger: Logger,
 ): Promise<CheckResult> {
-  const channel = to.includes('@') ? 'email' : PHONE.test(to) ? 'whatsapp' : undefined;
-  if (channel === undefined) {
+  const recipient = recipientOf(config, given);
+  if (recipient === undefined) {
     return fail(
       NAME,
-      `--send-to ${to}: give an email address or a phone number in E.164 form (+14155552671)`,
+      `--send-to ${given}: give an email address or a phone number in E.164 form (+14155552671; ` +
+        'sms:+14155552671 or whatsapp:+14155552671 to choose the channel)',
     );
   }
-  const sender = createSenders(config, logger).primary[channel];
-  if (!sender) return fail(NAME, 'WHATSAPP_PROVIDER=disabled: there is no WhatsApp sender to try');
+  const { channel, to } = recipient;
+  const sender = channel && createSenders(config, logger).primary[channel];
+  if (!sender) {
+    // Email always has a sender: only a phone channel can be off.
+    const off =
+      channel === undefined || channel === 'email'
+        ? Object.values(PROVIDER_SETTINGS)
+        : [PROVIDER_SETTINGS[channel]];
+    return fail(
+      NAME,
+      `${off.map((setting) => `${setting}=disabled`).join(' and ')}: there is no sender to try`,
+    );
+  }
   try {
     const result = await sender.send({
       kind: 'otp',

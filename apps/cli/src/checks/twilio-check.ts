@@ -1,7 +1,8 @@
 /**
- * Twilio WhatsApp: the credentials (fetch the account, which sends nothing), the account's status,
- * the sender number and the template. The client goes to TWILIO_API_BASE_URL the way the worker's
- * does: a RequestClient that rewrites every request's URI.
+ * Twilio, for WhatsApp and SMS: the credentials (fetch the account, which sends nothing), the
+ * account's status, then each channel's sender (and WhatsApp's template) from the configuration.
+ * The client goes to TWILIO_API_BASE_URL the way the worker's does: a RequestClient that rewrites
+ * every request's URI.
  */
 import type { WorkerConfig } from '@otp-relay/core';
 import twilio from 'twilio';
@@ -11,6 +12,7 @@ import { type CheckResult, fail, pass } from './check-result.js';
 export const TWILIO_SANDBOX_NUMBER = '+14155238886';
 const E164 = /^\+[1-9]\d{6,14}$/;
 const CONTENT_SID = /^HX[0-9a-fA-F]{32}$/;
+const MESSAGING_SERVICE_SID = /^MG[0-9a-fA-F]{32}$/;
 
 type TwilioResponse<TData> = Awaited<ReturnType<typeof twilio.RequestClient.prototype.request<TData>>>;
 
@@ -31,7 +33,16 @@ class BaseUrlRequestClient extends twilio.RequestClient {
 const CREDENTIALS = 'Twilio credentials';
 const STATUS = 'Twilio account';
 
+/** The account, once, and the sender of each channel on Twilio. */
 export async function checkTwilio(config: WorkerConfig): Promise<CheckResult[]> {
+  const results = await twilioAccountChecks(config);
+  if (config.WHATSAPP_PROVIDER === 'twilio') results.push(...whatsappSenderChecks(config));
+  if (config.SMS_PROVIDER === 'twilio') results.push(smsSenderCheck(config));
+  return results;
+}
+
+/** The credentials and the account's status, by fetching the account. */
+async function twilioAccountChecks(config: WorkerConfig): Promise<CheckResult[]> {
   const accountSid = config.TWILIO_ACCOUNT_SID ?? '';
   const baseUrl = config.TWILIO_API_BASE_URL.replace(/\/+$/, '');
   const client = twilio(accountSid, config.TWILIO_AUTH_TOKEN ?? '', {
@@ -46,7 +57,6 @@ export async function checkTwilio(config: WorkerConfig): Promise<CheckResult[]> 
   } catch (error) {
     results.push(fail(CREDENTIALS, describeTwilioFailure(error, accountSid, baseUrl)));
   }
-  results.push(...whatsappSenderChecks(config));
   return results;
 }
 
@@ -142,4 +152,28 @@ export function whatsappSenderChecks(config: WorkerConfig): CheckResult[] {
     );
   }
   return results;
+}
+
+/** The SMS sender, from the configuration alone: a number of the account, or a Messaging Service. */
+export function smsSenderCheck(config: WorkerConfig): CheckResult {
+  const name = 'SMS sender';
+  const service = config.TWILIO_MESSAGING_SERVICE_SID;
+  if (service !== undefined) {
+    return MESSAGING_SERVICE_SID.test(service)
+      ? pass(
+          name,
+          `Messaging Service ${service} (it picks the sender per country from its Sender Pool: Messaging → ` +
+            'Services; each country you send to needs a sender there that may text it)',
+        )
+      : fail(name, `TWILIO_MESSAGING_SERVICE_SID "${service}" is not MG followed by 32 hex characters`);
+  }
+  const from = config.TWILIO_SMS_FROM ?? '';
+  if (!E164.test(from)) {
+    return fail(name, `TWILIO_SMS_FROM "${from}" is not an E.164 number (+ country code and number)`);
+  }
+  return pass(
+    name,
+    `${from} (must be an SMS-capable number of this account: Phone Numbers → Active numbers; a trial ` +
+      'account texts only verified numbers, and some countries need a registered sender: 21408, 21612)',
+  );
 }

@@ -2,8 +2,16 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '@otp-relay/core';
 import type { Channel } from '@otp-relay/db';
 import { renderEmail } from '../email/email-templates.js';
+import { renderSmsBody } from '../sms/otp-sms-message.js';
 import { renderWhatsAppBody } from '../whatsapp/otp-whatsapp-message.js';
 import type { MessageSender, OutgoingMessage, SendResult } from './message-sender.js';
+
+/** What the channel's real sender would send: the email's plain-text part, or the phone text. */
+const BODIES: Readonly<Record<Channel, (message: OutgoingMessage) => string>> = {
+  email: (message) => renderEmail(message).text,
+  whatsapp: renderWhatsAppBody,
+  sms: renderSmsBody,
+};
 
 /**
  * For local development only (the config refuses it in production): prints the message,
@@ -20,8 +28,7 @@ export function createConsoleSender(channel: Channel, logger: Logger): MessageSe
           channel,
           to: message.to,
           kind: message.kind,
-          // What the channel's real sender would send: the email's plain-text part, or WhatsApp's free-form text.
-          body: channel === 'email' ? renderEmail(message).text : renderWhatsAppBody(message),
+          body: BODIES[channel](message),
           providerMessageId,
         },
         `${channel} message (console provider)`,

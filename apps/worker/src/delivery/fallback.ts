@@ -18,8 +18,8 @@ export interface FallbackDeps {
   senders: Senders;
   deliveryQueue: DeliveryQueue;
   retryPolicy: RetryPolicy;
-  /** When a WhatsApp code fails for good, send it by email. */
-  whatsappFallbackToEmail: boolean;
+  /** The phone channels whose codes, failed for good, go by email instead. */
+  fallbackToEmailFrom: readonly Channel[];
   logger: Logger;
   now: () => Date;
 }
@@ -64,7 +64,7 @@ export function createFallbacks(deps: FallbackDeps) {
   const { repository, logger } = deps;
 
   /**
-   * A WhatsApp code → email, Gmail → the SMTP backup. A notice to a phone does not move to the
+   * A WhatsApp or SMS code → email, Gmail → the SMTP backup. A notice to a phone does not move to the
    * email: that address has no account to speak of. A code that can no longer be used has none:
    * it would be skipped anyway.
    */
@@ -72,7 +72,7 @@ export function createFallbacks(deps: FallbackDeps) {
     if (delivery.kind === 'otp' && codeUnusableReason(flow, delivery.codeSequence ?? 0, deps.now())) {
       return undefined;
     }
-    if (delivery.channel === 'whatsapp' && delivery.kind === 'otp' && flow && deps.whatsappFallbackToEmail) {
+    if (delivery.kind === 'otp' && flow && deps.fallbackToEmailFrom.includes(delivery.channel)) {
       return { channel: 'email', destination: flow.email, provider: null };
     }
     if (delivery.channel === 'email' && provider === 'gmail' && deps.senders.byProvider.smtp) {

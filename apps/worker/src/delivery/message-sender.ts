@@ -13,8 +13,8 @@ export interface OtpMessage {
 }
 
 /**
- * To an email address or WhatsApp number that already has an account: someone tried to register
- * with it. No code.
+ * To an email address or phone number (WhatsApp, SMS) that already has an account: someone tried
+ * to register with it. No code.
  */
 export interface RegistrationNoticeMessage {
   kind: 'registration-notice';
@@ -29,7 +29,7 @@ export interface SendResult {
 }
 
 /**
- * One provider on one channel (Gmail, SMTP, Twilio WhatsApp, console). It renders its own
+ * One provider on one channel (Gmail, SMTP, Twilio WhatsApp, Twilio SMS, console). It renders its own
  * content and turns each of its failures into a `DeliveryError`.
  */
 export interface MessageSender {

@@ -5,7 +5,7 @@ import {
   type Logger,
   type RetryPolicy,
 } from '@otp-relay/core';
-import type { Database, Delivery } from '@otp-relay/db';
+import type { Channel, Database, Delivery } from '@otp-relay/db';
 import { DelayedError, UnrecoverableError } from 'bullmq';
 import {
   type Acceptance,
@@ -31,8 +31,8 @@ export interface ProcessDeliveryDeps {
   deliveryQueue: DeliveryQueue;
   deadLetterQueue: DeadLetterQueue;
   retryPolicy: RetryPolicy;
-  /** When a WhatsApp delivery dies, send the same code by email. */
-  whatsappFallbackToEmail: boolean;
+  /** The phone channels whose dead codes go by email instead. */
+  fallbackToEmailFrom: readonly Channel[];
   logger: Logger;
   events?: DeliveryEvents;
   now?: () => Date;

@@ -1,12 +1,19 @@
 import type { Logger, WorkerConfig } from '@otp-relay/core';
+import { twilioReceiptUrl } from '@otp-relay/core';
 import type { Channel } from '@otp-relay/db';
 import { createGmailSender } from '../email/gmail-sender.js';
 import { createSmtpSender } from '../email/smtp-sender.js';
+import { createTwilioSmsSender, type TwilioSmsSenderFrom } from '../sms/twilio-sms-sender.js';
+import type { TwilioAccountOptions } from '../twilio/twilio-messaging.js';
 import { createTwilioWhatsAppSender } from '../whatsapp/twilio-sender.js';
 import { createConsoleSender } from './console-sender.js';
 import type { MessageSender } from './message-sender.js';
 
-/** The senders a worker has: the primary one of each channel, and every one by provider name (for fallbacks). */
+/**
+ * The senders a worker has: the primary one of each channel, and every one by provider name (for
+ * fallbacks). One name may serve several channels (`twilio` sends WhatsApp and SMS, `console`
+ * any): `byProvider` holds one of them, so find a delivery's sender with `senderOf`.
+ */
 export interface Senders {
   primary: Partial<Record<Channel, MessageSender>>;
   byProvider: Partial<Record<string, MessageSender>>;
@@ -15,6 +22,31 @@ export interface Senders {
 export function sendersOf(primary: Senders['primary'], backups: MessageSender[] = []): Senders {
   const all = [...Object.values(primary), ...backups].filter((sender) => sender !== undefined);
   return { primary, byProvider: Object.fromEntries(all.map((sender) => [sender.provider, sender])) };
+}
+
+/**
+ * The sender for a delivery on `channel` whose row names `provider` (a fallback's preset one, or
+ * the one a failed attempt recorded), or none (the channel's primary). The channel's own sender
+ * when it is that provider, so a retried SMS never goes out by WhatsApp; another provider only
+ * when it sends on this channel.
+ */
+export function senderOf(
+  senders: Senders,
+  channel: Channel,
+  provider: string | null | undefined,
+): MessageSender | undefined {
+  const primary = senders.primary[channel];
+  if (!provider || primary?.provider === provider) return primary;
+  const other = senders.byProvider[provider];
+  return other?.channel === channel ? other : undefined;
+}
+
+/** The sender for SMS on Twilio: from a number, or through a Messaging Service. */
+function smsSenderFrom(config: WorkerConfig): TwilioSmsSenderFrom {
+  // loadWorkerConfig has checked that exactly one of them is set when SMS_PROVIDER=twilio.
+  return config.TWILIO_MESSAGING_SERVICE_SID
+    ? { messagingServiceSid: config.TWILIO_MESSAGING_SERVICE_SID }
+    : { from: config.TWILIO_SMS_FROM ?? '' };
 }
 
 /** The senders the configuration asks for. */
@@ -33,23 +65,35 @@ export function createSenders(config: WorkerConfig, logger: Logger): Senders {
           tokenUrl: config.GOOGLE_OAUTH_TOKEN_URL,
           timeoutMs,
         });
+  // One account for both phone channels; loadWorkerConfig has checked it is set when either is on Twilio.
+  const twilioAccount: TwilioAccountOptions = {
+    accountSid: config.TWILIO_ACCOUNT_SID ?? '',
+    authToken: config.TWILIO_AUTH_TOKEN ?? '',
+    apiBaseUrl: config.TWILIO_API_BASE_URL,
+    timeoutMs,
+    statusCallback: config.PUBLIC_BASE_URL ? twilioReceiptUrl(config.PUBLIC_BASE_URL) : undefined,
+  };
   const whatsapp =
     config.WHATSAPP_PROVIDER === 'console'
       ? createConsoleSender('whatsapp', logger)
       : config.WHATSAPP_PROVIDER === 'twilio'
         ? createTwilioWhatsAppSender({
-            // loadWorkerConfig has checked these are set when WHATSAPP_PROVIDER=twilio.
-            accountSid: config.TWILIO_ACCOUNT_SID ?? '',
-            authToken: config.TWILIO_AUTH_TOKEN ?? '',
+            ...twilioAccount,
             from: config.TWILIO_WHATSAPP_FROM ?? '',
-            apiBaseUrl: config.TWILIO_API_BASE_URL,
             contentSid: config.TWILIO_WHATSAPP_CONTENT_SID,
             noticeContentSid: config.TWILIO_WHATSAPP_NOTICE_CONTENT_SID,
-            timeoutMs,
           })
+        : undefined;
+  const sms =
+    config.SMS_PROVIDER === 'console'
+      ? createConsoleSender('sms', logger)
+      : config.SMS_PROVIDER === 'twilio'
+        ? createTwilioSmsSender({ ...twilioAccount, ...smsSenderFrom(config) })
         : undefined;
   const backups = config.SMTP_URL
     ? [createSmtpSender({ url: config.SMTP_URL, from: config.EMAIL_FROM, timeoutMs })]
     : [];
-  return sendersOf({ email, ...(whatsapp ? { whatsapp } : {}) }, backups);
+  // WhatsApp after SMS: `byProvider.twilio` stays WhatsApp's sender, as before SMS (senderOf
+  // finds each channel its own).
+  return sendersOf({ email, ...(sms ? { sms } : {}), ...(whatsapp ? { whatsapp } : {}) }, backups);
 }

@@ -1,6 +1,6 @@
 import createError, { type FastifyError } from '@fastify/error';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { commonErrorResponses, ErrorResponseSchema } from '../../http/error-contract.js';
 import type {
   IssuedCode,
@@ -19,6 +19,7 @@ import {
   VerifiedResponseSchema,
   VerifyOtpBodySchema,
 } from './accounts-schemas.js';
+import { limitedPerIp } from './ip-limit-hook.js';
 
 export interface AccountsRoutesOptions {
   registration: RegistrationService;
@@ -76,17 +77,7 @@ async function tokenSubject(request: FastifyRequest): Promise<string> {
 
 export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = async (app, options) => {
   const { registration, debugResponses, ipLimits } = options;
-  /** Counts the request against its client IP before the body is even read; 429 past the limit. */
-  const limitedPerIp =
-    (bucket: IpBucket) =>
-    async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-      const allowance = await ipLimits.takeRequest(bucket, request.ip);
-      reply.headers({
-        'x-ratelimit-limit': allowance.limit,
-        'x-ratelimit-remaining': allowance.remaining,
-        'x-ratelimit-reset': allowance.resetSeconds,
-      });
-    };
+  const limited = (bucket: IpBucket) => limitedPerIp(ipLimits, bucket);
 
   const issuedResponse = (message: string, issued: IssuedCode): OtpIssuedResponse => ({
     success: true,
@@ -99,7 +90,7 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = 
   app.post(
     '/request-otp/',
     {
-      onRequest: limitedPerIp('send'),
+      onRequest: limited('send'),
       schema: {
         summary: 'Start a registration: send a one-time code',
         body: RequestOtpBodySchema,
@@ -132,7 +123,7 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = 
   app.post(
     '/verify-otp/',
     {
-      onRequest: limitedPerIp('verify'),
+      onRequest: limited('verify'),
       schema: {
         summary: 'Finish a registration with the code: creates the account and returns a token',
         body: VerifyOtpBodySchema,
@@ -160,7 +151,7 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = 
   app.post(
     '/resend-otp/',
     {
-      onRequest: limitedPerIp('send'),
+      onRequest: limited('send'),
       schema: {
         summary: 'Send a new code; the previous one stops working',
         body: ResendOtpBodySchema,

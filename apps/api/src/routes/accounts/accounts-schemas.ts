@@ -8,9 +8,13 @@ export const EmailSchema = Type.String({
   maxLength: 254,
   examples: ['ann@example.com'],
 });
-export const OtpMethodSchema = Type.Union([Type.Literal('email'), Type.Literal('whatsapp')], {
-  description: 'Where the code goes.',
-});
+export const OtpMethodSchema = Type.Union(
+  [Type.Literal('email'), Type.Literal('whatsapp'), Type.Literal('sms')],
+  {
+    description:
+      'Where the code goes: the email, or the mobile number by WhatsApp or by SMS (text message). A channel the service has not enabled is refused with 400 CHANNEL_UNAVAILABLE.',
+  },
+);
 // Letters of any script, combining marks, spaces, apostrophes, dots and hyphens: "José", "O'Brien", "Anne-Marie", "李".
 const NameSchema = Type.String({
   minLength: 1,
@@ -30,7 +34,9 @@ export const RequestOtpBodySchema = Type.Object(
   {
     email: EmailSchema,
     otp_method: OtpMethodSchema,
-    mobile: Type.Optional(Type.String({ minLength: 4, maxLength: 32, description: 'Needed for whatsapp.' })),
+    mobile: Type.Optional(
+      Type.String({ minLength: 4, maxLength: 32, description: 'Needed for whatsapp and sms.' }),
+    ),
     username: Type.String({ minLength: 3, maxLength: 30, pattern: '^[A-Za-z0-9_.-]+$', examples: ['ann_k'] }),
     first_name: NameSchema,
     last_name: NameSchema,
@@ -99,7 +105,7 @@ export const UserSchema = Type.Object({
   last_name: Type.String(),
   is_verified: Type.Boolean({ description: 'Some contact of the account was proven by a code.' }),
   email_verified: Type.Boolean({ description: 'A code sent to the email proved it.' }),
-  phone_verified: Type.Boolean({ description: 'A code sent to the phone (WhatsApp) proved it.' }),
+  phone_verified: Type.Boolean({ description: 'A code sent to the phone (WhatsApp or SMS) proved it.' }),
 });
 export type UserResponse = Static<typeof UserSchema>;
 

@@ -168,6 +168,7 @@ export const demoPageHtml = (captcha?: DemoCaptcha): string => `<!doctype html>
       <section id="code-step" class="panel" data-testid="code-step" aria-labelledby="code-title" hidden>
         <h1 id="code-title" class="title" tabindex="-1">Check your <span data-testid="code-channel">email</span></h1>
         <p class="lead" data-testid="code-sent-to">We sent a code.</p>
+        <p class="delivery-status" role="status" aria-live="polite" data-testid="delivery-status" hidden></p>
 
         <div class="alert alert-info" data-testid="debug-hint" hidden></div>
         <div class="alert alert-success" role="status" data-testid="code-status" hidden></div>

@@ -27,6 +27,7 @@ export const DEMO_PAGE_SCRIPT = String.raw`'use strict';
     codeForm: byTestId('code-form'),
     codeChannel: byTestId('code-channel'),
     codeSentTo: byTestId('code-sent-to'),
+    deliveryStatus: byTestId('delivery-status'),
     debugHint: byTestId('debug-hint'),
     codeStatus: byTestId('code-status'),
     codeAlert: byTestId('code-alert'),
@@ -89,14 +90,19 @@ export const DEMO_PAGE_SCRIPT = String.raw`'use strict';
   const SCHEMA_MESSAGE = /^(must (NOT have|match|be|have)|is required$|is not an accepted field)/;
 
   // verificationId: the flow request-otp opened, sent with every verify and resend of it.
+  // channel: where the code is now (a fallback moves it); askedChannel: where the last request sent it.
   const state = {
     email: '',
     channel: 'email',
+    askedChannel: 'email',
     destination: '',
     verificationId: '',
     token: '',
     resendAt: 0,
     resendTimer: 0,
+    pollTimer: 0,
+    pollUntil: 0,
+    pollRun: 0,
   };
 
   // ---------------------------------------------------------------------------------------------
@@ -442,6 +448,7 @@ export const DEMO_PAGE_SCRIPT = String.raw`'use strict';
       state.email = body.email;
       state.verificationId = result.data.verification_id || '';
       state.channel = body.otp_method;
+      state.askedChannel = body.otp_method;
       state.destination = body.otp_method === 'whatsapp' ? body.mobile : body.email;
       enterCodeStep(result.data);
       return;
@@ -481,6 +488,7 @@ export const DEMO_PAGE_SCRIPT = String.raw`'use strict';
     hide(el.registerAlert);
     el.haveCode.hidden = true;
     showStep('code');
+    startPolling();
     el.otp.focus();
   });
 
@@ -501,11 +509,17 @@ export const DEMO_PAGE_SCRIPT = String.raw`'use strict';
     el.debugHint.hidden = false;
   }
 
+  const CHANNEL_NAMES = { email: 'email', whatsapp: 'WhatsApp', sms: 'SMS' };
+
+  function channelName(channel) {
+    return CHANNEL_NAMES[channel] || channel;
+  }
+
   function describeDestination(expiresIn) {
-    el.codeChannel.textContent = state.channel === 'whatsapp' ? 'WhatsApp' : 'email';
+    el.codeChannel.textContent = channelName(state.channel);
     el.codeSentTo.textContent = '';
     el.codeSentTo.append(
-      state.channel === 'whatsapp' ? 'We sent a code by WhatsApp to ' : 'We sent a code to ',
+      state.channel === 'email' ? 'We sent a code to ' : 'We sent a code by ' + channelName(state.channel) + ' to ',
     );
     const strong = document.createElement('strong');
     strong.textContent = state.destination;
@@ -527,7 +541,102 @@ export const DEMO_PAGE_SCRIPT = String.raw`'use strict';
     showDebugCode(data.debug_otp);
     startCountdown(data.resend_after);
     showStep('code');
+    startPolling();
     el.otp.focus();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Where the code is: the verification's status, polled while the code step is open
+  // ---------------------------------------------------------------------------------------------
+
+  // Every 3 s for a minute at most: the status has a per-IP allowance of its own, 20 a minute by
+  // default (RATE_LIMIT_IP_MAX), which this stays under.
+  const POLL_EVERY_MS = 3000;
+  const POLL_FOR_MS = 60000;
+
+  const DELIVERY_WORDS = {
+    queued: 'waiting to be sent',
+    sending: 'being sent',
+    sent: 'sent',
+    delivered: 'delivered',
+    read: 'read',
+    failed: 'not delivered',
+    undelivered: 'not delivered',
+  };
+
+  const ENDED_MESSAGES = {
+    expired: 'This code has expired — send a new one.',
+    canceled: 'This sign-up has ended. Choose “Change my details” to start again.',
+    max_attempts_reached:
+      'Too many wrong codes. Choose “Change my details” and send yourself a new code.',
+  };
+
+  function showDeliveryStatus(text, problem) {
+    show(el.deliveryStatus, text);
+    el.deliveryStatus.classList.toggle('is-problem', problem === true);
+  }
+
+  /** What the status says, in words; and, when the code fell back to another channel, where to look now. */
+  function showVerification(verification) {
+    if (verification.status !== 'pending') {
+      if (ENDED_MESSAGES[verification.status]) showDeliveryStatus(ENDED_MESSAGES[verification.status], true);
+      return;
+    }
+    const delivery = verification.delivery;
+    const word = delivery ? DELIVERY_WORDS[delivery.status] || delivery.status : '';
+    const failed = delivery !== null && (delivery.status === 'failed' || delivery.status === 'undelivered');
+    if (verification.fell_back && verification.channel !== state.askedChannel) {
+      if (state.channel !== verification.channel) {
+        state.channel = verification.channel;
+        if (verification.channel === 'email') state.destination = state.email;
+        describeDestination(verification.expires_in);
+      }
+      showDeliveryStatus(
+        'We could not reach you by ' + channelName(state.askedChannel) + ' — sent by ' +
+          channelName(verification.channel) + ' instead.' + (word ? ' Your code: ' + word + '.' : ''),
+        failed,
+      );
+      return;
+    }
+    if (failed) {
+      showDeliveryStatus(
+        'We could not deliver the code by ' + channelName(verification.channel) +
+          '. Resend it, or choose “Change my details” to use another way.',
+        true,
+      );
+      return;
+    }
+    if (word) showDeliveryStatus('Your code: ' + word + '.', false);
+    else hide(el.deliveryStatus);
+  }
+
+  function stopPolling() {
+    clearTimeout(state.pollTimer);
+    state.pollTimer = 0;
+    state.pollRun += 1;
+  }
+
+  /** Polls the flow's status until it is no longer pending, or for a minute. */
+  function startPolling() {
+    stopPolling();
+    hide(el.deliveryStatus);
+    if (!state.verificationId) return;
+    const run = state.pollRun;
+    state.pollUntil = Date.now() + POLL_FOR_MS;
+    const poll = async () => {
+      const result = await call('GET', 'verifications/' + encodeURIComponent(state.verificationId));
+      // The page moved on (another code, another step) while the answer was on its way.
+      if (run !== state.pollRun) return;
+      let wait = POLL_EVERY_MS;
+      if (result.ok) {
+        showVerification(result.data.verification);
+        if (result.data.verification.status !== 'pending') return;
+      } else if (result.retryAfter) {
+        wait = Math.max(wait, result.retryAfter * 1000);
+      }
+      if (Date.now() + wait <= state.pollUntil) state.pollTimer = setTimeout(poll, wait);
+    };
+    state.pollTimer = setTimeout(poll, POLL_EVERY_MS);
   }
 
   function tick() {
@@ -617,6 +726,8 @@ export const DEMO_PAGE_SCRIPT = String.raw`'use strict';
       show(el.codeStatus, 'A new code is on its way. The previous code no longer works.');
       showDebugCode(result.data.debug_otp);
       startCountdown(result.data.resend_after);
+      state.askedChannel = state.channel;
+      startPolling();
       el.otp.focus();
       return;
     }
@@ -626,6 +737,7 @@ export const DEMO_PAGE_SCRIPT = String.raw`'use strict';
   });
 
   el.changeDetails.addEventListener('click', () => {
+    stopPolling();
     hide(el.registerAlert);
     el.haveCode.hidden = true;
     showStep('register');
@@ -658,6 +770,7 @@ export const DEMO_PAGE_SCRIPT = String.raw`'use strict';
     byTestId('verified-username').textContent = user.username;
     byTestId('verified-badge').hidden = user.is_verified !== true;
     clearInterval(state.resendTimer);
+    stopPolling();
     showStep('verified');
     el.titles.verified.focus();
   }
@@ -665,7 +778,14 @@ export const DEMO_PAGE_SCRIPT = String.raw`'use strict';
   el.startOver.addEventListener('click', () => {
     el.registerForm.reset();
     el.codeForm.reset();
-    Object.assign(state, { email: '', channel: 'email', destination: '', verificationId: '', token: '' });
+    Object.assign(state, {
+      email: '',
+      channel: 'email',
+      askedChannel: 'email',
+      destination: '',
+      verificationId: '',
+      token: '',
+    });
     clearFieldErrors(Object.keys(FIELDS));
     hide(el.registerAlert);
     syncChannel();

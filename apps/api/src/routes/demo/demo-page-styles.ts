@@ -108,6 +108,8 @@ body {
 .title:focus { outline: none; }
 .lead { margin: 0 0 20px; color: var(--muted); }
 .lead strong { color: var(--text); font-weight: 600; }
+.delivery-status { margin: -12px 0 20px; font-size: 14px; color: var(--muted); }
+.delivery-status.is-problem { color: var(--danger); }
 
 form { display: grid; gap: 16px; }
 .field { display: grid; gap: 6px; min-width: 0; }

@@ -1,11 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { TWILIO_RECEIPT_PATH } from '@otp-relay/core';
 import { validateRequest } from 'twilio/lib/webhooks/webhooks.js';
 import Type from 'typebox';
 import type { ReceiptService } from '../../delivery-receipts/receipt-service.js';
 import { type ErrorResponse, ErrorResponseSchema } from '../../http/error-contract.js';
-
-/** Where Twilio's status callbacks arrive; the worker asks for them at PUBLIC_BASE_URL + this path. */
-export const TWILIO_RECEIPT_PATH = '/api/webhooks/twilio/message-status';
 
 export interface TwilioReceiptRoutesOptions {
   receipts: ReceiptService;
