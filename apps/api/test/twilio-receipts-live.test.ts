@@ -13,7 +13,10 @@ import { codeIn, post, type Stack, shopper, startStack } from './support/stack.j
 let stack: Stack;
 beforeAll(async () => {
   const port = await freePort();
-  stack = await startStack({ env: { PUBLIC_BASE_URL: `http://127.0.0.1:${port}` } });
+  // A shop whose codes fall back from WhatsApp to email only (twilio-receipts.test.ts has the chain through SMS).
+  stack = await startStack({
+    env: { PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, FALLBACK_CHAIN: 'whatsapp,email' },
+  });
   await stack.app.listen({ host: '127.0.0.1', port });
   stack.startWorker();
 });

@@ -138,25 +138,43 @@ describe('Twilio status callbacks', () => {
     });
   });
 
-  it('a 63016 report after acceptance sends the code by email at once, and that code proves the email', async () => {
+  it('a 63003 report (no WhatsApp at that number) moves the code to SMS at once; it still proves the phone', async () => {
     const mobile = '+14155550145';
     const body = shopper({ otp_method: 'whatsapp', mobile });
     const opened = await post(stack.app, 'request-otp/', body);
     const [message] = await stack.twilio.waitForMessages(1, { to: `whatsapp:${mobile}` });
     const delivery = await deliveryOfMessage(body.email, message?.sid ?? '');
-    const form = statusForm(delivery.providerMessageId ?? '', 'failed', { ErrorCode: '63016' });
+    const form = statusForm(delivery.providerMessageId ?? '', 'failed', { ErrorCode: '63003' });
     expect((await receipt(form)).statusCode).toBe(204);
 
-    const [email] = await stack.google.waitForEmails(1, { to: body.email });
-    const code = /code is: (\d{6})/.exec(email?.text ?? '')?.[1];
+    const [text] = await stack.twilio.waitForMessages(1, { to: mobile });
+    const code = /(\d{6}) is your verification code/.exec(text?.body ?? '')?.[1];
     expect(code).toBe(/(\d{6}) is your verification code/.exec(message?.body ?? '')?.[1]);
-    const reported = await deliveryRow(delivery.id);
-    expect(reported).toMatchObject({ status: 'dead', providerStatus: 'failed', providerErrorCode: '63016' });
+    expect(await deliveryRow(delivery.id)).toMatchObject({
+      status: 'dead',
+      providerStatus: 'failed',
+      providerErrorCode: '63003',
+    });
     const verified = await post(stack.app, 'verify-otp/', {
       email: body.email,
       otp: code,
       verification_id: opened.json().verification_id,
     });
-    expect(verified.json().user).toMatchObject({ email_verified: true, phone_verified: false });
+    expect(verified.json().user).toMatchObject({ email_verified: false, phone_verified: true });
+  });
+
+  it('a report that condemns the number itself (30006, a landline) skips SMS and goes by email', async () => {
+    const mobile = '+14155550146';
+    const body = shopper({ otp_method: 'whatsapp', mobile });
+    expect((await post(stack.app, 'request-otp/', body)).statusCode).toBe(200);
+    const [message] = await stack.twilio.waitForMessages(1, { to: `whatsapp:${mobile}` });
+    const delivery = await deliveryOfMessage(body.email, message?.sid ?? '');
+    const form = statusForm(delivery.providerMessageId ?? '', 'undelivered', { ErrorCode: '30006' });
+    expect((await receipt(form)).statusCode).toBe(204);
+    const [email] = await stack.google.waitForEmails(1, { to: body.email });
+    expect(/code is: (\d{6})/.exec(email?.text ?? '')?.[1]).toBe(
+      /(\d{6}) is your verification code/.exec(message?.body ?? '')?.[1],
+    );
+    expect(stack.twilio.sent.filter((sent) => sent.to === mobile)).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
 import {
+  allowedSmsCountries,
   createDeadLetterQueue,
   createDeliveryQueue,
   DELIVERY_BACKOFF_TYPE,
@@ -11,6 +12,7 @@ import type { Channel, Database } from '@otp-relay/db';
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { DeliveryJobData } from './delivery/acceptance.js';
+import { type ChannelChain, parseChannelOrder } from './delivery/channel-chain.js';
 import { createDeadLetterWorker } from './delivery/dead-letter-worker.js';
 import { createDeliveryRepository } from './delivery/delivery-repository.js';
 import { createFallbacks } from './delivery/fallback.js';
@@ -46,12 +48,14 @@ export interface DeliveryWorker {
   close(): Promise<void>;
 }
 
-/** The phone channels whose dead codes go by email instead (WHATSAPP_/SMS_FALLBACK_TO_EMAIL). */
-function phoneChannelsFallingBackToEmail(config: WorkerConfig): Channel[] {
-  return [
-    ...(config.WHATSAPP_FALLBACK_TO_EMAIL ? (['whatsapp'] as const) : []),
-    ...(config.SMS_FALLBACK_TO_EMAIL ? (['sms'] as const) : []),
-  ];
+/** FALLBACK_CHAIN and what bounds it: the channels this worker sends on, and SMS's country list. */
+function channelChainOf(config: WorkerConfig, senders: Senders): ChannelChain {
+  return {
+    order: parseChannelOrder(config.FALLBACK_CHAIN),
+    available: new Set(Object.keys(senders.primary) as Channel[]),
+    whatsappToEmail: config.WHATSAPP_FALLBACK_TO_EMAIL,
+    smsCountries: allowedSmsCountries(config),
+  };
 }
 
 export function createWorker(deps: WorkerDeps): DeliveryWorker {
@@ -59,6 +63,7 @@ export function createWorker(deps: WorkerDeps): DeliveryWorker {
   const deliveryQueue = createDeliveryQueue(deps.connection, config.QUEUE_PREFIX);
   const deadLetterQueue = createDeadLetterQueue(deps.connection, config.QUEUE_PREFIX);
   const retryPolicy = { maxAttempts: config.DELIVERY_MAX_ATTEMPTS };
+  const channelChain = channelChainOf(config, deps.senders);
 
   const processDelivery = createDeliveryProcessor({
     db: deps.db,
@@ -67,7 +72,7 @@ export function createWorker(deps: WorkerDeps): DeliveryWorker {
     deliveryQueue,
     deadLetterQueue,
     retryPolicy,
-    fallbackToEmailFrom: phoneChannelsFallingBackToEmail(config),
+    channelChain,
     logger: deps.logger,
     ...(deps.events ? { events: deps.events } : {}),
     ...(deps.now ? { now: deps.now } : {}),
@@ -82,7 +87,7 @@ export function createWorker(deps: WorkerDeps): DeliveryWorker {
       senders: deps.senders,
       deliveryQueue,
       retryPolicy,
-      fallbackToEmailFrom: phoneChannelsFallingBackToEmail(config),
+      channelChain,
       logger: deps.logger,
       now,
     }),

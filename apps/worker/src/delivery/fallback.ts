@@ -9,6 +9,7 @@ import {
   sealDeliveryPayload,
 } from '@otp-relay/core';
 import type { Channel, Delivery, RegistrationFlow, Transaction } from '@otp-relay/db';
+import { type ChannelChain, nextChannel } from './channel-chain.js';
 import type { DeliveryRepository } from './delivery-repository.js';
 import type { Senders } from './senders.js';
 
@@ -18,8 +19,8 @@ export interface FallbackDeps {
   senders: Senders;
   deliveryQueue: DeliveryQueue;
   retryPolicy: RetryPolicy;
-  /** The phone channels whose codes, failed for good, go by email instead. */
-  fallbackToEmailFrom: readonly Channel[];
+  /** Where a code goes when its channel fails for good (FALLBACK_CHAIN). */
+  channelChain: ChannelChain;
   logger: Logger;
   now: () => Date;
 }
@@ -34,6 +35,8 @@ export interface FailedDelivery {
   flow: RegistrationFlow | undefined;
   /** The provider that failed it. */
   provider: string;
+  /** The provider refused the number itself: other phone channels are no use. */
+  numberRefused: boolean;
 }
 
 /** Where the message goes instead. A null provider means the channel's primary. */
@@ -64,17 +67,20 @@ export function createFallbacks(deps: FallbackDeps) {
   const { repository, logger } = deps;
 
   /**
-   * A WhatsApp or SMS code → email, Gmail → the SMTP backup. A notice to a phone does not move to the
-   * email: that address has no account to speak of. A code that can no longer be used has none:
-   * it would be skipped anyway.
+   * A code → the next channel of the chain (channel-chain.ts; WhatsApp → SMS → email by default),
+   * Gmail → the SMTP backup. A notice to a phone does not move to the email: that address has no
+   * account to speak of. A code that can no longer be used has none: it would be skipped anyway.
    */
-  function planFor({ delivery, flow, provider }: FailedDelivery): FallbackPlan | undefined {
+  function planFor({ delivery, flow, provider, numberRefused }: FailedDelivery): FallbackPlan | undefined {
     if (delivery.kind === 'otp' && codeUnusableReason(flow, delivery.codeSequence ?? 0, deps.now())) {
       return undefined;
     }
-    if (delivery.kind === 'otp' && flow && deps.fallbackToEmailFrom.includes(delivery.channel)) {
-      return { channel: 'email', destination: flow.email, provider: null };
-    }
+    const contacts = flow && (numberRefused ? { email: flow.email, mobile: null } : flow);
+    const moved =
+      delivery.kind === 'otp' && contacts
+        ? nextChannel(deps.channelChain, delivery.channel, contacts)
+        : undefined;
+    if (moved) return { ...moved, provider: null };
     if (delivery.channel === 'email' && provider === 'gmail' && deps.senders.byProvider.smtp) {
       return { channel: 'email', destination: delivery.destination, provider: 'smtp' };
     }

@@ -47,11 +47,21 @@ export class DeliveryError extends Error {
   readonly retryAfterMs: number | undefined;
 
   // No `cause`: provider errors carry request config (tokens, Basic auth) that must never reach a log.
-  constructor(message: string, options: { retryable: boolean; retryAfterMs?: number }) {
+  /**
+   * The provider said the number itself cannot receive (invalid, not a mobile): no other phone
+   * channel will do better, so a fallback skips them.
+   */
+  readonly numberRefused: boolean;
+
+  constructor(
+    message: string,
+    options: { retryable: boolean; retryAfterMs?: number; numberRefused?: boolean },
+  ) {
     super(message);
     this.name = 'DeliveryError';
     this.retryable = options.retryable;
     this.retryAfterMs = options.retryAfterMs;
+    this.numberRefused = options.numberRefused ?? false;
   }
 }
 

@@ -5,7 +5,7 @@ import {
   type Logger,
   type RetryPolicy,
 } from '@otp-relay/core';
-import type { Channel, Database, Delivery } from '@otp-relay/db';
+import type { Database, Delivery } from '@otp-relay/db';
 import { DelayedError, UnrecoverableError } from 'bullmq';
 import {
   type Acceptance,
@@ -13,6 +13,7 @@ import {
   readDeliveryJob,
   rememberAcceptance,
 } from './acceptance.js';
+import type { ChannelChain } from './channel-chain.js';
 import { type DeliveryEvents, NO_EVENTS } from './delivery-events.js';
 import { createDeliveryRepository } from './delivery-repository.js';
 import { createFallbacks } from './fallback.js';
@@ -31,8 +32,8 @@ export interface ProcessDeliveryDeps {
   deliveryQueue: DeliveryQueue;
   deadLetterQueue: DeadLetterQueue;
   retryPolicy: RetryPolicy;
-  /** The phone channels whose dead codes go by email instead. */
-  fallbackToEmailFrom: readonly Channel[];
+  /** Where a code goes when its channel fails for good (FALLBACK_CHAIN). */
+  channelChain: ChannelChain;
   logger: Logger;
   events?: DeliveryEvents;
   now?: () => Date;

@@ -1,5 +1,6 @@
 import type { DeadLetterQueue, Logger } from '@otp-relay/core';
 import type { DeliveryAttemptError } from '@otp-relay/db';
+import { NUMBER_REFUSED_TWILIO_CODES } from '../twilio/twilio-errors.js';
 import { copyToDeadLetters } from './dead-letters.js';
 import type { DeliveryRepository } from './delivery-repository.js';
 import type { Fallbacks } from './fallback.js';
@@ -38,7 +39,12 @@ export function createReportedFailureHandler(deps: ReportedFailureDeps) {
       retryable: false,
     };
     const result = await deps.fallbacks.fallBack(
-      { delivery, flow: found.flow, provider },
+      {
+        delivery,
+        flow: found.flow,
+        provider,
+        numberRefused: NUMBER_REFUSED_TWILIO_CODES.has(delivery.providerErrorCode ?? ''),
+      },
       (tx) => deps.repository.markReportedDead({ deliveryId, entry, at }, tx),
       {
         afterRecord: () =>

@@ -32,6 +32,12 @@ export class TwilioHttpError extends Error {
  * filter, unknown error) come after acceptance, in status callbacks, never as a create's answer.
  */
 const RETRYABLE_TWILIO_CODES = new Set([20429, 63018]);
+/**
+ * Codes that condemn the number, not the channel: 21211 (invalid), 21614 (not a mobile) on
+ * create; 30005 (unknown destination), 30006 (landline) in receipts. After them a code skips the
+ * other phone channels of its fallback chain.
+ */
+export const NUMBER_REFUSED_TWILIO_CODES = new Set(['21211', '21614', '30005', '30006']);
 
 export function classifyTwilioError(error: unknown): DeliveryError {
   if (error instanceof TwilioHttpError) {
@@ -42,6 +48,7 @@ export function classifyTwilioError(error: unknown): DeliveryError {
       (error.code !== undefined && RETRYABLE_TWILIO_CODES.has(error.code));
     return new DeliveryError(detail, {
       retryable,
+      numberRefused: NUMBER_REFUSED_TWILIO_CODES.has(String(error.code)),
       ...(retryable && error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
     });
   }
