@@ -4,6 +4,8 @@
 #   API (default command)  node apps/api/dist/main.js
 #   delivery worker        node apps/worker/dist/main.js
 #   database migrations    node packages/db/dist/migrate-cli.js   (reads DATABASE_URL)
+#   support lookup         node apps/cli/dist/otp-lookup.js <email or phone>   (reads DATABASE_URL;
+#                          e.g. docker compose exec api node apps/cli/dist/otp-lookup.js ann@example.com)
 #
 # Debian (glibc), not Alpine: @node-rs/argon2 ships prebuilt glibc binaries (linux-x64-gnu,
 # linux-arm64-gnu), and pnpm installs the one matching the platform the image is built for.
@@ -39,12 +41,12 @@ COPY . .
 RUN pnpm build
 
 # Production tree: the built workspace without tests, sources or dev tooling, laid out as in the
-# repository (so all three entry points keep their paths and packages/db/dist finds
+# repository (so every entry point above keeps its path and packages/db/dist finds
 # ../migrations), with production dependencies only, taken from the store filled above
 # (--prefer-offline, not --offline: the cache mount may have been pruned since that layer was built).
 # packages/testkit is left out on purpose: it is used by tests only; pnpm skips its lockfile entry.
 RUN set -eu; \
-    for dir in apps/api apps/worker packages/core packages/db; do \
+    for dir in apps/api apps/worker apps/cli packages/core packages/db; do \
       mkdir -p "/prod/$dir"; \
       cp -R "$dir/package.json" "$dir/dist" "/prod/$dir/"; \
     done; \

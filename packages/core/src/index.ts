@@ -1,5 +1,6 @@
 export * from './code-usability.js';
 export * from './config.js';
+export * from './contact-keys.js';
 export * from './delivery-payload.js';
 export * from './delivery-queue.js';
 export * from './logger.js';
