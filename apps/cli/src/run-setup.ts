@@ -31,9 +31,10 @@ Modes
                                file that does not exist yet
 Answers
   --node-env <development|production|test>           (default development)
-  --email-provider <gmail|console>                   (required with --non-interactive)
+  --email-provider <gmail|smtp|console>              (required with --non-interactive)
   --gmail-client-id <id> --gmail-client-secret <secret> --email-from <address>
-                               (required with gmail; "Shop <no-reply@shop.example>")
+                               (required with gmail; "Shop <no-reply@shop.example>"; with
+                               smtp only --email-from, optional)
   --gmail-refresh-token <token> skip the consent page and use this token
   --whatsapp-provider <twilio|console|disabled>      (default disabled)
   --twilio-account-sid <AC…> --twilio-auth-token <token> --twilio-whatsapp-from <+E.164>
@@ -48,8 +49,9 @@ Answers
                                (one of them with twilio; the account flags above too)
   --sms-allowed-countries <US,CA|*>
                                countries SMS codes may go to, as for WhatsApp
-  --smtp-url <smtps://…>       backup mail server (optional; production requires TLS: smtps://,
-                               or smtp://…?requireTLS=true)
+  --smtp-url <smtps://…>       the mail server with smtp (required then); with gmail its backup
+                               (optional). Production requires TLS: smtps://, or
+                               smtp://…?requireTLS=true
   --cors-origins <origins>     comma-separated frontend origins (optional)
   --database-url <url> --redis-url <url>
                                written only when given (pnpm dev starts its own otherwise)

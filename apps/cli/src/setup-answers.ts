@@ -8,7 +8,7 @@ import { problemWith } from './config-check.js';
 import type { Choice, Prompter, Validate } from './prompter.js';
 
 export const NODE_ENVS = ['development', 'production', 'test'] as const;
-export const EMAIL_PROVIDERS = ['gmail', 'console'] as const;
+export const EMAIL_PROVIDERS = ['gmail', 'smtp', 'console'] as const;
 export const WHATSAPP_PROVIDERS = ['twilio', 'console', 'disabled'] as const;
 export const SMS_PROVIDERS = ['twilio', 'console', 'disabled'] as const;
 export const TWILIO_SANDBOX_NUMBER = '+14155238886';
@@ -49,7 +49,10 @@ export interface SetupAnswers {
   smsProvider: SmsProvider;
   /** SMS_ALLOWED_COUNTRIES, as WhatsApp's. */
   smsAllowedCountries: string | undefined;
+  /** The mail server with EMAIL_PROVIDER=smtp; with gmail, its optional backup. */
   smtpUrl: string | undefined;
+  /** EMAIL_FROM with EMAIL_PROVIDER=smtp (Gmail's is in `gmail`); unset keeps the default. */
+  emailFrom: string | undefined;
   corsOrigins: string;
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
@@ -196,7 +199,11 @@ export function answersFromFlags(flags: AnswerFlags): SetupAnswers {
     return '';
   };
   const emailProvider = oneOf('email-provider', flags['email-provider'], EMAIL_PROVIDERS);
-  if (!emailProvider) missing.push('--email-provider (gmail or console)');
+  if (!emailProvider) missing.push('--email-provider (gmail, smtp or console)');
+  const smtpUrl =
+    emailProvider === 'smtp'
+      ? need('smtp-url', 'required with --email-provider smtp')
+      : flags['smtp-url'] || undefined;
   const whatsappProvider =
     oneOf('whatsapp-provider', flags['whatsapp-provider'], WHATSAPP_PROVIDERS) ?? 'disabled';
   const smsProvider = oneOf('sms-provider', flags['sms-provider'], SMS_PROVIDERS) ?? 'disabled';
@@ -264,7 +271,8 @@ export function answersFromFlags(flags: AnswerFlags): SetupAnswers {
     whatsappAllowedCountries,
     smsProvider,
     smsAllowedCountries,
-    smtpUrl: flags['smtp-url'] || undefined,
+    smtpUrl,
+    emailFrom: (emailProvider === 'smtp' && flags['email-from']) || undefined,
     corsOrigins: flags['cors-origins'] ?? '',
     databaseUrl: flags['database-url'] || undefined,
     redisUrl: flags['redis-url'] || undefined,
@@ -327,6 +335,11 @@ export async function askAnswers(flags: AnswerFlags, prompter: Prompter): Promis
     [
       { name: 'Gmail API', value: 'gmail', description: 'sends from your Gmail or Google Workspace account' },
       {
+        name: 'SMTP server',
+        value: 'smtp',
+        description: 'any transactional mail service, or a local Mailpit (SMTP_URL)',
+      },
+      {
         name: 'Console',
         value: 'console',
         description: "prints each message in the worker's log; nothing is sent",
@@ -360,6 +373,17 @@ export async function askAnswers(flags: AnswerFlags, prompter: Prompter): Promis
       }
     }
     gmail = { clientId, clientSecret, from, refreshToken };
+  }
+  let smtpUrl = flags['smtp-url'] || undefined;
+  let emailFrom: string | undefined;
+  if (emailProvider === 'smtp') {
+    smtpUrl = await text(
+      'smtp-url',
+      'SMTP URL of the mail service (smtps://user:pass@host:465, or smtp://user:pass@host:587?requireTLS=true):',
+    );
+    emailFrom = await text('email-from', 'From address (one the mail service accepts for you):', {
+      default: 'Shop <no-reply@shop.example>',
+    });
   }
 
   const whatsappProvider =
@@ -495,7 +519,6 @@ export async function askAnswers(flags: AnswerFlags, prompter: Prompter): Promis
         )) || undefined;
   const twilio: TwilioAnswers | undefined = account && { ...account, ...whatsappTwilio, ...smsTwilio };
 
-  let smtpUrl = flags['smtp-url'] || undefined;
   if (flags['smtp-url'] === undefined && emailProvider === 'gmail') {
     const wanted = await prompter.confirm({
       message: 'Add an SMTP server as a backup for when Gmail fails a delivery for good?',
@@ -538,6 +561,7 @@ export async function askAnswers(flags: AnswerFlags, prompter: Prompter): Promis
     smsProvider,
     smsAllowedCountries,
     smtpUrl,
+    emailFrom,
     corsOrigins,
     databaseUrl,
     redisUrl,

@@ -64,6 +64,7 @@ export function envSections(answers: SetupAnswers, secrets: Secrets, extras: Env
     if (extras.googleTokenUrl !== GOOGLE_TOKEN_URL)
       email.push(['GOOGLE_OAUTH_TOKEN_URL', extras.googleTokenUrl]);
   }
+  if (answers.emailFrom) email.push(['EMAIL_FROM', answers.emailFrom]);
   if (answers.smtpUrl) email.push(['SMTP_URL', answers.smtpUrl]);
 
   const twilio = answers.twilio;

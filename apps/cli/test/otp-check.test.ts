@@ -247,6 +247,20 @@ describe('otp:check against the providers', () => {
   });
 });
 
+describe('otp:check with EMAIL_PROVIDER=smtp', () => {
+  it('checks SMTP_URL as the mail server and SMTP_BACKUP_URL as its backup, and sends a test by SMTP', async () => {
+    const lines = await report(
+      { EMAIL_PROVIDER: 'smtp', SMTP_URL: smtp.url, SMTP_BACKUP_URL: smtp.url },
+      'ann@example.com',
+    );
+    expect(line(lines, 'SMTP')).toMatch(/^✓ SMTP: 127\.0\.0\.1:\d+ greets "220 /);
+    expect(line(lines, 'SMTP backup')).toMatch(/^✓ SMTP backup: 127\.0\.0\.1:\d+ greets "220 /);
+    expect(lines.some((l) => l.includes('Gmail'))).toBe(false);
+    expect(line(lines, 'Test message')).toMatch(/^✓ Test message: smtp accepted it for ann@example\.com/);
+    await smtp.waitForMails(1, { to: 'ann@example.com' });
+  });
+});
+
 describe('otp:check with SMS on Twilio', () => {
   const sms = { SMS_PROVIDER: 'twilio', TWILIO_SMS_FROM: '+15005550006' };
 

@@ -140,6 +140,25 @@ describe('pnpm run setup --non-interactive', () => {
     }
   });
 
+  it('writes an SMTP mail server as the email provider, and names --smtp-url when it is missing', async () => {
+    const file = path.join(await tempDir(), '.env');
+    const argv = ['--non-interactive', '--email-provider', 'smtp', '--env-path', file];
+    const missing = captureIo();
+    expect(await setup(argv, missing)).toBe(2);
+    expect(missing.err.join('\n')).toContain('--smtp-url (required with --email-provider smtp)');
+
+    const smtp = ['--smtp-url', 'smtp://127.0.0.1:1025', '--email-from', 'Shop <no-reply@shop.example>'];
+    expect(await setup([...argv, ...smtp])).toBe(0);
+    const env = await readEnv(file);
+    expect(env).toMatchObject({
+      EMAIL_PROVIDER: 'smtp',
+      SMTP_URL: 'smtp://127.0.0.1:1025',
+      EMAIL_FROM: 'Shop <no-reply@shop.example>',
+    });
+    expect(env.EMAIL_CLIENT_ID).toBeUndefined();
+    expect(loadWorkerConfig({ ...env, ...CONNECTIONS })).toMatchObject({ EMAIL_PROVIDER: 'smtp' });
+  });
+
   it('names every missing flag, and writes nothing', async () => {
     const file = path.join(await tempDir(), '.env');
     const io = captureIo();
@@ -182,10 +201,9 @@ describe('pnpm run setup --non-interactive', () => {
     expect(io.err.join('\n')).toMatch(/--twilio-whatsapp-from: TWILIO_WHATSAPP_FROM/);
 
     const choice = captureIo();
-    expect(await setup(['--non-interactive', '--email-provider', 'smtp', '--env-path', file], choice)).toBe(
-      2,
-    );
-    expect(choice.err.join('\n')).toMatch(/--email-provider must be one of gmail, console/);
+    const unknown = ['--non-interactive', '--email-provider', 'sendgrid', '--env-path', file];
+    expect(await setup(unknown, choice)).toBe(2);
+    expect(choice.err.join('\n')).toMatch(/--email-provider must be one of gmail, smtp, console/);
   });
 
   it('refuses what only the whole configuration shows: console providers in production', async () => {

@@ -44,7 +44,8 @@ logger.info(
     concurrency: config.WORKER_CONCURRENCY,
     emailProvider: config.EMAIL_PROVIDER,
     whatsappProvider: config.WHATSAPP_PROVIDER,
-    smtpBackup: Boolean(config.SMTP_URL),
+    emailBackup:
+      config.EMAIL_PROVIDER === 'smtp' ? Boolean(config.SMTP_BACKUP_URL) : Boolean(config.SMTP_URL),
     metrics: `http://${config.WORKER_METRICS_HOST}:${portOf(metricsServer)}/metrics`,
   },
   'worker started',

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import type { DeliveryEvents } from './delivery/process-delivery.js';
+import type { DryProviderEvents } from './delivery/provider-exhaustion.js';
 
 /**
  * The worker's Prometheus metrics, served with a liveness probe on a small port of its own
@@ -31,10 +32,18 @@ export function createWorkerMetrics() {
     registers: [registry],
   });
 
-  const events: DeliveryEvents = {
+  const exhausted = new Counter({
+    name: 'otp_relay_provider_exhausted_total',
+    help: 'Times a provider was found run dry (daily quota, or a rate limit past the code expiry) and marked so for all workers',
+    labelNames: ['provider'] as const,
+    registers: [registry],
+  });
+
+  const events: DeliveryEvents & DryProviderEvents = {
     attempted: (channel, provider, result) => attempts.inc({ channel, provider, result }),
     finished: (channel, provider, outcome) => outcomes.inc({ channel, provider, outcome }),
     accepted: (channel, provider, seconds) => latency.observe({ channel, provider }, seconds),
+    providerExhausted: (provider) => exhausted.inc({ provider }),
   };
 
   /** Serves `/metrics` and `/healthz`; resolves with the server once it listens. */

@@ -22,8 +22,9 @@ import {
   type DeliveryEvents,
   type DeliveryOutcome,
 } from './delivery/process-delivery.js';
+import { createDryProviders, type DryProviderEvents } from './delivery/provider-exhaustion.js';
 import { createReportedFailureHandler, type ReportedFailureOutcome } from './delivery/reported-failure.js';
-import { deliveryBackoffDelay } from './delivery/retry-policy.js';
+import { deliveryBackoffDelay, jobBackoffDelay } from './delivery/retry-policy.js';
 import type { Senders } from './delivery/senders.js';
 
 export interface WorkerDeps {
@@ -37,7 +38,7 @@ export interface WorkerDeps {
   /** The clock that decides whether a code has expired; tests move it. */
   now?: () => Date;
   /** Delivery events, for metrics. */
-  events?: DeliveryEvents;
+  events?: DeliveryEvents & DryProviderEvents;
 }
 
 export interface DeliveryWorker {
@@ -76,6 +77,13 @@ export function createWorker(deps: WorkerDeps): DeliveryWorker {
     logger: deps.logger,
     ...(deps.events ? { events: deps.events } : {}),
     ...(deps.now ? { now: deps.now } : {}),
+    // One key per provider under the queue prefix: every worker of the deployment sees it.
+    dryProviders: createDryProviders({
+      redis: deps.connection,
+      prefix: config.QUEUE_PREFIX,
+      logger: deps.logger,
+      ...(deps.events ? { events: deps.events } : {}),
+    }),
   });
   const now = deps.now ?? (() => new Date());
   const repository = createDeliveryRepository(deps.db);
@@ -111,6 +119,8 @@ export function createWorker(deps: WorkerDeps): DeliveryWorker {
             // Delayed, not failed: recording spends none of the attempts the send has.
             runAgainLater: (deferrals) =>
               job.moveToDelayed(Date.now() + deliveryBackoffDelay(deferrals, undefined, backoff), token),
+            // The backoff BullMQ will take (below), for the same job and attempt.
+            retryDelayMs: (failure) => jobBackoffDelay(job.id, job.attemptsMade + 1, failure, backoff),
           }),
     {
       connection: deps.connection,
@@ -120,8 +130,8 @@ export function createWorker(deps: WorkerDeps): DeliveryWorker {
       stalledInterval: config.DELIVERY_LOCK_MS,
       maxStalledCount: 2,
       settings: {
-        backoffStrategy: (attemptsMade, type, error) =>
-          type === DELIVERY_BACKOFF_TYPE ? deliveryBackoffDelay(attemptsMade, error, backoff) : 0,
+        backoffStrategy: (attemptsMade, type, error, job) =>
+          type === DELIVERY_BACKOFF_TYPE ? jobBackoffDelay(job?.id, attemptsMade, error, backoff) : 0,
       },
       prefix: config.QUEUE_PREFIX,
     },

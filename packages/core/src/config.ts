@@ -41,6 +41,9 @@ const CommonProperties = {
   // Where providers reach this service (https://otp.shop.example): Twilio's status callbacks go to
   // PUBLIC_BASE_URL + /api/webhooks/twilio/message-status, and are asked for only when it is set.
   PUBLIC_BASE_URL: Type.Optional(Type.String({ pattern: '^https?://[^/?#]+(/[^?#]*)?$' })),
+  // The countries SMS codes may go to (ISO alpha-2 list, or *): request-otp checks it, and so does
+  // the worker before a code falls back to SMS.
+  SMS_ALLOWED_COUNTRIES: CountryList(),
   // Lets several deployments (or test runs) share one Redis without seeing each other's queues.
   QUEUE_PREFIX: Type.String({ pattern: '^[A-Za-z0-9_-]+$', default: 'bull' }),
   OTP_ENCRYPTION_KEY: Secret('key material for the AES-256-GCM encryption of send payloads'),
@@ -101,8 +104,8 @@ const ApiProperties = {
   // ... and WhatsApp sends per country calling code per hour, across all numbers.
   WHATSAPP_COUNTRY_HOURLY_CAP: Type.Integer({ minimum: 1, default: 100 }),
   // The same two for SMS, apart: text messages cost per country (and are what pumping targets),
-  // so a shop may send WhatsApp codes where it would not pay for SMS.
-  SMS_ALLOWED_COUNTRIES: CountryList(),
+  // so a shop may send WhatsApp codes where it would not pay for SMS. (The country list is common:
+  // the worker checks it before a fallback to SMS.)
   SMS_COUNTRY_HOURLY_CAP: Type.Integer({ minimum: 1, default: 100 }),
   // Messages (codes and notices) the whole deployment may send per channel, per hour and per day,
   // counted in Redis across API instances; 0 = no cap. Email's are sized under one Gmail
@@ -132,7 +135,11 @@ const WorkerProperties = {
   // The worker's /metrics and /healthz (0: any free port, printed at start).
   WORKER_METRICS_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9464 }),
   WORKER_METRICS_HOST: Type.String({ default: '127.0.0.1' }),
-  EMAIL_PROVIDER: Type.Union([Type.Literal('gmail'), Type.Literal('console')], { default: 'gmail' }),
+  // gmail (the Gmail API), smtp (SMTP_URL: any transactional service, or a local Mailpit), or
+  // console (prints; refused in production).
+  EMAIL_PROVIDER: Type.Union([Type.Literal('gmail'), Type.Literal('smtp'), Type.Literal('console')], {
+    default: 'gmail',
+  }),
   EMAIL_FROM: Type.String({ minLength: 3, default: 'otp-relay <no-reply@localhost>' }),
   EMAIL_CLIENT_ID: OptionalString(),
   EMAIL_CLIENT_SECRET: OptionalString(),
@@ -149,13 +156,21 @@ const WorkerProperties = {
   // Registration notices on WhatsApp: an approved template without variables; unset = free-form text.
   TWILIO_WHATSAPP_NOTICE_CONTENT_SID: OptionalContentSid(),
   WHATSAPP_FALLBACK_TO_EMAIL: Type.Boolean({ default: true }),
-  // Send an SMS code by email when its SMS delivery dies (or is reported undelivered).
-  SMS_FALLBACK_TO_EMAIL: Type.Boolean({ default: true }),
+  // Where a code goes when its delivery on a channel dies (or is reported undelivered): the next
+  // channel after it in this list that is on and that the flow has a contact for.
+  FALLBACK_CHAIN: Type.String({
+    pattern: '^(email|whatsapp|sms)(\\s*,\\s*(email|whatsapp|sms))*$',
+    default: 'whatsapp,sms,email',
+  }),
   // SMS through Twilio Messaging: a sender number, or a Messaging Service (it picks the sender per
   // country from its pool); exactly one of them with SMS_PROVIDER=twilio.
   TWILIO_SMS_FROM: Type.Optional(Type.String({ pattern: '^\\+[1-9][0-9]{6,14}$' })),
   TWILIO_MESSAGING_SERVICE_SID: Type.Optional(Type.String({ pattern: '^MG[0-9a-fA-F]{32}$' })),
+  // With EMAIL_PROVIDER=smtp the mail server; with gmail the backup that takes email when Gmail
+  // fails a delivery for good or has run dry.
   SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
+  // The backup of an SMTP primary (EMAIL_PROVIDER=smtp only; with gmail, SMTP_URL is the backup).
+  SMTP_BACKUP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
   PROVIDER_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10000 }),
   DELIVERY_BACKOFF_BASE_MS: Type.Integer({ minimum: 1, default: 2000 }),
   DELIVERY_BACKOFF_MAX_MS: Type.Integer({ minimum: 1, default: 300_000 }),
@@ -227,13 +242,13 @@ function httpsProblem(name: string, value: string | undefined): string | undefin
 }
 
 /** SMTP that cannot fall back to plain text: smtps://, or nodemailer's `requireTLS=true` (STARTTLS or fail). */
-function smtpTlsProblem(value: string | undefined): string | undefined {
+function smtpTlsProblem(name: string, value: string | undefined): string | undefined {
   const url = URL.parse(value ?? '');
   if (value === undefined || url?.protocol === 'smtps:' || url?.searchParams.get('requireTLS') === 'true') {
     return undefined;
   }
   if (url && isLoopbackHost(url.hostname)) return undefined;
-  return 'SMTP_URL: must require TLS in production: smtps://…, or smtp://…?requireTLS=true (plain SMTP only to a loopback relay)';
+  return `${name}: must require TLS in production: smtps://…, or smtp://…?requireTLS=true (plain SMTP only to a loopback relay)`;
 }
 
 /**
@@ -300,6 +315,13 @@ function apiProductionProblems(config: ApiConfig): string[] {
 
 function workerProductionProblems(config: WorkerConfig): string[] {
   const problems: string[] = [];
+  // The worker sends SMS only as a fallback, to numbers request-otp took for WhatsApp.
+  if (config.SMS_PROVIDER !== 'disabled' && config.SMS_ALLOWED_COUNTRIES === '') {
+    problems.push(
+      'SMS_ALLOWED_COUNTRIES: required in production when SMS is on: the countries codes may go to ' +
+        '(ISO codes, e.g. US,GB), or * for any',
+    );
+  }
   for (const name of ['EMAIL_PROVIDER', 'WHATSAPP_PROVIDER', 'SMS_PROVIDER'] as const) {
     if (config[name] === 'console')
       problems.push(`${name}: console only prints messages; not allowed in production`);
@@ -308,8 +330,10 @@ function workerProductionProblems(config: WorkerConfig): string[] {
     const problem = httpsProblem(name, config[name]);
     if (problem) problems.push(problem);
   }
-  const smtp = smtpTlsProblem(config.SMTP_URL);
-  if (smtp) problems.push(smtp);
+  for (const name of ['SMTP_URL', 'SMTP_BACKUP_URL'] as const) {
+    const problem = smtpTlsProblem(name, config[name]);
+    if (problem) problems.push(problem);
+  }
   return problems;
 }
 
@@ -372,8 +396,38 @@ export function allowedWhatsappCountries(
 }
 
 /** SMS_ALLOWED_COUNTRIES, as allowedWhatsappCountries reads its list. */
-export function allowedSmsCountries(config: Pick<ApiConfig, 'SMS_ALLOWED_COUNTRIES'>): ReadonlySet<string> {
+export function allowedSmsCountries(
+  config: Pick<ApiConfig | WorkerConfig, 'SMS_ALLOWED_COUNTRIES'>,
+): ReadonlySet<string> {
   return countryList(config.SMS_ALLOWED_COUNTRIES);
+}
+
+/** What each email provider needs: Gmail's OAuth client and sender, SMTP's server. */
+function emailProblems(config: WorkerConfig, env: Env): string[] {
+  const problems: string[] = [];
+  if (config.EMAIL_PROVIDER === 'gmail') {
+    for (const name of [
+      'EMAIL_CLIENT_ID',
+      'EMAIL_CLIENT_SECRET',
+      'EMAIL_REFRESH_TOKEN',
+      'EMAIL_FROM',
+    ] as const) {
+      if (!env[name]) problems.push(`${name}: required when EMAIL_PROVIDER=gmail`);
+    }
+  }
+  if (config.EMAIL_PROVIDER === 'smtp' && !config.SMTP_URL) {
+    problems.push(
+      'SMTP_URL: required when EMAIL_PROVIDER=smtp (the mail server, smtps://user:pass@host:465)',
+    );
+  }
+  // Said, not ignored: an operator who set it believes there is a backup.
+  if (config.SMTP_BACKUP_URL && config.EMAIL_PROVIDER !== 'smtp') {
+    problems.push(
+      `SMTP_BACKUP_URL: only used with EMAIL_PROVIDER=smtp (with ${config.EMAIL_PROVIDER}, ` +
+        (config.EMAIL_PROVIDER === 'gmail' ? 'SMTP_URL is the backup)' : 'there is no backup)'),
+    );
+  }
+  return problems;
 }
 
 /** The Twilio settings the channels on Twilio need: the account for either, and each one's sender. */
@@ -405,16 +459,7 @@ function twilioProblems(config: WorkerConfig, env: Env): string[] {
 export function loadWorkerConfig(env: Env): WorkerConfig {
   const config = parse(WorkerConfigSchema, env);
   const problems: string[] = [];
-  if (config.EMAIL_PROVIDER === 'gmail') {
-    for (const name of [
-      'EMAIL_CLIENT_ID',
-      'EMAIL_CLIENT_SECRET',
-      'EMAIL_REFRESH_TOKEN',
-      'EMAIL_FROM',
-    ] as const) {
-      if (!env[name]) problems.push(`${name}: required when EMAIL_PROVIDER=gmail`);
-    }
-  }
+  problems.push(...emailProblems(config, env));
   problems.push(...twilioProblems(config, env));
   problems.push(...productionProblems(config, env, workerProductionProblems));
   if (problems.length > 0) throw new ConfigError(problems);

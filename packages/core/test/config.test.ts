@@ -148,6 +148,60 @@ describe('loadWorkerConfig', () => {
   });
 });
 
+describe('EMAIL_PROVIDER=smtp', () => {
+  const smtp = { ...base, EMAIL_PROVIDER: 'smtp', SMTP_URL: 'smtps://u:p@mail.example:465' };
+
+  it('needs SMTP_URL (the mail server) and no Gmail settings; SMTP_BACKUP_URL is optional', () => {
+    const config = loadWorkerConfig(smtp);
+    expect(config.EMAIL_PROVIDER).toBe('smtp');
+    expect(config.SMTP_BACKUP_URL).toBeUndefined();
+    expect(
+      loadWorkerConfig({ ...smtp, SMTP_BACKUP_URL: 'smtps://u:p@backup.example:465' }).SMTP_BACKUP_URL,
+    ).toBe('smtps://u:p@backup.example:465');
+    expect(problemsOf(() => loadWorkerConfig({ ...base, EMAIL_PROVIDER: 'smtp' }))).toEqual([
+      expect.stringMatching(/^SMTP_URL: required when EMAIL_PROVIDER=smtp/),
+    ]);
+  });
+
+  it('refuses SMTP_BACKUP_URL with another provider, naming what backs Gmail up instead', () => {
+    expect(problemsOf(() => loadWorkerConfig({ ...gmail, SMTP_BACKUP_URL: 'smtp://127.0.0.1:25' }))).toEqual([
+      expect.stringMatching(/^SMTP_BACKUP_URL: only used with EMAIL_PROVIDER=smtp \(with gmail, SMTP_URL is/),
+    ]);
+    expect(
+      problemsOf(() =>
+        loadWorkerConfig({
+          ...base,
+          ...development,
+          EMAIL_PROVIDER: 'console',
+          SMTP_BACKUP_URL: 'smtp://127.0.0.1:25',
+        }),
+      ),
+    ).toEqual([expect.stringMatching(/^SMTP_BACKUP_URL: only used with EMAIL_PROVIDER=smtp/)]);
+  });
+
+  it('requires TLS of both servers in production, naming each', () => {
+    const plain = 'smtp://u:p@mail.example:587';
+    expect(
+      problemsOf(() =>
+        loadWorkerConfig({
+          ...smtp,
+          ...production,
+          SMTP_URL: plain,
+          SMTP_BACKUP_URL: `${plain}?requireTLS=false`,
+        }),
+      ),
+    ).toEqual([
+      expect.stringMatching(/^SMTP_URL: must require TLS in production/),
+      expect.stringMatching(/^SMTP_BACKUP_URL: must require TLS in production/),
+    ]);
+    expect(
+      problemsOf(() =>
+        loadWorkerConfig({ ...smtp, ...production, SMTP_BACKUP_URL: `${plain}?requireTLS=true` }),
+      ),
+    ).toEqual([]);
+  });
+});
+
 describe('production: the default, and its floors', () => {
   it('is what an unset NODE_ENV means, and the defaults pass its floors', () => {
     expect(loadApiConfig(api).NODE_ENV).toBe('production');
@@ -385,6 +439,16 @@ describe('WHATSAPP_ALLOWED_COUNTRIES', () => {
 describe('SMS', () => {
   const twilioAccount = { TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}`, TWILIO_AUTH_TOKEN: 'token' };
   const messagingServiceSid = `MG${'ab'.repeat(16)}`;
+  // The worker checks the SMS country list before a fallback to SMS: production wants it set.
+  const smsWorker = { ...gmail, SMS_ALLOWED_COUNTRIES: 'US' };
+
+  it('wants SMS_ALLOWED_COUNTRIES in the worker too, in production with SMS on', () => {
+    const sms = { ...gmail, ...twilioAccount, SMS_PROVIDER: 'twilio', TWILIO_SMS_FROM: '+15005550006' };
+    expect(problemsOf(() => loadWorkerConfig({ ...sms, NODE_ENV: 'production' }))).toEqual([
+      expect.stringMatching(/^SMS_ALLOWED_COUNTRIES: required in production/),
+    ]);
+    expect(loadWorkerConfig({ ...sms, NODE_ENV: 'development' }).SMS_ALLOWED_COUNTRIES).toBe('');
+  });
 
   it('is off unless SMS_PROVIDER says otherwise, and needs no Twilio settings then', () => {
     expect(loadApiConfig(api).SMS_PROVIDER).toBe('disabled');
@@ -392,7 +456,7 @@ describe('SMS', () => {
   });
 
   it('needs the Twilio account and a sender with SMS_PROVIDER=twilio, naming each', () => {
-    expect(problemsOf(() => loadWorkerConfig({ ...gmail, SMS_PROVIDER: 'twilio' }))).toEqual([
+    expect(problemsOf(() => loadWorkerConfig({ ...smsWorker, SMS_PROVIDER: 'twilio' }))).toEqual([
       'TWILIO_ACCOUNT_SID: required when SMS_PROVIDER=twilio',
       'TWILIO_AUTH_TOKEN: required when SMS_PROVIDER=twilio',
       expect.stringMatching(
@@ -402,7 +466,7 @@ describe('SMS', () => {
   });
 
   it('takes a sender number or a Messaging Service, but not both', () => {
-    const sms = { ...gmail, ...twilioAccount, SMS_PROVIDER: 'twilio' };
+    const sms = { ...smsWorker, ...twilioAccount, SMS_PROVIDER: 'twilio' };
     expect(loadWorkerConfig({ ...sms, TWILIO_SMS_FROM: '+15005550006' })).toMatchObject({
       TWILIO_SMS_FROM: '+15005550006',
     });
@@ -424,7 +488,7 @@ describe('SMS', () => {
     expect(
       problemsOf(() =>
         loadWorkerConfig({
-          ...gmail,
+          ...smsWorker,
           TWILIO_SMS_FROM: 'whatsapp:+15005550006',
           TWILIO_MESSAGING_SERVICE_SID: 'MG1',
         }),
@@ -436,7 +500,7 @@ describe('SMS', () => {
   });
 
   it('names the account settings once when WhatsApp and SMS are both on Twilio', () => {
-    const both = { ...gmail, WHATSAPP_PROVIDER: 'twilio', SMS_PROVIDER: 'twilio' };
+    const both = { ...smsWorker, WHATSAPP_PROVIDER: 'twilio', SMS_PROVIDER: 'twilio' };
     expect(problemsOf(() => loadWorkerConfig(both))).toEqual([
       'TWILIO_ACCOUNT_SID: required when WHATSAPP_PROVIDER=twilio or SMS_PROVIDER=twilio',
       'TWILIO_AUTH_TOKEN: required when WHATSAPP_PROVIDER=twilio or SMS_PROVIDER=twilio',
@@ -446,10 +510,10 @@ describe('SMS', () => {
   });
 
   it('refuses the console SMS provider in production', () => {
-    expect(problemsOf(() => loadWorkerConfig({ ...gmail, ...production, SMS_PROVIDER: 'console' }))).toEqual([
-      expect.stringMatching(/^SMS_PROVIDER: console/),
-    ]);
-    expect(loadWorkerConfig({ ...gmail, ...development, SMS_PROVIDER: 'console' }).SMS_PROVIDER).toBe(
+    expect(
+      problemsOf(() => loadWorkerConfig({ ...smsWorker, ...production, SMS_PROVIDER: 'console' })),
+    ).toEqual([expect.stringMatching(/^SMS_PROVIDER: console/)]);
+    expect(loadWorkerConfig({ ...smsWorker, ...development, SMS_PROVIDER: 'console' }).SMS_PROVIDER).toBe(
       'console',
     );
   });

@@ -62,7 +62,18 @@ export interface SentEmail {
 }
 
 export type SendFailure =
-  | { kind: 'status'; status: number; retryAfterSeconds?: number }
+  | {
+      kind: 'status';
+      status: number;
+      retryAfterSeconds?: number;
+      /**
+       * Gmail's own error `reason` and message instead of the status's usual one, e.g. the daily
+       * sending limit: `{ status: 403, reason: 'dailyLimitExceeded', message: 'Daily user sending
+       * limit exceeded.' }` (domain `usageLimits` for 403 and 429, as Gmail answers them).
+       */
+      reason?: string;
+      message?: string;
+    }
   /** Destroy the socket without answering (the client sees a network error). */
   | { kind: 'reset' };
 
@@ -168,8 +179,46 @@ function badRequest(message: string, reason = 'invalidArgument'): GoogleApiError
   return googleError(400, 'INVALID_ARGUMENT', message, reason);
 }
 
+// The `status` Google's envelope names for an HTTP status (google.rpc.Code).
+const RPC_STATUS: Readonly<Record<number, string>> = {
+  400: 'INVALID_ARGUMENT',
+  401: 'UNAUTHENTICATED',
+  403: 'PERMISSION_DENIED',
+  404: 'NOT_FOUND',
+  409: 'ABORTED',
+  429: 'RESOURCE_EXHAUSTED',
+  500: 'INTERNAL',
+  503: 'UNAVAILABLE',
+};
+
 /** The error Gmail answers for an injected `{ kind: 'status' }` failure. */
-function gmailErrorForStatus(status: number, retryAfterSeconds?: number): GoogleApiError {
+function gmailErrorForStatus(
+  status: number,
+  retryAfterSeconds?: number,
+  own: { reason?: string; message?: string } = {},
+): GoogleApiError {
+  const err =
+    own.reason === undefined ? usualGmailError(status, retryAfterSeconds) : ownGmailError(status, own);
+  if (retryAfterSeconds !== undefined) {
+    err.headers = { ...err.headers, 'retry-after': String(retryAfterSeconds) };
+  }
+  return err;
+}
+
+/** A test's own reason and message, in Google's envelope for `status`. */
+function ownGmailError(status: number, own: { reason?: string; message?: string }): GoogleApiError {
+  const reason = own.reason ?? 'failedPrecondition';
+  return googleError(
+    status,
+    RPC_STATUS[status] ?? (status >= 500 ? 'UNKNOWN' : 'FAILED_PRECONDITION'),
+    own.message ?? `Request failed: ${reason}`,
+    reason,
+    { domain: status === 403 || status === 429 ? 'usageLimits' : 'global' },
+  );
+}
+
+/** What Gmail usually answers with `status`. */
+function usualGmailError(status: number, retryAfterSeconds: number | undefined): GoogleApiError {
   let err: GoogleApiError;
   switch (status) {
     case 400:
@@ -211,9 +260,6 @@ function gmailErrorForStatus(status: number, retryAfterSeconds?: number): Google
         status >= 500
           ? googleError(status, 'UNKNOWN', 'Backend Error', 'backendError')
           : googleError(status, 'FAILED_PRECONDITION', 'Precondition check failed.', 'failedPrecondition');
-  }
-  if (retryAfterSeconds !== undefined) {
-    err.headers = { ...err.headers, 'retry-after': String(retryAfterSeconds) };
   }
   return err;
 }
@@ -332,7 +378,9 @@ export async function startFakeGoogle(options: FakeGoogleOptions): Promise<FakeG
   async function handleSend(req: IncomingMessage, body: Buffer): Promise<GoogleApiError | SentEmail> {
     const failure = sendFailures.next();
     if (failure?.kind === 'reset') throw new ConnectionReset();
-    if (failure?.kind === 'status') return gmailErrorForStatus(failure.status, failure.retryAfterSeconds);
+    if (failure?.kind === 'status') {
+      return gmailErrorForStatus(failure.status, failure.retryAfterSeconds, failure);
+    }
 
     const accessToken = req.headers.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
     if (!accessToken || !issuedTokens.has(accessToken)) return authError();

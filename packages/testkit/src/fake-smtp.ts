@@ -54,10 +54,11 @@ export interface FakeSmtp {
   /** Resolves with the first `count` matching mails once they have been recorded. */
   waitForMails(count: number, opts?: WaitForMailsOptions): Promise<ReceivedMail[]>;
   /**
-   * Reject the DATA of the next `count` mails with `responseCode` (default 451, transient; 550 is permanent);
-   * calls queue up. `Infinity` = always.
+   * Reject the DATA of the next `count` mails with `responseCode` (default 451, transient; 550 is permanent)
+   * and the reply text RFC 5321 gives it, or `message` (e.g. Gmail's `5.4.5 Daily user sending limit
+   * exceeded.`); calls queue up. `Infinity` = always.
    */
-  failNext(count: number, responseCode?: number): void;
+  failNext(count: number, responseCode?: number, message?: string): void;
   /** Clears received mails, queued failures and the attempt counter. */
   reset(): void;
   /** Closes the server, telling connected clients 421 and dropping them. Idempotent. */
@@ -102,8 +103,10 @@ export async function startFakeSmtp(options: FakeSmtpOptions): Promise<FakeSmtp>
     totals: (recorded) => `${recorded} received in total (${attempts} attempt(s))`,
     summarize,
   });
-  // A queued failure is just the reply code DATA is rejected with.
-  const failures = createFailureQueue(validateResponseCode);
+  // A queued failure: the reply DATA is rejected with.
+  const failures = createFailureQueue<{ code: number; message: string | undefined }>(({ code }) =>
+    validateResponseCode(code),
+  );
 
   const server = new SMTPServer({
     secure: false,
@@ -130,7 +133,7 @@ export async function startFakeSmtp(options: FakeSmtpOptions): Promise<FakeSmtp>
       const failure = failures.next();
       if (failure !== undefined) {
         // smtp-server drains the unread stream before replying.
-        callback(smtpError(failure, REPLY_TEXT[failure] ?? 'Message rejected'));
+        callback(smtpError(failure.code, failure.message ?? REPLY_TEXT[failure.code] ?? 'Message rejected'));
         return;
       }
       const chunks: Buffer[] = [];
@@ -176,7 +179,8 @@ export async function startFakeSmtp(options: FakeSmtpOptions): Promise<FakeSmtp>
     },
 
     waitForMails: (count, opts) => mails.waitFor(count, opts),
-    failNext: (count, responseCode = DEFAULT_FAILURE_CODE) => failures.push(count, responseCode),
+    failNext: (count, responseCode = DEFAULT_FAILURE_CODE, message?: string) =>
+      failures.push(count, { code: responseCode, message }),
     reset() {
       mails.clear();
       attempts = 0;

@@ -238,8 +238,8 @@ export function post(app: App, path: string, payload: unknown) {
   });
 }
 
-/** The code in a verification email's text part. */
-export function codeIn(email: SentEmail | undefined): string {
+/** The code in a verification email's text part (from Gmail or an SMTP server). */
+export function codeIn(email: Pick<SentEmail, 'text'> | undefined): string {
   const match = /code is: (\d+)/.exec(email?.text ?? '');
   if (!match?.[1]) throw new Error(`No code in email: ${email?.text}`);
   return match[1];

@@ -26,9 +26,16 @@ export async function runChecks(config: WorkerConfig, options: CheckOptions): Pr
     }
   };
 
+  const timeoutMs = config.PROVIDER_TIMEOUT_MS;
   if (config.EMAIL_PROVIDER === 'gmail') add(...(await checkGmail(config)));
-  else add(pass('Email', "EMAIL_PROVIDER=console: codes are printed in the worker's log, not sent"));
-  if (config.SMTP_URL) add(await checkSmtp(config.SMTP_URL, config.PROVIDER_TIMEOUT_MS));
+  else if (config.EMAIL_PROVIDER === 'console')
+    add(pass('Email', "EMAIL_PROVIDER=console: codes are printed in the worker's log, not sent"));
+  // With EMAIL_PROVIDER=smtp, SMTP_URL is the mail server and SMTP_BACKUP_URL its backup.
+  if (config.EMAIL_PROVIDER === 'smtp' && config.SMTP_URL)
+    add(await checkSmtp(config.SMTP_URL, timeoutMs, { name: 'SMTP' }));
+  else if (config.SMTP_URL) add(await checkSmtp(config.SMTP_URL, timeoutMs));
+  if (config.SMTP_BACKUP_URL)
+    add(await checkSmtp(config.SMTP_BACKUP_URL, timeoutMs, { variable: 'SMTP_BACKUP_URL' }));
 
   // One account for both phone channels: checked once, with each one's sender.
   if (config.WHATSAPP_PROVIDER === 'twilio' || config.SMS_PROVIDER === 'twilio')

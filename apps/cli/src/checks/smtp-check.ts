@@ -1,12 +1,11 @@
 /**
- * The SMTP backup (SMTP_URL): connect (TLS for smtps://) and read the server's greeting, which must be
- * a 220. Credentials are not tried: that takes a real send (`--send-to` uses the primary sender).
+ * An SMTP server (SMTP_URL, SMTP_BACKUP_URL): connect (TLS for smtps://) and read the server's greeting,
+ * which must be a 220. Credentials are not tried: that takes a real send (`--send-to` uses the primary
+ * sender).
  */
 import { isIP, type Socket, connect as tcpConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { type CheckResult, fail, pass } from './check-result.js';
-
-const NAME = 'SMTP backup';
 
 class NoGreeting extends Error {}
 
@@ -53,12 +52,17 @@ function readGreeting(target: { host: string; port: number; secure: boolean; tim
   });
 }
 
-export async function checkSmtp(smtpUrl: string, timeoutMs: number): Promise<CheckResult> {
+/** `name` heads the result (`SMTP backup`, or `SMTP` for the primary); `variable` is where the URL came from. */
+export async function checkSmtp(
+  smtpUrl: string,
+  timeoutMs: number,
+  { name = 'SMTP backup', variable = 'SMTP_URL' }: { name?: string; variable?: string } = {},
+): Promise<CheckResult> {
   let url: URL;
   try {
     url = new URL(smtpUrl);
   } catch {
-    return fail(NAME, 'SMTP_URL is not a URL');
+    return fail(name, `${variable} is not a URL`);
   }
   const secure = url.protocol === 'smtps:';
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
@@ -68,10 +72,10 @@ export async function checkSmtp(smtpUrl: string, timeoutMs: number): Promise<Che
   try {
     const greeting = await readGreeting({ host, port, secure, timeoutMs });
     return greeting.startsWith('220')
-      ? pass(NAME, `${where} greets "${greeting}" (the credentials are only tried by a real send)`)
-      : fail(NAME, `${where} answered "${greeting}" instead of a 220 greeting: it is not accepting mail`);
+      ? pass(name, `${where} greets "${greeting}" (the credentials are only tried by a real send)`)
+      : fail(name, `${where} answered "${greeting}" instead of a 220 greeting: it is not accepting mail`);
   } catch (error) {
-    return fail(NAME, describeConnectFailure(error, where, secure));
+    return fail(name, describeConnectFailure(error, where, secure));
   }
 }
 

@@ -81,8 +81,10 @@ export function createFallbacks(deps: FallbackDeps) {
         ? nextChannel(deps.channelChain, delivery.channel, contacts)
         : undefined;
     if (moved) return { ...moved, provider: null };
-    if (delivery.channel === 'email' && provider === 'gmail' && deps.senders.byProvider.smtp) {
-      return { channel: 'email', destination: delivery.destination, provider: 'smtp' };
+    // Email's primary → its backup (Gmail → SMTP_URL, SMTP → SMTP_BACKUP_URL; see senders.ts).
+    const backup = delivery.channel === 'email' ? deps.senders.backups[provider] : undefined;
+    if (backup?.channel === 'email') {
+      return { channel: 'email', destination: delivery.destination, provider: backup.provider };
     }
     return undefined;
   }

@@ -19,9 +19,11 @@ import { createDeliveryRepository } from './delivery-repository.js';
 import { createFallbacks } from './fallback.js';
 import { DeliveryError } from './message-sender.js';
 import { prepareMessage } from './prepare-message.js';
+import { type DryProviders, dryPeriodOf, NEVER_DRY } from './provider-exhaustion.js';
 import { createRecorder } from './record-outcome.js';
+import { retryComesTooLate } from './retry-policy.js';
 import { sendOnce } from './send-attempt.js';
-import type { Senders } from './senders.js';
+import { backupOf, type Senders } from './senders.js';
 
 export type { DeliveryEvents } from './delivery-events.js';
 
@@ -37,6 +39,8 @@ export interface ProcessDeliveryDeps {
   logger: Logger;
   events?: DeliveryEvents;
   now?: () => Date;
+  /** Providers run dry (quota, rate limit), shared by the workers; none by default. */
+  dryProviders?: DryProviders;
 }
 
 export type DeliveryOutcome = 'sent' | 'skipped' | 'already-done';
@@ -53,6 +57,8 @@ export interface DeliveryAttempt {
   keepAcceptance(accepted: RememberedAcceptance): Promise<void>;
   /** Has the job run again after a backoff, as a delay: it spends none of the job's attempts. */
   runAgainLater(deferrals: number): Promise<void>;
+  /** How long the job waits for its next attempt after `failure` (backoff, Retry-After included). */
+  retryDelayMs(failure: DeliveryError): number;
 }
 
 /**
@@ -66,6 +72,7 @@ export function createDeliveryProcessor(deps: ProcessDeliveryDeps) {
   const { logger } = deps;
   const events = deps.events ?? NO_EVENTS;
   const now = deps.now ?? (() => new Date());
+  const dryProviders = deps.dryProviders ?? NEVER_DRY;
   const repository = createDeliveryRepository(deps.db);
   const fallbacks = createFallbacks({ ...deps, repository, now });
   const recorder = createRecorder({ ...deps, repository, fallbacks, events, now });
@@ -132,25 +139,35 @@ export function createDeliveryProcessor(deps: ProcessDeliveryDeps) {
       return 'skipped';
     }
 
-    const sent = await sendOnce(deps.senders, delivery, prepared.message, now);
+    const sent = await sendOnce(deps.senders, delivery, prepared.message, now, dryProviders);
     if ('accepted' in sent) {
       recorder.noteAcceptance(delivery, sent.accepted);
       return recordAccepted(delivery, sent.accepted, attempt);
     }
-    const final = !sent.failed.retryable || attempt.attemptsMade + 1 >= attempt.maxAttempts;
-    await recorder.recordFailure(claimed, sent.provider, sent.failed, final);
-    throw jobErrorFor(sent.failed);
+    const { failed, provider } = sent;
+    const tooLate = (retryAt: number) => retryComesTooLate(delivery, flow, retryAt);
+    const dryFor = dryPeriodOf(failed, tooLate, now());
+    if (dryFor !== undefined) await dryProviders.markDry(provider, dryFor, cleanErrorText(failed.message));
+    // Final too when waiting cannot help: the provider has run dry and its backup can take over
+    // now, or the retry would come after the code expires (its fallback goes now, while it works).
+    const final =
+      !failed.retryable ||
+      attempt.attemptsMade + 1 >= attempt.maxAttempts ||
+      (dryFor !== undefined && backupOf(deps.senders, delivery.channel, provider) !== undefined) ||
+      tooLate(now().getTime() + attempt.retryDelayMs(failed));
+    await recorder.recordFailure(claimed, provider, failed, final);
+    throw jobErrorFor(failed, final);
   };
 }
 
 /**
  * What is thrown stays with the job in Redis (failedReason, stack): the provider's text goes
- * cleaned there too. Not retryable: end the job now instead of spending attempts on a certain
- * failure.
+ * cleaned there too. Final (not retryable, or dead early): end the job now instead of spending
+ * attempts on a delivery that is over.
  */
-function jobErrorFor(failure: DeliveryError): Error {
+function jobErrorFor(failure: DeliveryError, final: boolean): Error {
   const stored = cleanErrorText(failure.message);
-  return failure.retryable
+  return failure.retryable && !final
     ? new DeliveryError(stored, {
         retryable: true,
         ...(failure.retryAfterMs === undefined ? {} : { retryAfterMs: failure.retryAfterMs }),

@@ -1,7 +1,8 @@
 import type { Delivery } from '@otp-relay/db';
 import type { Acceptance } from './acceptance.js';
 import { DeliveryError, type OutgoingMessage } from './message-sender.js';
-import { type Senders, senderOf } from './senders.js';
+import { type DryProviders, NEVER_DRY } from './provider-exhaustion.js';
+import { backupOf, type Senders, senderOf } from './senders.js';
 
 export type SendOutcome = { accepted: Acceptance } | { failed: DeliveryError; provider: string };
 
@@ -17,16 +18,29 @@ export function senderFor(senders: Senders, delivery: Delivery) {
 }
 
 /**
+ * `senderFor`, unless that provider has run dry and has a backup: then the backup, at once, with
+ * no attempt at a provider that can only refuse.
+ */
+async function senderAround(senders: Senders, delivery: Delivery, dry: DryProviders) {
+  const chosen = senderFor(senders, delivery);
+  const backup = chosen.sender && backupOf(senders, delivery.channel, chosen.sender.provider);
+  if (!backup || !(await dry.isDry(chosen.provider))) return chosen;
+  return { sender: backup, provider: backup.provider };
+}
+
+/**
  * One attempt at the provider, and nothing else: the provider's acceptance is the send, so this
- * is the only step whose failure may lead to another send.
+ * is the only step whose failure may lead to another send. The acceptance and the failure name
+ * the provider that was tried.
  */
 export async function sendOnce(
   senders: Senders,
   delivery: Delivery,
   message: OutgoingMessage,
   now: () => Date,
+  dry: DryProviders = NEVER_DRY,
 ): Promise<SendOutcome> {
-  const { sender, provider } = senderFor(senders, delivery);
+  const { sender, provider } = await senderAround(senders, delivery, dry);
   if (!sender) {
     const failed = new DeliveryError(`no ${provider} provider is configured for ${delivery.channel}`, {
       retryable: false,

@@ -10,18 +10,39 @@ import { createConsoleSender } from './console-sender.js';
 import type { MessageSender } from './message-sender.js';
 
 /**
- * The senders a worker has: the primary one of each channel, and every one by provider name (for
- * fallbacks). One name may serve several channels (`twilio` sends WhatsApp and SMS, `console`
- * any): `byProvider` holds one of them, so find a delivery's sender with `senderOf`.
+ * The senders a worker has: the primary one of each channel, every one by provider name (for
+ * fallbacks), and the backup of each provider that has one (email's SMTP server, by the name of
+ * the primary it backs up). One name may serve several channels (`twilio` sends WhatsApp and SMS,
+ * `console` any): `byProvider` holds one of them, so find a delivery's sender with `senderOf`.
  */
 export interface Senders {
   primary: Partial<Record<Channel, MessageSender>>;
   byProvider: Partial<Record<string, MessageSender>>;
+  /**
+   * The sender that takes over from a channel's primary, by the primary's name: when it fails a
+   * delivery for good (a fallback), or has run dry (each send, until it resets).
+   */
+  backups: Partial<Record<string, MessageSender>>;
 }
 
+/** Each of `backups` backs up the primary of its channel. */
 export function sendersOf(primary: Senders['primary'], backups: MessageSender[] = []): Senders {
   const all = [...Object.values(primary), ...backups].filter((sender) => sender !== undefined);
-  return { primary, byProvider: Object.fromEntries(all.map((sender) => [sender.provider, sender])) };
+  const backed = backups.flatMap((backup) => {
+    const of = primary[backup.channel]?.provider;
+    return of && of !== backup.provider ? [[of, backup] as const] : [];
+  });
+  return {
+    primary,
+    byProvider: Object.fromEntries(all.map((sender) => [sender.provider, sender])),
+    backups: Object.fromEntries(backed),
+  };
+}
+
+/** The backup of `provider` on `channel`, if it has one (a backup has none of its own). */
+export function backupOf(senders: Senders, channel: Channel, provider: string): MessageSender | undefined {
+  const backup = senders.backups[provider];
+  return backup?.channel === channel ? backup : undefined;
 }
 
 /**
@@ -49,22 +70,47 @@ function smsSenderFrom(config: WorkerConfig): TwilioSmsSenderFrom {
     : { from: config.TWILIO_SMS_FROM ?? '' };
 }
 
+/**
+ * Email's primary and backup: Gmail backed by SMTP_URL, or SMTP_URL backed by SMTP_BACKUP_URL
+ * (`smtp-backup`, so a fallback row names it apart from the primary); the console has none.
+ */
+function emailSenders(
+  config: WorkerConfig,
+  logger: Logger,
+): { primary: MessageSender; backup?: MessageSender } {
+  const timeoutMs = config.PROVIDER_TIMEOUT_MS;
+  const smtp = (url: string | undefined, provider: string) =>
+    url ? createSmtpSender({ url, from: config.EMAIL_FROM, timeoutMs, provider }) : undefined;
+  switch (config.EMAIL_PROVIDER) {
+    case 'console':
+      return { primary: createConsoleSender('email', logger) };
+    case 'smtp': {
+      // loadWorkerConfig has checked SMTP_URL is set when EMAIL_PROVIDER=smtp.
+      const primary = createSmtpSender({ url: config.SMTP_URL ?? '', from: config.EMAIL_FROM, timeoutMs });
+      const backup = smtp(config.SMTP_BACKUP_URL, 'smtp-backup');
+      return { primary, ...(backup ? { backup } : {}) };
+    }
+    case 'gmail': {
+      const primary = createGmailSender({
+        // loadWorkerConfig has checked these are set when EMAIL_PROVIDER=gmail.
+        clientId: config.EMAIL_CLIENT_ID ?? '',
+        clientSecret: config.EMAIL_CLIENT_SECRET ?? '',
+        refreshToken: config.EMAIL_REFRESH_TOKEN ?? '',
+        from: config.EMAIL_FROM,
+        apiRootUrl: config.GMAIL_API_ROOT_URL,
+        tokenUrl: config.GOOGLE_OAUTH_TOKEN_URL,
+        timeoutMs,
+      });
+      const backup = smtp(config.SMTP_URL, 'smtp');
+      return { primary, ...(backup ? { backup } : {}) };
+    }
+  }
+}
+
 /** The senders the configuration asks for. */
 export function createSenders(config: WorkerConfig, logger: Logger): Senders {
   const timeoutMs = config.PROVIDER_TIMEOUT_MS;
-  const email =
-    config.EMAIL_PROVIDER === 'console'
-      ? createConsoleSender('email', logger)
-      : createGmailSender({
-          // loadWorkerConfig has checked these are set when EMAIL_PROVIDER=gmail.
-          clientId: config.EMAIL_CLIENT_ID ?? '',
-          clientSecret: config.EMAIL_CLIENT_SECRET ?? '',
-          refreshToken: config.EMAIL_REFRESH_TOKEN ?? '',
-          from: config.EMAIL_FROM,
-          apiRootUrl: config.GMAIL_API_ROOT_URL,
-          tokenUrl: config.GOOGLE_OAUTH_TOKEN_URL,
-          timeoutMs,
-        });
+  const email = emailSenders(config, logger);
   // One account for both phone channels; loadWorkerConfig has checked it is set when either is on Twilio.
   const twilioAccount: TwilioAccountOptions = {
     accountSid: config.TWILIO_ACCOUNT_SID ?? '',
@@ -90,10 +136,10 @@ export function createSenders(config: WorkerConfig, logger: Logger): Senders {
       : config.SMS_PROVIDER === 'twilio'
         ? createTwilioSmsSender({ ...twilioAccount, ...smsSenderFrom(config) })
         : undefined;
-  const backups = config.SMTP_URL
-    ? [createSmtpSender({ url: config.SMTP_URL, from: config.EMAIL_FROM, timeoutMs })]
-    : [];
   // WhatsApp after SMS: `byProvider.twilio` stays WhatsApp's sender, as before SMS (senderOf
   // finds each channel its own).
-  return sendersOf({ email, ...(sms ? { sms } : {}), ...(whatsapp ? { whatsapp } : {}) }, backups);
+  return sendersOf(
+    { email: email.primary, ...(sms ? { sms } : {}), ...(whatsapp ? { whatsapp } : {}) },
+    email.backup ? [email.backup] : [],
+  );
 }

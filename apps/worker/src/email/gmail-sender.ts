@@ -7,6 +7,7 @@ import {
   parseRetryAfter,
   type SendResult,
 } from '../delivery/message-sender.js';
+import { ProviderLimitError } from '../delivery/provider-exhaustion.js';
 import { composeMime } from './compose-mime.js';
 import { renderEmail } from './email-templates.js';
 
@@ -70,18 +71,40 @@ function headerOf(headers: unknown, name: string): string | undefined {
 }
 
 // Google's 403 reasons that mean "later", not "never" (quota and rate limits).
-const RETRYABLE_403_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded', 'quotaExceeded']);
+const RATE_LIMIT_403_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded', 'quotaExceeded']);
+
+/**
+ * The account's daily sending limit (2,000 a day on Workspace, 500 on a consumer account, rolling
+ * 24 hours): reason dailyLimitExceeded, or Gmail's words for it, with either status; the send
+ * pipeline's own answer is a 429 "User-rate limit exceeded … (Mail sending)".
+ */
+function isDailySendingLimit(reason: string | undefined, detail: string): boolean {
+  return (
+    reason === 'dailyLimitExceeded' ||
+    /daily user sending limit exceeded/i.test(detail) ||
+    /\(mail sending\)/i.test(detail)
+  );
+}
+
+/** Gmail often gives its time to retry in the message only: "… Retry after 2024-05-20T21:03:09.123Z". */
+function retryAfterInText(detail: string, now: number): number | undefined {
+  const at = /retry after (\d{4}-\d{2}-\d{2}T[\d:.]+Z)/i.exec(detail)?.[1];
+  const time = at === undefined ? Number.NaN : Date.parse(at);
+  return Number.isNaN(time) ? undefined : Math.max(0, time - now);
+}
 
 /**
  * Gmail's failures, by what retrying can do about them (developers.google.com/gmail/api/guides/handle-errors):
  * | what                                          | retry? |
  * | no answer: network error, timeout             | yes    |
- * | 429, 408, 5xx                                 | yes    |
- * | 403 rateLimitExceeded / userRateLimitExceeded | yes    |
+ * | 403/429 daily sending limit                   | after the reset: Gmail has run dry (`ProviderLimitError` daily) |
+ * | 429, 403 rateLimitExceeded / userRateLimitExceeded / quotaExceeded | yes (`ProviderLimitError` rate) |
+ * | 408, 5xx                                      | yes    |
  * | token endpoint invalid_grant / invalid_client | no: the refresh token or client is wrong or revoked |
  * | 401, other 403 (API disabled, scope), 400     | no     |
+ * A time to retry comes from Retry-After, else from the message.
  */
-export function classifyGmailError(error: unknown): DeliveryError {
+export function classifyGmailError(error: unknown, now = Date.now()): DeliveryError {
   const failure = (error ?? {}) as GaxiosLikeError;
   const status = failure.status ?? failure.response?.status;
   const data = failure.response?.data as
@@ -92,7 +115,8 @@ export function classifyGmailError(error: unknown): DeliveryError {
   const reason = apiError?.errors?.[0]?.reason;
   const detail = oauthError ?? apiError?.message ?? failure.message ?? 'unknown error';
   const describe = (what: string) => `gmail: ${what}${status ? ` (HTTP ${status})` : ''}: ${detail}`;
-  const retryAfterMs = parseRetryAfter(headerOf(failure.response?.headers, 'retry-after'));
+  const retryAfterMs =
+    parseRetryAfter(headerOf(failure.response?.headers, 'retry-after'), now) ?? retryAfterInText(detail, now);
   const transient = (what: string) =>
     new DeliveryError(describe(what), {
       retryable: true,
@@ -102,7 +126,12 @@ export function classifyGmailError(error: unknown): DeliveryError {
 
   if (status === undefined) return transient('no answer');
   if (oauthError) return permanent('OAuth token refresh refused');
-  if (status === 429 || status === 408 || status >= 500) return transient('temporarily unavailable');
-  if (status === 403 && reason && RETRYABLE_403_REASONS.has(reason)) return transient('rate limited');
+  if ((status === 403 || status === 429) && isDailySendingLimit(reason, detail)) {
+    return new ProviderLimitError(describe('daily sending limit reached'), 'daily', retryAfterMs);
+  }
+  if (status === 429 || (status === 403 && reason && RATE_LIMIT_403_REASONS.has(reason))) {
+    return new ProviderLimitError(describe('rate limited'), 'rate', retryAfterMs);
+  }
+  if (status === 408 || status >= 500) return transient('temporarily unavailable');
   return permanent('rejected');
 }
