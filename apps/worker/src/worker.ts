@@ -9,12 +9,12 @@ import {
   type WorkerConfig,
 } from '@otp-relay/core';
 import type { Channel, Database } from '@otp-relay/db';
+import { createDeliveryRepository } from '@otp-relay/db';
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { DeliveryJobData } from './delivery/acceptance.js';
 import { type ChannelChain, parseChannelOrder } from './delivery/channel-chain.js';
 import { createDeadLetterWorker } from './delivery/dead-letter-worker.js';
-import { createDeliveryRepository } from './delivery/delivery-repository.js';
 import { createFallbacks } from './delivery/fallback.js';
 import { createOutboxRelay } from './delivery/outbox-relay.js';
 import {

@@ -1,6 +1,5 @@
 import { type DeliveryQueue, enqueueReportedFailure, type Logger, type RetryPolicy } from '@otp-relay/core';
-import type { Database } from '@otp-relay/db';
-import { createReceiptRepository } from './receipt-repository.js';
+import { createDeliveryRepository, type Database } from '@otp-relay/db';
 import {
   isFailureReport,
   providerStatusOf,
@@ -39,12 +38,12 @@ export interface ReceiptServiceDeps {
 const UNKNOWN_MESSAGE_RETRIES = [50, 100, 200, 400, 800];
 
 export function createReceiptService(deps: ReceiptServiceDeps) {
-  const repository = createReceiptRepository(deps.db);
+  const repository = createDeliveryRepository(deps.db);
   const now = deps.now ?? (() => new Date());
 
   async function awaitRecord(receipt: Receipt): Promise<void> {
     for (const waitMs of UNKNOWN_MESSAGE_RETRIES) {
-      if (await repository.knows(receipt.provider, receipt.providerMessageId)) return;
+      if (await repository.knowsProviderMessage(receipt.provider, receipt.providerMessageId)) return;
       await new Promise((resolve) => setTimeout(resolve, waitMs));
     }
   }
@@ -54,12 +53,17 @@ export function createReceiptService(deps: ReceiptServiceDeps) {
     if (!status) return 'ignored';
     await awaitRecord(receipt);
     const at = now();
-    const outcome = await repository.transaction(async (tx) => {
-      const found = await repository.lockDeliveryOf(tx, receipt.provider, receipt.providerMessageId);
+    const outcome = await repository.inTransaction(async (tx) => {
+      const found = await repository.lockByProviderMessage(tx, receipt.provider, receipt.providerMessageId);
       // Recorded only for a message we know: a report that comes before the worker recorded the
       // acceptance is not marked as applied.
       if (!found) return { result: 'unknown-message' as const };
-      const first = await repository.recordOnce(tx, receipt.provider, receipt.providerMessageId, status);
+      const first = await repository.recordReceiptOnce(
+        tx,
+        receipt.provider,
+        receipt.providerMessageId,
+        status,
+      );
       if (!first) return { result: 'duplicate' as const };
       const { delivery, flow } = found;
       if (!receiptSupersedes(status, delivery.providerStatus)) return { result: 'applied' as const };

@@ -1,5 +1,6 @@
 import {
   type Channel,
+  createDeliveryRepository,
   type Database,
   type Delivery,
   deliveries,
@@ -141,6 +142,8 @@ function unchangedSince(flow: RegistrationFlow, { holdsId, maxAttempts }: Judged
 }
 
 export function createFlowRepository(db: Database) {
+  // The outbox rows a flow makes go through the one deliveries repository.
+  const outbox = createDeliveryRepository(db);
   // verify's read, built once (drizzle's query building is a visible share of a request's CPU;
   // docs/performance.md): the flow named by its id, or the mailbox's open flows.
   const flowById = db
@@ -214,7 +217,7 @@ export function createFlowRepository(db: Database) {
     },
 
     async insertFlow(tx: Transaction, flow: NewFlow, delivery: NewDelivery) {
-      await Promise.all([tx.insert(registrationFlows).values(flow), tx.insert(deliveries).values(delivery)]);
+      await Promise.all([tx.insert(registrationFlows).values(flow), outbox.insertDelivery(tx, delivery)]);
     },
 
     /**
@@ -260,7 +263,7 @@ export function createFlowRepository(db: Database) {
     async replaceCode(tx: Transaction, flowId: string, code: FlowCode, delivery: NewDelivery) {
       await Promise.all([
         tx.update(registrationFlows).set(code).where(eq(registrationFlows.id, flowId)),
-        tx.insert(deliveries).values(delivery),
+        outbox.insertDelivery(tx, delivery),
       ]);
     },
 

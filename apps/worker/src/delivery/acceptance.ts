@@ -1,12 +1,8 @@
 import { type DeliveryJob, parseDeliveryJob } from '@otp-relay/core';
+import type { DeliveryAcceptance } from '@otp-relay/db';
 
 /** A provider's acceptance of a delivery: the send itself. Once it exists, nothing sends again. */
-export interface Acceptance {
-  provider: string;
-  providerMessageId: string;
-  /** When the provider accepted it (ISO 8601): the delivery's `sent_at`. */
-  at: string;
-}
+export type Acceptance = DeliveryAcceptance;
 
 /**
  * An acceptance Postgres could not record, kept with the job in Redis: the job's later runs

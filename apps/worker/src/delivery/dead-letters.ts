@@ -8,7 +8,7 @@ import {
   type RetryPolicy,
 } from '@otp-relay/core';
 import type { Database, Delivery, DeliveryAttemptError, RegistrationFlow } from '@otp-relay/db';
-import { createDeliveryRepository } from './delivery-repository.js';
+import { createDeliveryRepository } from '@otp-relay/db';
 
 export interface ReplayDeps {
   db: Database;

@@ -8,9 +8,8 @@ import {
   type RetryPolicy,
   sealDeliveryPayload,
 } from '@otp-relay/core';
-import type { Channel, Delivery, RegistrationFlow, Transaction } from '@otp-relay/db';
+import type { Channel, Delivery, DeliveryRepository, RegistrationFlow, Transaction } from '@otp-relay/db';
 import { type ChannelChain, nextChannel } from './channel-chain.js';
-import type { DeliveryRepository } from './delivery-repository.js';
 import type { Senders } from './senders.js';
 
 export interface FallbackDeps {

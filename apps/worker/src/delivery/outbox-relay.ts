@@ -7,7 +7,7 @@ import {
   reportedFailureJobId,
 } from '@otp-relay/core';
 import type { Database } from '@otp-relay/db';
-import { createDeliveryRepository } from './delivery-repository.js';
+import { createDeliveryRepository } from '@otp-relay/db';
 
 export interface OutboxRelayDeps {
   db: Database;

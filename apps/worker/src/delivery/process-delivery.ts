@@ -6,6 +6,7 @@ import {
   type RetryPolicy,
 } from '@otp-relay/core';
 import type { Database, Delivery } from '@otp-relay/db';
+import { createDeliveryRepository } from '@otp-relay/db';
 import { DelayedError, UnrecoverableError } from 'bullmq';
 import {
   type Acceptance,
@@ -15,7 +16,6 @@ import {
 } from './acceptance.js';
 import type { ChannelChain } from './channel-chain.js';
 import { type DeliveryEvents, NO_EVENTS } from './delivery-events.js';
-import { createDeliveryRepository } from './delivery-repository.js';
 import { createFallbacks } from './fallback.js';
 import { DeliveryError } from './message-sender.js';
 import { prepareMessage } from './prepare-message.js';

@@ -1,10 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cleanErrorText, type DeadLetterQueue, type Logger } from '@otp-relay/core';
-import type { Delivery, DeliveryAttemptError } from '@otp-relay/db';
+import type {
+  ClaimedDelivery,
+  Delivery,
+  DeliveryAttemptError,
+  DeliveryRepository,
+  FailedAttempt,
+} from '@otp-relay/db';
 import type { Acceptance } from './acceptance.js';
 import { copyToDeadLetters } from './dead-letters.js';
 import type { DeliveryEvents } from './delivery-events.js';
-import type { ClaimedDelivery, DeliveryRepository, FailedAttempt } from './delivery-repository.js';
 import type { FailedDelivery, Fallbacks } from './fallback.js';
 import type { DeliveryError } from './message-sender.js';
 

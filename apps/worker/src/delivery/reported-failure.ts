@@ -1,8 +1,7 @@
 import type { DeadLetterQueue, Logger } from '@otp-relay/core';
-import type { DeliveryAttemptError } from '@otp-relay/db';
+import type { DeliveryAttemptError, DeliveryRepository } from '@otp-relay/db';
 import { NUMBER_REFUSED_TWILIO_CODES } from '../twilio/twilio-errors.js';
 import { copyToDeadLetters } from './dead-letters.js';
-import type { DeliveryRepository } from './delivery-repository.js';
 import type { Fallbacks } from './fallback.js';
 
 export interface ReportedFailureDeps {

@@ -1,15 +1,23 @@
+import { and, asc, eq, inArray, isNotNull, lt, sql } from 'drizzle-orm';
+import type { Database, Transaction } from './client.js';
 import {
   type Channel,
-  type Database,
   type Delivery,
   type DeliveryAttemptError,
   deliveries,
+  deliveryReceipts,
+  type ProviderStatus,
   type RegistrationFlow,
   registrationFlows,
-  type Transaction,
-} from '@otp-relay/db';
-import { and, asc, eq, inArray, isNotNull, lt, sql } from 'drizzle-orm';
-import type { Acceptance } from './acceptance.js';
+} from './schema.js';
+
+/** A provider's acceptance of a delivery, as the worker records it: the send itself. */
+export interface DeliveryAcceptance {
+  provider: string;
+  providerMessageId: string;
+  /** When the provider accepted it (ISO 8601): the delivery's `sent_at`. */
+  at: string;
+}
 
 export type NewDelivery = typeof deliveries.$inferInsert;
 
@@ -31,9 +39,12 @@ export interface FailedAttempt {
 }
 
 /**
- * Every statement the worker runs on `deliveries` (and the flow change a fallback makes): the
- * delivery path, the outbox relay and the dead-letter replay. The registration service writes
- * the first row of each delivery (apps/api: flow-repository.ts); every later write is here.
+ * The outbox's SQL: every statement on `deliveries` outside registration's own (and the flow
+ * change a fallback makes): the worker's delivery path, its fallbacks, the outbox relay, the
+ * dead-letter replay, and the API's receipts. Registration writes a delivery's first row with
+ * `insertDelivery` too, in the transaction that opens the flow; only the statements that end a
+ * flow clear its deliveries' sealed codes themselves (flow-repository.ts in the API), so that a
+ * flow and its codes end in one statement.
  */
 export function createDeliveryRepository(db: Database) {
   // The two statements of every send, built once: drizzle's query building was a visible share of
@@ -103,7 +114,7 @@ export function createDeliveryRepository(db: Database) {
     },
 
     /** The provider accepted it: one statement, the other half of the hot path. */
-    async markSent(deliveryId: string, acceptance: Acceptance): Promise<void> {
+    async markSent(deliveryId: string, acceptance: DeliveryAcceptance): Promise<void> {
       await markSentStatement.execute({
         id: deliveryId,
         provider: acceptance.provider,
@@ -139,8 +150,13 @@ export function createDeliveryRepository(db: Database) {
       return changed.length > 0;
     },
 
-    async insertDelivery(tx: Transaction, row: NewDelivery): Promise<void> {
-      await tx.insert(deliveries).values(row);
+    /**
+     * A new outbox row: a flow's code or notice (registration), or a fallback (the worker). The
+     * query itself, not an async wrapper: sent in a `Promise.all` after the flow's insert, it must
+     * go on the wire in that order (its flow id references the flow).
+     */
+    insertDelivery(tx: Transaction, row: NewDelivery) {
+      return tx.insert(deliveries).values(row);
     },
 
     /**
@@ -229,6 +245,65 @@ export function createDeliveryRepository(db: Database) {
         )
         .limit(limit);
       return rows.map((row) => row.id);
+    },
+
+    /** Whether a delivery carries this provider id yet (the worker records it just after acceptance). */
+    async knowsProviderMessage(provider: string, providerMessageId: string): Promise<boolean> {
+      const [row] = await db
+        .select({ id: deliveries.id })
+        .from(deliveries)
+        .where(and(eq(deliveries.provider, provider), eq(deliveries.providerMessageId, providerMessageId)))
+        .limit(1);
+      return row !== undefined;
+    },
+
+    /** The delivery a provider accepted under this id, locked, with its flow. */
+    async lockByProviderMessage(
+      tx: Transaction,
+      provider: string,
+      providerMessageId: string,
+    ): Promise<ClaimedDelivery | undefined> {
+      const [row] = await tx
+        .select({ delivery: deliveries, flow: registrationFlows })
+        .from(deliveries)
+        .leftJoin(registrationFlows, eq(registrationFlows.id, deliveries.flowId))
+        .where(and(eq(deliveries.provider, provider), eq(deliveries.providerMessageId, providerMessageId)))
+        .limit(1)
+        .for('update', { of: deliveries });
+      return row && { delivery: row.delivery, ...(row.flow ? { flow: row.flow } : {}) };
+    },
+
+    /** Records a provider's report once: false when this report of this message was applied before. */
+    async recordReceiptOnce(tx: Transaction, provider: string, providerMessageId: string, status: string) {
+      const inserted = await tx
+        .insert(deliveryReceipts)
+        .values({ provider, providerMessageId, status })
+        .onConflictDoNothing()
+        .returning({ status: deliveryReceipts.status });
+      return inserted.length > 0;
+    },
+
+    /** What the provider reported of a message it had accepted. */
+    async setProviderStatus(
+      tx: Transaction,
+      deliveryId: string,
+      report: {
+        status: ProviderStatus;
+        errorCode: string | undefined;
+        lastError: string | undefined;
+        at: Date;
+      },
+    ) {
+      await tx
+        .update(deliveries)
+        .set({
+          providerStatus: report.status,
+          providerErrorCode: report.errorCode ?? null,
+          providerStatusAt: report.at,
+          ...(report.lastError ? { lastError: report.lastError } : {}),
+          updatedAt: report.at,
+        })
+        .where(eq(deliveries.id, deliveryId));
     },
 
     /** Dead deliveries with their flows: all of them, or those of the given ids. */
