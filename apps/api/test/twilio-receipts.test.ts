@@ -1,5 +1,5 @@
 import { deliveries, deliveryReceipts, registrationFlows } from '@otp-relay/db';
-import { and, eq } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { post, type Stack, shopper, startStack } from './support/stack.js';
@@ -27,17 +27,18 @@ async function acceptedWhatsAppDelivery(mobile: string) {
   return deliveryOfMessage(body.email, message?.sid ?? '');
 }
 
-/** The delivery of a shopper's flow that Twilio accepted as `sid`, once the worker has recorded it. */
+/** The delivery of a shopper's flow that Twilio accepted as `sid`, once its job has finished. */
 async function deliveryOfMessage(email: string, sid: string) {
-  for (;;) {
-    const [row] = await stack.db.db
-      .select({ delivery: deliveries })
-      .from(deliveries)
-      .innerJoin(registrationFlows, eq(registrationFlows.id, deliveries.flowId))
-      .where(and(eq(registrationFlows.email, email), eq(deliveries.providerMessageId, sid)));
-    if (row) return row.delivery;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  const [queued] = await stack.db.db
+    .select({ id: deliveries.id })
+    .from(deliveries)
+    .innerJoin(registrationFlows, eq(registrationFlows.id, deliveries.flowId))
+    .where(eq(registrationFlows.email, email));
+  if (!queued) throw new Error(`no delivery for ${email}`);
+  await stack.settled(queued.id);
+  const delivery = await deliveryRow(queued.id);
+  expect(delivery?.providerMessageId).toBe(sid);
+  return delivery as NonNullable<typeof delivery>;
 }
 
 function receipt(
