@@ -296,6 +296,22 @@ describe('cancel', () => {
     expect((await statusOf(flow.verificationId)).status).toBe('canceled');
   });
 
+  it("cancels only the flow its id names: a stranger's flow for the same address cannot end the shopper's", async () => {
+    const body = shopper();
+    const shoppers = await openFlow(stack, body);
+    // Someone else registers the same address (after the cooldown) and cancels their own flow.
+    stack.advanceClock(stack.config.OTP_RESEND_COOLDOWN_SECONDS + 1);
+    const strangers = await openFlow(stack, {
+      ...body,
+      username: `${body.username}_x`,
+      password: 'a stranger password',
+    });
+    expect((await cancelCall(strangers.verificationId)).json().verification.status).toBe('canceled');
+    expect((await statusOf(shoppers.verificationId)).status).toBe('pending');
+    const verified = await verify(body.email, shoppers.verificationId, shoppers.code);
+    expect(verified.statusCode).toBe(200);
+  });
+
   it('leaves an approved flow approved, and answers that', async () => {
     const body = shopper();
     const flow = await openFlow(stack, body);
