@@ -21,7 +21,9 @@ export interface StartedTestServices {
   stop(): Promise<void>;
 }
 
-const TEMPLATE_DATABASE = 'otp_relay_test_template';
+// One template per test run, so runs that share a server (two terminals, two checkouts) never
+// drop each other's template mid-clone.
+const TEMPLATE_DATABASE = `otp_relay_test_template_${process.pid}`;
 
 export async function startTestServices(env = process.env): Promise<StartedTestServices> {
   const located = await locateServers(env);
@@ -37,7 +39,10 @@ export async function startTestServices(env = process.env): Promise<StartedTestS
       templateDatabase: TEMPLATE_DATABASE,
       redisUrl: located.redisUrl,
     },
-    stop: located.stop,
+    stop: async () => {
+      await dropDatabase(located.databaseUrl, TEMPLATE_DATABASE).catch(() => {});
+      await located.stop();
+    },
   };
 }
 
@@ -118,15 +123,17 @@ export async function createTestDatabase(
   }
   return {
     url: withDatabase(services.adminDatabaseUrl, name),
-    drop: async () => {
-      const dropper = postgres(services.adminDatabaseUrl, { max: 1, onnotice: () => {} });
-      try {
-        await dropper.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await dropper.end();
-      }
-    },
+    drop: () => dropDatabase(services.adminDatabaseUrl, name),
   };
+}
+
+async function dropDatabase(adminUrl: string, name: string): Promise<void> {
+  const dropper = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    await dropper.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } finally {
+    await dropper.end();
+  }
 }
 
 /** A Redis key prefix of the test's own, so queues of parallel test files never meet. */
