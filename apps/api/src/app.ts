@@ -2,35 +2,42 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import fastifyCors from '@fastify/cors';
 import fastifyHelmet from '@fastify/helmet';
-import fastifyJwt from '@fastify/jwt';
 import fastifySwagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
   type ApiConfig,
   createDeadLetterQueue,
   createLogger,
+  createWebhookQueue,
   type DeliveryQueue,
+  demoPageEnabled,
   deriveKey,
   fastifyTrustProxy,
   type Logger,
   trustProxySetting,
 } from '@otp-relay/core';
 import type { DatabaseHandle } from '@otp-relay/db';
+import ajvErrors from 'ajv-errors';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
 import type { Redis } from 'ioredis';
+import { createAccessTokens } from './auth/access-tokens.js';
+import { signingKeysFromConfig } from './auth/signing-keys.js';
 import { createReceiptService } from './delivery-receipts/receipt-service.js';
 import { OPERATOR_SOURCES, type OperatorSources } from './http/admin-app.js';
 import { frameworkError, registerErrorContract } from './http/error-contract.js';
 import { createApiMetrics } from './http/metrics.js';
+import { openApiOptions } from './http/openapi.js';
 import { createHumanCheck, type HumanCheck } from './registration/human-check.js';
 import { createPasswordHasher } from './registration/password-hashing.js';
 import { createRegistrationService } from './registration/registration-service.js';
 import { createSendLimits } from './registration/send-limits.js';
 import { accountsRoutes } from './routes/accounts/accounts-routes.js';
 import { verificationRoutes } from './routes/accounts/verification-routes.js';
+import { loadDemoAssets } from './routes/demo/demo-assets.js';
 import { demoRoutes } from './routes/demo/demo-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { twilioReceiptRoutes } from './routes/webhooks/twilio-receipt-routes.js';
+import { jwksRoutes } from './routes/well-known/jwks-routes.js';
 
 export interface AppDeps {
   config: ApiConfig;
@@ -79,7 +86,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     genReqId: () => randomUUID(),
     ajv: {
       // Strict bodies: no silent coercion or dropping of fields the client should not send.
-      customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true },
+      // `x-examples`: the request examples of the OpenAPI document (http/openapi.ts), not a rule.
+      customOptions: {
+        removeAdditional: false,
+        coerceTypes: false,
+        allErrors: true,
+        keywords: ['x-examples'],
+      },
+      // Each field's message for people (`errorMessage` in its schema) instead of ajv's own.
+      // (`.default`: ajv-errors is CommonJS with a default export; at run time both are the plugin.)
+      plugins: [(ajv) => ajvErrors.default(ajv)],
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -93,6 +109,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const deadLetterQueue = createDeadLetterQueue(deps.redis, config.QUEUE_PREFIX);
   deadLetterQueue.on('error', (error) => logger.warn({ error: error.message }, 'dead-letter queue error'));
   app.addHook('onClose', () => deadLetterQueue.close());
+  // Events for the shop's backend, recorded only when it has a WEBHOOK_URL; the worker sends them.
+  const webhookQueue = config.WEBHOOK_URL ? createWebhookQueue(deps.redis, config.QUEUE_PREFIX) : undefined;
+  webhookQueue?.on('error', (error) => logger.warn({ error: error.message }, 'webhook queue error'));
+  if (webhookQueue) app.addHook('onClose', () => webhookQueue.close());
   const passwordHasher = createPasswordHasher(
     {
       memoryCost: config.ARGON2_MEMORY_COST,
@@ -108,32 +128,31 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const metrics = createApiMetrics({ deliveryQueue: deps.deliveryQueue, deadLetterQueue, passwordHasher });
   await app.register(metrics.plugin);
 
-  await app.register(fastifySwagger, {
-    openapi: {
-      info: {
-        title: 'otp-relay',
-        description: 'Registration by one-time code (email or WhatsApp) for ecommerce frontends.',
-        version: '1.0.0',
-      },
-      components: {
-        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
-      },
-    },
-  });
+  await app.register(fastifySwagger, openApiOptions());
 
   const corsOrigins = config.CORS_ORIGINS.split(',')
     .map((origin) => origin.trim())
     .filter(Boolean);
-  await app.register(fastifyCors, { origin: corsOrigins.length > 0 ? corsOrigins : false });
-  await app.register(fastifyJwt, {
-    secret: deriveKey(config.JWT_SECRET, 'jwt-signing'),
-    sign: {
-      expiresIn: `${config.JWT_EXPIRES_IN_SECONDS}s`,
-      iss: config.JWT_ISSUER,
-      aud: config.JWT_AUDIENCE,
-    },
-    verify: { allowedIss: config.JWT_ISSUER, allowedAud: config.JWT_AUDIENCE },
+  await app.register(fastifyCors, {
+    origin: corsOrigins.length > 0 ? corsOrigins : false,
+    // A shop's page on another origin may read these (browsers hide other headers from it):
+    // how long to wait after a 429 or 503, and the id its logs carry.
+    exposedHeaders: ['retry-after', 'x-request-id'],
   });
+  const signingKeys = signingKeysFromConfig(config);
+  const accessTokens = await createAccessTokens({
+    keys: signingKeys.keys,
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    expiresInSeconds: config.JWT_EXPIRES_IN_SECONDS,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  logger.info(
+    { kid: signingKeys.keys[0].kid, verifying: signingKeys.keys.length, derived: signingKeys.derived },
+    signingKeys.derived
+      ? 'access tokens: ES256 key derived from JWT_SECRET (set JWT_SIGNING_KEYS to be able to rotate it)'
+      : 'access tokens: ES256 keys from the configured set',
+  );
 
   const sendLimits = createSendLimits({
     redis: deps.redis,
@@ -153,6 +172,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     passwordHasher,
     humanCheck: deps.humanCheck ?? createHumanCheck(config, logger),
     events: metrics.events,
+    ...(webhookQueue ? { webhookQueue } : {}),
+    logger,
     ...(deps.now ? { now: deps.now } : {}),
   });
 
@@ -162,8 +183,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     await api.register(healthRoutes, {
       readinessChecks: { postgres: () => deps.database.ping(), redis: () => deps.redis.ping() },
     });
+    await api.register(jwksRoutes, { jwks: accessTokens.jwks });
     await api.register(accountsRoutes, {
       prefix: '/api/accounts',
+      accessTokens,
       registration,
       debugResponses: config.OTP_DEBUG_RESPONSE && config.NODE_ENV !== 'production',
       ipLimits: sendLimits,
@@ -182,9 +205,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         publicBaseUrl: config.PUBLIC_BASE_URL,
       });
     }
-    // A signup page to try the flow in a browser; not part of the service a shop runs.
-    if (config.NODE_ENV === 'development') {
+    // A signup page to try the flow in a browser (DEMO_PAGE); not a page for a shop's shoppers.
+    if (demoPageEnabled(config)) {
       await api.register(demoRoutes, {
+        assets: await loadDemoAssets(),
         captchaProvider: config.CAPTCHA_PROVIDER,
         captchaSiteKey: config.CAPTCHA_SITE_KEY,
       });
@@ -198,6 +222,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     redis: deps.redis,
     deliveryQueue: deps.deliveryQueue,
     deadLetterQueue,
+    webhookQueue,
     metricsRegistry: metrics.registry,
   } satisfies OperatorSources);
 

@@ -11,7 +11,7 @@ import { buildAdminApp } from './http/admin-app.js';
 
 const config = loadConfigOrExit(loadApiConfig, process.env);
 const logger = createLogger(config.LOG_LEVEL, 'api');
-const database = createDatabase(config.DATABASE_URL);
+const database = createDatabase(config.DATABASE_URL, { schema: config.DATABASE_SCHEMA });
 const redis = createRedisClient(config.REDIS_URL, 'api');
 redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
 const deliveryQueue = createDeliveryQueue(redis, config.QUEUE_PREFIX);

@@ -1,4 +1,6 @@
+import { deriveJwtSigningKey } from '@otp-relay/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAccessTokens } from '../src/auth/access-tokens.js';
 import { post, type Stack, shopper, startStack } from './support/stack.js';
 
 let stack: Stack;
@@ -44,12 +46,18 @@ describe('HTTP hardening', () => {
       otp: issued.json().debug_otp,
     });
     const { id } = verified.json().user as { id: string };
-    const hourAgo = Math.floor(Date.now() / 1000) - 3600;
-    const expired = stack.app.jwt.sign(
-      { sub: id, iat: hourAgo - 3600, exp: hourAgo },
-      { expiresIn: undefined },
-    );
-    const otherAudience = stack.app.jwt.sign({ sub: id }, { aud: 'another-service' });
+    // Signed with the stack's own key (derived from JWT_SECRET), so only the claims are wrong.
+    const signer = (options: { audience?: string; now?: () => Date }) =>
+      createAccessTokens({
+        keys: [deriveJwtSigningKey(stack.config.JWT_SECRET)],
+        issuer: stack.config.JWT_ISSUER,
+        audience: options.audience ?? stack.config.JWT_AUDIENCE,
+        expiresInSeconds: 3600,
+        ...(options.now ? { now: options.now } : {}),
+      });
+    const twoHoursAgo = () => new Date(Date.now() - 7200_000);
+    const expired = await (await signer({ now: twoHoursAgo })).sign({ sub: id });
+    const otherAudience = await (await signer({ audience: 'another-service' })).sign({ sub: id });
     for (const [token, reason] of [
       [expired, /expired/i],
       [otherAudience, /invalid|aud/i],

@@ -161,7 +161,7 @@ describe('tokens', () => {
     });
     expect(foreign.statusCode).toBe(401);
 
-    // A signature part that is not base64url: fast-jwt's decoder throws an error @fastify/jwt does not map.
+    // Parts that are not base64url: a decoding failure is the client's token, never a 500.
     const undecodable = await stack.app.inject({
       method: 'GET',
       url: '/api/accounts/me',

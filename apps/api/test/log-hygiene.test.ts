@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { loggerOptions } from '@otp-relay/core';
 import { users } from '@otp-relay/db';
@@ -15,9 +15,15 @@ stream.on('data', (chunk: Buffer) => {
   captured += chunk.toString();
 });
 
+// A configured signing key, whose private part must never be logged.
+const signingKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack({ logStream: stream, env: { OTP_RESEND_COOLDOWN_SECONDS: '0' } });
+  stack = await startStack({
+    logStream: stream,
+    env: { OTP_RESEND_COOLDOWN_SECONDS: '0', JWT_SIGNING_KEYS: JSON.stringify({ keys: [signingKey] }) },
+  });
   stack.startWorker();
 });
 afterAll(() => stack.close());
@@ -54,6 +60,7 @@ describe('logs', () => {
       password: body.password,
       token,
       signature: token.split('.')[2] ?? token,
+      signingKey: signingKey.d ?? 'JWT_SIGNING_KEYS',
       email: body.email,
       whatsappEmail: whatsapp.email,
       mobile: '4155550199',

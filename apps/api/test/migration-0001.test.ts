@@ -1,11 +1,6 @@
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { deriveKey, hashCode, sealDeliveryPayload } from '@otp-relay/core';
-import { MIGRATIONS_FOLDER, runMigrations } from '@otp-relay/db';
-import { createTestDatabase, type TestDatabase } from '@otp-relay/testkit';
-import { drizzle } from 'drizzle-orm/postgres-js';
-import { migrate } from 'drizzle-orm/postgres-js/migrator';
+import { runMigrations } from '@otp-relay/db';
+import { createTestDatabase, installAsBeforeSchemas, type TestDatabase } from '@otp-relay/testkit';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { post, type Stack, startStack } from './support/stack.js';
@@ -23,33 +18,12 @@ let sql: postgres.Sql;
 const PENDING_CODE = '246801';
 const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
 
-/** Only the migrations before 0001, as a folder drizzle's migrator reads. */
-function migrationsBeforeFlows(): string {
-  const folder = mkdtempSync(join(tmpdir(), 'otp-relay-migrations-'));
-  cpSync(MIGRATIONS_FOLDER, folder, { recursive: true });
-  rmSync(join(folder, '0001_registration_flows.sql'));
-  rmSync(join(folder, 'meta', '0001_snapshot.json'));
-  writeFileSync(
-    join(folder, 'meta', '_journal.json'),
-    JSON.stringify({
-      version: '7',
-      dialect: 'postgresql',
-      entries: [{ idx: 0, version: '7', when: 1795721659094, tag: '0000_init', breakpoints: true }],
-    }),
-  );
-  return folder;
-}
-
 beforeAll(async () => {
   stack = await startStack();
   database = await createTestDatabase(inject('testServices'), { migrated: false });
+  // The first version's tables, in public where it kept them; the upgrade below moves them too.
+  await installAsBeforeSchemas(database.url, '0000_init');
   sql = postgres(database.url, { max: 1, onnotice: () => {} });
-  const folder = migrationsBeforeFlows();
-  try {
-    await migrate(drizzle(sql), { migrationsFolder: folder });
-  } finally {
-    rmSync(folder, { recursive: true, force: true });
-  }
 
   const hmac = deriveKey(stack.config.OTP_PEPPER, 'otp-hmac');
   const sealKey = deriveKey(stack.config.OTP_ENCRYPTION_KEY, 'payload-encryption');
@@ -165,6 +139,8 @@ beforeAll(async () => {
   ])}`;
 
   await runMigrations(database.url);
+  await sql.end();
+  sql = postgres(database.url, { max: 1, onnotice: () => {}, connection: { search_path: 'otp_relay' } });
 });
 
 afterAll(async () => {

@@ -329,7 +329,7 @@ describe('registration by email code', () => {
     const code = await requestCode(stack, body);
     const dump = async () => {
       const tables = await stack.db.db.execute<{ tablename: string }>(
-        sql`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`,
+        sql`SELECT tablename FROM pg_tables WHERE schemaname = current_schema()`,
       );
       let text = '';
       for (const { tablename } of tables) {

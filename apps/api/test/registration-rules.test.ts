@@ -30,6 +30,7 @@ function aFlow(overrides: Partial<RegistrationFlow> = {}): RegistrationFlow {
     destination: 'Jane@Example.com',
     mobile: null,
     username: 'jane',
+    metadata: {},
     firstName: 'Jane',
     lastName: 'Doe',
     passwordHash: 'hash',

@@ -150,6 +150,7 @@ describe('retention', () => {
       cooldowns: 1,
       receipts: 1,
       deadLetters: 0,
+      webhookEvents: 0,
       sealedCodes: 1,
       passwordHashes: 1,
     });

@@ -4,6 +4,7 @@ import { eq } from 'drizzle-orm';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
+import { type OpenApiDocument, operationOf } from './support/openapi.js';
 import { codeIn, openFlow, post, type Stack, shopper, startStack } from './support/stack.js';
 
 /**
@@ -460,11 +461,11 @@ describe('who may know what', () => {
   });
 
   it('are in the OpenAPI document with their answers', async () => {
-    const document = (await stack.admin.inject({ method: 'GET', url: '/docs/json' })).json() as {
-      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
-    };
-    const status = document.paths['/api/accounts/verifications/{verification_id}']?.get;
-    const cancel = document.paths['/api/accounts/verifications/{verification_id}/cancel']?.post;
+    const document = (
+      await stack.admin.inject({ method: 'GET', url: '/docs/json' })
+    ).json() as OpenApiDocument;
+    const status = operationOf(document, '/api/accounts/verifications/{verification_id}', 'get');
+    const cancel = operationOf(document, '/api/accounts/verifications/{verification_id}/cancel', 'post');
     for (const operation of [status, cancel]) {
       expect(Object.keys(operation?.responses ?? {})).toEqual(
         expect.arrayContaining(['200', '400', '404', '429']),

@@ -363,6 +363,17 @@ describe('otp:lookup against the database', () => {
     expect(unset.err).toContain('DATABASE_URL is not set');
   });
 
+  it('reads DATABASE_SCHEMA as the services do: refuses a wrong one, and looks only there', async () => {
+    const wrong = await run([ANN.email], { DATABASE_SCHEMA: 'Shop Tables' });
+    expect(wrong.code).toBe(1);
+    expect(wrong.err).toContain('DATABASE_SCHEMA: "Shop Tables" is not a plain Postgres name');
+    // Empty is unset (the default, otp_relay, where the test database has its tables).
+    expect((await run([ANN.email], { DATABASE_SCHEMA: '' })).code).toBe(0);
+    const elsewhere = await run([ANN.email], { DATABASE_SCHEMA: 'another_install' });
+    expect(elsewhere.code).toBe(1);
+    expect(elsewhere.err).toMatch(/the lookup failed/);
+  });
+
   it('reads OTP_MAX_ATTEMPTS as the API does (empty: the default, as docker-compose.yml passes it)', async () => {
     expect((await run(['+1 415 555 2671'], { OTP_MAX_ATTEMPTS: '' })).out).toContain('wrong codes 5 of 5');
     const stricter = await run([ANN.email], { OTP_MAX_ATTEMPTS: '1' });

@@ -15,6 +15,7 @@ const config = loadConfigOrExit(loadWorkerConfig, process.env);
 const logger = createLogger(config.LOG_LEVEL, 'worker');
 const database = createDatabase(config.DATABASE_URL, {
   maxConnections: Math.min(config.WORKER_CONCURRENCY, 20),
+  schema: config.DATABASE_SCHEMA,
 });
 const connection = createRedisClient(config.REDIS_URL, 'worker');
 connection.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
@@ -30,6 +31,7 @@ const delivery = createWorker({
   senders: createSenders(config, logger),
   logger,
   events: metrics.events,
+  webhookMetrics: metrics.webhookEvents,
 });
 const retention = await scheduleRetention({
   db: database.db,
@@ -38,12 +40,14 @@ const retention = await scheduleRetention({
   retentionDays: config.RETENTION_DAYS,
   maxAttempts: config.OTP_MAX_ATTEMPTS,
   logger,
+  webhooks: delivery.webhooks,
 });
 logger.info(
   {
     concurrency: config.WORKER_CONCURRENCY,
     emailProvider: config.EMAIL_PROVIDER,
     whatsappProvider: config.WHATSAPP_PROVIDER,
+    webhooks: Boolean(delivery.webhooks),
     emailBackup:
       config.EMAIL_PROVIDER === 'smtp' ? Boolean(config.SMTP_BACKUP_URL) : Boolean(config.SMTP_URL),
     metrics: `http://${config.WORKER_METRICS_HOST}:${portOf(metricsServer)}/metrics`,

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import type { DeliveryEvents } from './delivery/process-delivery.js';
 import type { DryProviderEvents } from './delivery/provider-exhaustion.js';
+import type { WebhookMetricEvents } from './webhooks/process-webhook.js';
 
 /**
  * The worker's Prometheus metrics, served with a liveness probe on a small port of its own
@@ -39,6 +40,23 @@ export function createWorkerMetrics() {
     registers: [registry],
   });
 
+  const webhookAttempts = new Counter({
+    name: 'otp_relay_webhook_attempts_total',
+    help: 'Webhook POSTs to WEBHOOK_URL by event type and result (delivered, failed)',
+    labelNames: ['type', 'result'] as const,
+    registers: [registry],
+  });
+  const webhookOutcomes = new Counter({
+    name: 'otp_relay_webhook_events_total',
+    help: 'Webhook events finished, by type and outcome (delivered, dead)',
+    labelNames: ['type', 'outcome'] as const,
+    registers: [registry],
+  });
+  const webhookEvents: WebhookMetricEvents = {
+    attempted: (type, result) => webhookAttempts.inc({ type, result }),
+    finished: (type, outcome) => webhookOutcomes.inc({ type, outcome }),
+  };
+
   const events: DeliveryEvents & DryProviderEvents = {
     attempted: (channel, provider, result) => attempts.inc({ channel, provider, result }),
     finished: (channel, provider, outcome) => outcomes.inc({ channel, provider, outcome }),
@@ -66,7 +84,7 @@ export function createWorkerMetrics() {
     return server;
   }
 
-  return { registry, events, listen };
+  return { registry, events, webhookEvents, listen };
 }
 
 export const portOf = (server: Server) => (server.address() as AddressInfo).port;

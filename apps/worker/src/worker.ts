@@ -2,10 +2,12 @@ import {
   allowedSmsCountries,
   createDeadLetterQueue,
   createDeliveryQueue,
+  createWebhookQueue,
   DELIVERY_BACKOFF_TYPE,
   DELIVERY_QUEUE,
   type Logger,
   REPORTED_FAILURE_JOB,
+  type WebhookQueue,
   type WorkerConfig,
 } from '@otp-relay/core';
 import type { Channel, Database } from '@otp-relay/db';
@@ -26,6 +28,9 @@ import { createDryProviders, type DryProviderEvents } from './delivery/provider-
 import { createReportedFailureHandler, type ReportedFailureOutcome } from './delivery/reported-failure.js';
 import { deliveryBackoffDelay, jobBackoffDelay } from './delivery/retry-policy.js';
 import type { Senders } from './delivery/senders.js';
+import type { WebhookMetricEvents } from './webhooks/process-webhook.js';
+import { createWebhookOutbox, type WebhookOutbox } from './webhooks/webhook-outbox.js';
+import { createWebhookWorker } from './webhooks/webhook-worker.js';
 
 export interface WorkerDeps {
   config: WorkerConfig;
@@ -39,12 +44,16 @@ export interface WorkerDeps {
   now?: () => Date;
   /** Delivery events, for metrics. */
   events?: DeliveryEvents & DryProviderEvents;
+  /** Webhook events sent and failed, for metrics. */
+  webhookMetrics?: WebhookMetricEvents;
 }
 
 export interface DeliveryWorker {
   worker: Worker<DeliveryJobData, DeliveryOutcome | ReportedFailureOutcome>;
-  /** Enqueues committed deliveries whose job is missing; runs on an interval too. */
+  /** Enqueues committed deliveries (and webhook events) whose job is missing; runs on an interval too. */
   relayOnce(): Promise<number>;
+  /** The webhook events' outbox, when WEBHOOK_URL is set (maintenance's expiry sweep records into it). */
+  webhooks: WebhookOutbox | undefined;
   /** Stops taking jobs and waits for the ones in flight. */
   close(): Promise<void>;
 }
@@ -65,6 +74,12 @@ export function createWorker(deps: WorkerDeps): DeliveryWorker {
   const deadLetterQueue = createDeadLetterQueue(deps.connection, config.QUEUE_PREFIX);
   const retryPolicy = { maxAttempts: config.DELIVERY_MAX_ATTEMPTS };
   const channelChain = channelChainOf(config, deps.senders);
+  // Events for the shop: their own queue and worker (webhook-worker.ts), only with a WEBHOOK_URL.
+  const webhookQueue: WebhookQueue | undefined = config.WEBHOOK_URL
+    ? createWebhookQueue(deps.connection, config.QUEUE_PREFIX)
+    : undefined;
+  const webhooks =
+    webhookQueue && createWebhookOutbox({ db: deps.db, queue: webhookQueue, logger: deps.logger });
 
   const processDelivery = createDeliveryProcessor({
     db: deps.db,
@@ -77,6 +92,7 @@ export function createWorker(deps: WorkerDeps): DeliveryWorker {
     logger: deps.logger,
     ...(deps.events ? { events: deps.events } : {}),
     ...(deps.now ? { now: deps.now } : {}),
+    webhooks,
     // One key per provider under the queue prefix: every worker of the deployment sees it.
     dryProviders: createDryProviders({
       redis: deps.connection,
@@ -98,6 +114,7 @@ export function createWorker(deps: WorkerDeps): DeliveryWorker {
       channelChain,
       logger: deps.logger,
       now,
+      webhooks,
     }),
     deadLetterQueue,
     logger: deps.logger,
@@ -146,15 +163,29 @@ export function createWorker(deps: WorkerDeps): DeliveryWorker {
     logger: deps.logger,
     intervalMs: config.OUTBOX_RELAY_INTERVAL_MS,
     graceMs: config.OUTBOX_RELAY_GRACE_MS,
+    ...(webhookQueue ? { webhookQueue } : {}),
     ...(deps.now ? { now: deps.now } : {}),
   });
   relay.start();
+
+  const webhookWorker =
+    webhookQueue &&
+    createWebhookWorker({
+      config,
+      db: deps.db,
+      connection: deps.connection,
+      deadLetterQueue,
+      logger: deps.logger,
+      ...(deps.webhookMetrics ? { metrics: deps.webhookMetrics } : {}),
+      ...(deps.now ? { now: deps.now } : {}),
+    });
 
   const deadLetterWorker = createDeadLetterWorker({
     db: deps.db,
     deliveryQueue,
     deadLetterQueue,
     retryPolicy,
+    ...(webhookQueue ? { webhookQueue } : {}),
     connection: deps.connection,
     prefix: config.QUEUE_PREFIX,
     logger: deps.logger,
@@ -164,10 +195,11 @@ export function createWorker(deps: WorkerDeps): DeliveryWorker {
   return {
     worker,
     relayOnce: relay.relayOnce,
+    webhooks,
     async close() {
       await relay.stop();
-      await Promise.all([worker.close(), deadLetterWorker.close()]);
-      await Promise.all([deliveryQueue.close(), deadLetterQueue.close()]);
+      await Promise.all([worker.close(), deadLetterWorker.close(), webhookWorker?.close()]);
+      await Promise.all([deliveryQueue.close(), deadLetterQueue.close(), webhookQueue?.close()]);
     },
   };
 }

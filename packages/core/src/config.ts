@@ -1,7 +1,10 @@
 import { isIP } from 'node:net';
 import Type, { type Static, type TObject, type TProperties } from 'typebox';
 import Value from 'typebox/value';
+import { DEFAULT_DATABASE_SCHEMA, databaseSchemaProblem } from './database-schema.js';
+import { readJwtSigningKeys } from './jwt-signing-keys.js';
 import { parseTrustProxy } from './trust-proxy.js';
+import { webhookSecretProblems } from './webhook-settings.js';
 
 /**
  * Configuration comes from the environment only, parsed once in each app's `main.ts`
@@ -35,6 +38,9 @@ const CommonProperties = {
     { default: 'info' },
   ),
   DATABASE_URL: Type.String({ pattern: '^postgres(ql)?://' }),
+  // The Postgres schema of our tables (checked by databaseSchemaProblem): the migrations create
+  // it and every connection searches only it.
+  DATABASE_SCHEMA: Type.String({ default: DEFAULT_DATABASE_SCHEMA }),
   REDIS_URL: Type.String({ pattern: '^rediss?://' }),
   // The account's auth token: the worker sends with it, the API checks Twilio's signed receipts with it.
   TWILIO_AUTH_TOKEN: OptionalString(),
@@ -54,6 +60,9 @@ const CommonProperties = {
   // 'disabled' (the default) keeps shops that only verify by email free of Twilio settings.
   WHATSAPP_PROVIDER: Provider(),
   SMS_PROVIDER: Provider(),
+  // Where signed events (Standard Webhooks) go; unset = no event is recorded at all. The API records
+  // some events and the worker the rest and sends them all, so both need it.
+  WEBHOOK_URL: Type.Optional(Type.String({ pattern: '^https?://[^/?#]+(/[^#]*)?$' })),
 } satisfies TProperties;
 
 const ApiProperties = {
@@ -63,6 +72,10 @@ const ApiProperties = {
   JWT_EXPIRES_IN_SECONDS: Seconds(3600),
   JWT_ISSUER: Type.String({ default: 'otp-relay' }),
   JWT_AUDIENCE: Type.String({ default: 'otp-relay' }),
+  // The ES256 signing keys, a JWK Set of P-256 private keys (the first signs, all verify and are
+  // published at /.well-known/jwks.json), inline or in a file; neither: one derived from JWT_SECRET.
+  JWT_SIGNING_KEYS: OptionalString(),
+  JWT_SIGNING_KEYS_FILE: OptionalString(),
   OTP_PEPPER: Secret('key material for the HMAC that stores codes'),
   OTP_TTL_SECONDS: Type.Integer({ minimum: 30, maximum: 3600, default: 600 }),
   OTP_LENGTH: Type.Integer({ minimum: 4, maximum: 10, default: 6 }),
@@ -127,6 +140,11 @@ const ApiProperties = {
   CAPTCHA_SITE_KEY: OptionalString(),
   // The provider's siteverify by default; set for proxies and tests.
   CAPTCHA_VERIFY_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  // The demo signup page at `/` (for trying the service, not for shoppers); unset = on only when
+  // NODE_ENV=development (demoPageEnabled).
+  DEMO_PAGE: Type.Optional(Type.Boolean()),
+  // false makes `username` optional on request-otp (accounts without one keep it null).
+  USERNAME_REQUIRED: Type.Boolean({ default: true }),
 } satisfies TProperties;
 
 const WorkerProperties = {
@@ -181,6 +199,19 @@ const WorkerProperties = {
   // The outbox relay: how often it looks for deliveries with no job, and how old they must be.
   OUTBOX_RELAY_INTERVAL_MS: Type.Integer({ minimum: 100, default: 5000 }),
   OUTBOX_RELAY_GRACE_MS: Type.Integer({ minimum: 0, default: 10_000 }),
+  // The Standard Webhooks signing secret(s), `whsec_<base64>`; during a rotation several,
+  // comma-separated: every event is signed with each (webhook-secrets.ts). Required with WEBHOOK_URL.
+  WEBHOOK_SECRET: OptionalString(),
+  // One attempt's limit: a receiver that takes longer counts as failed, and is tried again.
+  WEBHOOK_TIMEOUT_SECONDS: Type.Integer({ minimum: 1, maximum: 120, default: 10 }),
+  // Seconds before each retry of an event its receiver did not take (after the first attempt):
+  // Standard Webhooks' suggested schedule by default, ~27 hours in all; then it is dead.
+  WEBHOOK_RETRY_SCHEDULE: Type.String({
+    pattern: '^\\s*\\d+(\\s*,\\s*\\d+){0,49}\\s*$',
+    default: '5,300,1800,7200,18000,36000,36000',
+  }),
+  // Events sent at once by one worker, on their own queue: slots apart from the deliveries'.
+  WEBHOOK_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
 } satisfies TProperties;
 
 export const ApiConfigSchema = Type.Object({ ...CommonProperties, ...ApiProperties });
@@ -290,7 +321,7 @@ function apiProductionProblems(config: ApiConfig): string[] {
     config.JWT_EXPIRES_IN_SECONDS <= 86_400,
     `JWT_EXPIRES_IN_SECONDS: must be at most 86400 (24 hours) in production (is ${config.JWT_EXPIRES_IN_SECONDS})`,
   );
-  for (const name of ['CAPTCHA_VERIFY_URL', 'PUBLIC_BASE_URL'] as const) {
+  for (const name of ['CAPTCHA_VERIFY_URL', 'PUBLIC_BASE_URL', 'WEBHOOK_URL'] as const) {
     const problem = httpsProblem(name, config[name]);
     if (problem) problems.push(problem);
   }
@@ -326,7 +357,12 @@ function workerProductionProblems(config: WorkerConfig): string[] {
     if (config[name] === 'console')
       problems.push(`${name}: console only prints messages; not allowed in production`);
   }
-  for (const name of ['GMAIL_API_ROOT_URL', 'GOOGLE_OAUTH_TOKEN_URL', 'TWILIO_API_BASE_URL'] as const) {
+  for (const name of [
+    'GMAIL_API_ROOT_URL',
+    'GOOGLE_OAUTH_TOKEN_URL',
+    'TWILIO_API_BASE_URL',
+    'WEBHOOK_URL',
+  ] as const) {
     const problem = httpsProblem(name, config[name]);
     if (problem) problems.push(problem);
   }
@@ -351,9 +387,31 @@ function productionProblems<Config extends { NODE_ENV: string }>(
   return problems;
 }
 
+function schemaProblems(config: { DATABASE_SCHEMA: string }): string[] {
+  const problem = databaseSchemaProblem(config.DATABASE_SCHEMA);
+  return problem ? [problem] : [];
+}
+
+/** What the migrate command reads: the database and the schema our tables live in. */
+export const MigrateConfigSchema = Type.Object({
+  DATABASE_URL: CommonProperties.DATABASE_URL,
+  DATABASE_SCHEMA: CommonProperties.DATABASE_SCHEMA,
+});
+export type MigrateConfig = Static<typeof MigrateConfigSchema>;
+
+export function loadMigrateConfig(env: Env): MigrateConfig {
+  const config = parse(MigrateConfigSchema, env);
+  const problems = schemaProblems(config);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
 export function loadApiConfig(env: Env): ApiConfig {
   const config = parse(ApiConfigSchema, env);
   const problems: string[] = [];
+  const signingKeys = readJwtSigningKeys(config);
+  if ('problems' in signingKeys) problems.push(...signingKeys.problems);
+  problems.push(...schemaProblems(config));
   if (Boolean(config.ADMIN_USER) !== Boolean(config.ADMIN_PASSWORD)) {
     problems.push('ADMIN_USER, ADMIN_PASSWORD: set both to enable /admin/queues, or neither');
   }
@@ -371,6 +429,11 @@ export function loadApiConfig(env: Env): ApiConfig {
   problems.push(...productionProblems(config, env, apiProductionProblems));
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** Whether the API serves the demo page: DEMO_PAGE when set, else only in development. */
+export function demoPageEnabled(config: Pick<ApiConfig, 'DEMO_PAGE' | 'NODE_ENV'>): boolean {
+  return config.DEMO_PAGE ?? config.NODE_ENV === 'development';
 }
 
 /** A country list setting as upper-case ISO alpha-2 codes; empty means any country. */
@@ -459,8 +522,10 @@ function twilioProblems(config: WorkerConfig, env: Env): string[] {
 export function loadWorkerConfig(env: Env): WorkerConfig {
   const config = parse(WorkerConfigSchema, env);
   const problems: string[] = [];
+  problems.push(...schemaProblems(config));
   problems.push(...emailProblems(config, env));
   problems.push(...twilioProblems(config, env));
+  problems.push(...webhookSecretProblems(config));
   problems.push(...productionProblems(config, env, workerProductionProblems));
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

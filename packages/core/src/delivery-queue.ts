@@ -2,6 +2,7 @@ import { type JobsOptions, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import Type, { type Static } from 'typebox';
 import Compile from 'typebox/compile';
+import type { WebhookDeadLetterJob } from './webhook-queue.js';
 
 /** The job catalogue: queue names, the payload and its options live here and nowhere else. */
 
@@ -102,8 +103,9 @@ export interface DeadLetterJob {
   diedAt: string;
 }
 
-export type DeadLetterQueue = Queue<DeadLetterJob>;
+/** Dead deliveries, and dead webhook events (job name WEBHOOK_DEAD_LETTER_JOB): one place to replay. */
+export type DeadLetterQueue = Queue<DeadLetterJob | WebhookDeadLetterJob>;
 
 export function createDeadLetterQueue(connection: Redis, prefix: string): DeadLetterQueue {
-  return new Queue<DeadLetterJob>(DEAD_LETTER_QUEUE, { connection, prefix });
+  return new Queue<DeadLetterJob | WebhookDeadLetterJob>(DEAD_LETTER_QUEUE, { connection, prefix });
 }

@@ -24,6 +24,7 @@ export const REDACTED_PATHS = [
   'req.headers.cookie',
   'headers.authorization',
   'config.JWT_SECRET',
+  'config.JWT_SIGNING_KEYS',
   'config.OTP_PEPPER',
   'config.OTP_ENCRYPTION_KEY',
   'config.EMAIL_CLIENT_SECRET',

@@ -13,7 +13,7 @@ import {
  * and how the worker gets it back to send it (AES-256-GCM on the delivery row).
  */
 
-export type KeyPurpose = 'otp-hmac' | 'payload-encryption' | 'jwt-signing';
+export type KeyPurpose = 'otp-hmac' | 'payload-encryption' | 'jwt-es256-signing';
 
 /** Operators configure any long random string; the key actually used is derived per purpose. */
 export function deriveKey(secret: string, purpose: KeyPurpose): Buffer {

@@ -3,6 +3,7 @@ import {
   allowedSmsCountries,
   allowedWhatsappCountries,
   ConfigError,
+  demoPageEnabled,
   loadApiConfig,
   loadWorkerConfig,
 } from '../src/config.js';
@@ -558,6 +559,29 @@ describe('CAPTCHA_PROVIDER', () => {
     expect(loadApiConfig({ ...api, CAPTCHA_PROVIDER: 'hcaptcha', CAPTCHA_SECRET_KEY: 'k' })).toMatchObject({
       CAPTCHA_PROVIDER: 'hcaptcha',
     });
+  });
+});
+
+describe('DEMO_PAGE', () => {
+  it('is on in development and off elsewhere unless set', () => {
+    expect(demoPageEnabled(loadApiConfig({ ...api, NODE_ENV: 'development' }))).toBe(true);
+    expect(demoPageEnabled(loadApiConfig({ ...api, NODE_ENV: 'test' }))).toBe(false);
+    expect(demoPageEnabled(loadApiConfig(api))).toBe(false);
+  });
+
+  it('says what it is when set: true serves the page in production too, false hides it in development', () => {
+    expect(demoPageEnabled(loadApiConfig({ ...api, DEMO_PAGE: 'true' }))).toBe(true);
+    expect(demoPageEnabled(loadApiConfig({ ...api, NODE_ENV: 'development', DEMO_PAGE: 'false' }))).toBe(
+      false,
+    );
+    // Empty counts as unset, as everywhere.
+    expect(demoPageEnabled(loadApiConfig({ ...api, NODE_ENV: 'development', DEMO_PAGE: '' }))).toBe(true);
+  });
+
+  it('refuses anything but true or false, naming it', () => {
+    expect(problemsOf(() => loadApiConfig({ ...api, DEMO_PAGE: 'yes please' }))).toEqual([
+      expect.stringMatching(/^DEMO_PAGE: /),
+    ]);
   });
 });
 

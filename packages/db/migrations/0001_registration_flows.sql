@@ -44,7 +44,7 @@ ALTER TABLE "deliveries" RENAME COLUMN "challenge_id" TO "flow_id";--> statement
 ALTER TABLE "deliveries" ADD COLUMN "code_sequence" integer;--> statement-breakpoint
 UPDATE "deliveries" SET "code_sequence" = 1 WHERE "kind" = 'otp';--> statement-breakpoint
 ALTER TABLE "deliveries" ADD CONSTRAINT "deliveries_otp_shape_check" CHECK ("deliveries"."kind" <> 'otp' OR ("deliveries"."flow_id" IS NOT NULL AND "deliveries"."code_sequence" IS NOT NULL AND "deliveries"."payload_ciphertext" IS NOT NULL));--> statement-breakpoint
-ALTER TABLE "deliveries" ADD CONSTRAINT "deliveries_flow_id_registration_flows_id_fk" FOREIGN KEY ("flow_id") REFERENCES "public"."registration_flows"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "deliveries" ADD CONSTRAINT "deliveries_flow_id_registration_flows_id_fk" FOREIGN KEY ("flow_id") REFERENCES "registration_flows"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER INDEX "deliveries_challenge_id_idx" RENAME TO "deliveries_flow_id_idx";--> statement-breakpoint
 DROP INDEX "deliveries_notice_destination_idx";--> statement-breakpoint
 ALTER TABLE "users" ALTER COLUMN "email" DROP NOT NULL;--> statement-breakpoint

@@ -1,11 +1,17 @@
+import { loadConfigOrExit, loadMigrateConfig } from '@otp-relay/core';
 import { runMigrations } from './migrate.js';
+import { describeMigration } from './migration-report.js';
+import { MigrationRefusedError } from './public-install-move.js';
 
-const url = process.env.DATABASE_URL;
-if (!url) {
-  console.error(
-    'DATABASE_URL is not set: it names the Postgres database to migrate (postgres://user:pass@host:5432/db).',
-  );
-  process.exit(2);
+const config = loadConfigOrExit(loadMigrateConfig, process.env);
+try {
+  const report = await runMigrations(config.DATABASE_URL, {
+    schema: config.DATABASE_SCHEMA,
+    log: (message) => console.log(message),
+  });
+  for (const line of describeMigration(report)) console.log(line);
+} catch (error) {
+  if (!(error instanceof MigrationRefusedError)) throw error;
+  console.error(error.message);
+  process.exit(1);
 }
-await runMigrations(url);
-console.log('Migrations applied.');

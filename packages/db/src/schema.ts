@@ -1,3 +1,4 @@
+import type { AccountMetadata, WebhookPayload } from '@otp-relay/core';
 import { sql } from 'drizzle-orm';
 import {
   type AnyPgColumn,
@@ -58,10 +59,13 @@ export const users = pgTable(
     email: text('email'),
     /** E.164. */
     phone: text('phone'),
-    username: text('username').notNull(),
+    /** Null when the shop does not ask for one (USERNAME_REQUIRED=false). */
+    username: text('username'),
     firstName: text('first_name').notNull(),
     lastName: text('last_name').notNull(),
     passwordHash: text('password_hash').notNull(),
+    /** The shop's own small object from request-otp (limits in the API's registration rules). */
+    metadata: jsonb('metadata').$type<AccountMetadata>().notNull().default({}),
     /** The seed's flag: some contact was proven. Always true for accounts made by a code. */
     isVerified: boolean('is_verified').notNull().default(true),
     emailVerifiedAt: timestamp('email_verified_at', { withTimezone: true }),
@@ -82,7 +86,8 @@ export const users = pgTable(
     index('users_unproven_phone_idx')
       .on(table.phone)
       .where(sql`${table.phoneVerifiedAt} IS NULL AND ${table.phone} IS NOT NULL`),
-    // Usernames are unique regardless of case: "Ann" and "ann" are one shopper to a human.
+    // Usernames are unique regardless of case: "Ann" and "ann" are one shopper to a human. Accounts
+    // without one (null) never collide.
     uniqueIndex('users_username_lower_key').on(sql`lower(${table.username})`),
     check(
       'users_proof_has_contact_check',
@@ -115,9 +120,11 @@ export const registrationFlows = pgTable(
     destination: text('destination').notNull(),
     /** E.164, when the shopper gave one: a resend may switch to WhatsApp. */
     mobile: text('mobile'),
-    username: text('username').notNull(),
+    username: text('username'),
     firstName: text('first_name').notNull(),
     lastName: text('last_name').notNull(),
+    /** Kept for the account the flow creates. */
+    metadata: jsonb('metadata').$type<AccountMetadata>().notNull().default({}),
     /**
      * The account's password hash until the flow creates the account; null once the flow has ended
      * (verified, closed, or dead: expired and locked), as nothing can use it any more.
@@ -260,6 +267,40 @@ export const deliveryReceipts = pgTable(
   (table) => [primaryKey({ columns: [table.provider, table.providerMessageId, table.status] })],
 );
 
+export const WEBHOOK_EVENT_STATUSES = ['pending', 'delivered', 'dead'] as const;
+export type WebhookEventStatus = (typeof WEBHOOK_EVENT_STATUSES)[number];
+
+/**
+ * The webhook outbox: one row per event owed to the shop's WEBHOOK_URL, written in the
+ * transaction of the fact it reports. Its id is the `webhook-id` header, the same on every
+ * attempt, so receivers can drop a repeat; `dedupe_key` makes one fact one event.
+ */
+export const webhookEvents = pgTable(
+  'webhook_events',
+  {
+    id: uuid('id').primaryKey(),
+    type: text('type').notNull(),
+    /** e.g. `user.registered:<user id>` (core's webhookDedupeKey). */
+    dedupeKey: text('dedupe_key').notNull(),
+    /** What is POSTed, `{type, timestamp, data}`: no code, password or token. */
+    payload: jsonb('payload').$type<WebhookPayload>().notNull(),
+    status: text('status', { enum: WEBHOOK_EVENT_STATUSES }).notNull().default('pending'),
+    /** Attempts made, over every replay. */
+    attempts: integer('attempts').notNull().default(0),
+    /** The last attempt's failure: an HTTP status (`http_503`), `timeout` or a network error's code. */
+    lastError: text('last_error'),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true }),
+    ...timestamps,
+  },
+  (table) => [
+    uniqueIndex('webhook_events_dedupe_key_key').on(table.dedupeKey),
+    // The relay re-enqueues events still pending a while after their creation (lost enqueues).
+    index('webhook_events_pending_idx').on(table.createdAt).where(sql`${table.status} = 'pending'`),
+    index('webhook_events_created_at_idx').on(table.createdAt),
+    check('webhook_events_status_check', sql`${table.status} IN ('pending', 'delivered', 'dead')`),
+  ],
+);
+
 export interface DeliveryAttemptError {
   attempt: number;
   at: string;
@@ -271,3 +312,4 @@ export interface DeliveryAttemptError {
 export type User = typeof users.$inferSelect;
 export type RegistrationFlow = typeof registrationFlows.$inferSelect;
 export type Delivery = typeof deliveries.$inferSelect;
+export type WebhookEvent = typeof webhookEvents.$inferSelect;

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { DEFAULT_DATABASE_SCHEMA } from '@otp-relay/core';
 import { runMigrations } from '@otp-relay/db';
 import postgres from 'postgres';
 
@@ -106,8 +107,9 @@ export interface TestDatabase {
 }
 
 /**
- * A fresh database of the test's own: a copy of the migrated template (cheap), or with
- * `{ migrated: false }` an empty one, for tests of the migrations themselves.
+ * A fresh database of the test's own: a copy of the migrated template (cheap; our tables in the
+ * default schema, which its connections search), or with `{ migrated: false }` an empty one with
+ * Postgres' default search path, for tests of the migrations themselves.
  */
 export async function createTestDatabase(
   services: TestServices,
@@ -118,6 +120,11 @@ export async function createTestDatabase(
   try {
     const template = options.migrated === false ? 'template0' : services.templateDatabase;
     await admin.unsafe(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+    // A copy does not inherit the template's settings: a test's raw connection (postgres(url),
+    // psql) then finds our tables by their plain names, as the services' connections do.
+    if (options.migrated !== false) {
+      await admin.unsafe(`ALTER DATABASE ${name} SET search_path = ${DEFAULT_DATABASE_SCHEMA}`);
+    }
   } finally {
     await admin.end();
   }

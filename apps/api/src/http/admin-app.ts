@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fastifyHelmet from '@fastify/helmet';
 import fastifySwagger, { type StaticDocumentSpec } from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import type { ApiConfig, DeadLetterQueue, DeliveryQueue, Logger } from '@otp-relay/core';
+import type { ApiConfig, DeadLetterQueue, DeliveryQueue, Logger, WebhookQueue } from '@otp-relay/core';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
@@ -20,6 +20,8 @@ export interface OperatorSources {
   redis: Redis;
   deliveryQueue: DeliveryQueue;
   deadLetterQueue: DeadLetterQueue;
+  /** The shop's webhook events, when WEBHOOK_URL is set. */
+  webhookQueue?: WebhookQueue | undefined;
   /** The registry the public app records its requests and registrations into. */
   metricsRegistry: Registry;
 }
@@ -58,8 +60,8 @@ export async function buildAdminApp(app: App): Promise<AdminApp> {
   admin.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' as const }));
   serveMetrics(admin, sources.metricsRegistry);
 
-  // The public app's document as it is: OpenAPI 3.0, as @fastify/swagger makes it (its type says
-  // "any version", static mode's "2 or 3.0").
+  // The public app's document as it is: OpenAPI 3.1 (http/openapi.ts), the one committed as
+  // docs/openapi.json. Static mode serves any version as given, though its type says "2 or 3.0".
   const document = app.swagger() as StaticDocumentSpec['document'];
   await admin.register(fastifySwagger, { mode: 'static', specification: { document } });
   // A UI that sends no requests: this origin is not the API's, and the API's CORS would refuse them
@@ -74,6 +76,7 @@ export async function buildAdminApp(app: App): Promise<AdminApp> {
     await admin.register(adminBoard, {
       deliveryQueue: sources.deliveryQueue,
       deadLetterQueue: sources.deadLetterQueue,
+      webhookQueue: sources.webhookQueue,
       uiBasePath: boardUiPath,
       requireAdmin: adminLogin({
         redis: sources.redis,

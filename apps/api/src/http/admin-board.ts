@@ -1,7 +1,7 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
-import type { DeadLetterQueue, DeliveryQueue } from '@otp-relay/core';
+import type { DeadLetterQueue, DeliveryQueue, WebhookQueue } from '@otp-relay/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorResponse } from './error-contract.js';
 
@@ -10,6 +10,8 @@ export const ADMIN_BOARD_PATH = '/admin/queues';
 export interface AdminBoardOptions {
   deliveryQueue: DeliveryQueue;
   deadLetterQueue: DeadLetterQueue;
+  /** The shop's webhook events (read-only here too), when WEBHOOK_URL is set. */
+  webhookQueue?: WebhookQueue | undefined;
   /** Where @bull-board/ui is installed (its page is what the board's CSP was made for). */
   uiBasePath: string;
   /** The login check, run before anything else of the board (admin-login.ts). */
@@ -57,13 +59,15 @@ export async function adminBoard(app: FastifyInstance, options: AdminBoardOption
   const deadLetterOptions = {
     allowRetries: true,
     allowCompletedRetries: false,
-    description: 'Deliveries that failed for good. Retry replays one (as pnpm dlq:replay does).',
+    description:
+      'Deliveries and webhook events that failed for good. Retry replays one (as pnpm dlq:replay does).',
   };
   const serverAdapter = new FastifyAdapter();
   createBullBoard({
     queues: [
       new BullMQAdapter(options.deliveryQueue, { readOnlyMode: true }),
       new BullMQAdapter(options.deadLetterQueue, deadLetterOptions),
+      ...(options.webhookQueue ? [new BullMQAdapter(options.webhookQueue, { readOnlyMode: true })] : []),
     ],
     serverAdapter,
     options: { uiBasePath: options.uiBasePath, uiConfig: { boardTitle: 'otp-relay' } },

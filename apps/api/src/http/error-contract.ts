@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import Type, { type Static } from 'typebox';
+import Type, { type Static, type TSchema } from 'typebox';
 import { RegistrationError, type RegistrationErrorCode } from '../registration/registration-errors.js';
 
 /**
@@ -7,19 +7,8 @@ import { RegistrationError, type RegistrationErrorCode } from '../registration/r
  * the status from this table. A 5xx never carries an internal message.
  */
 
-export type ErrorCode =
-  | RegistrationErrorCode
-  | 'VALIDATION_ERROR'
-  | 'UNAUTHORIZED'
-  | 'SIGNATURE_INVALID'
-  | 'NOT_FOUND'
-  | 'METHOD_NOT_ALLOWED'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'UNSUPPORTED_MEDIA_TYPE'
-  | 'RATE_LIMITED'
-  | 'INTERNAL_ERROR';
-
-export const STATUS_BY_CODE: Record<ErrorCode, number> = {
+/** The closed list of error codes, each with its status: the one home of both. */
+export const STATUS_BY_CODE = {
   VALIDATION_ERROR: 400,
   OTP_INVALID: 400,
   OTP_EXPIRED: 400,
@@ -43,26 +32,83 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   SERVICE_UNAVAILABLE: 503,
   SEND_BUDGET_EXHAUSTED: 503,
   SERVICE_BUSY: 503,
-};
+} as const satisfies Record<RegistrationErrorCode, number> & Record<string, number>;
+
+export type ErrorCode = keyof typeof STATUS_BY_CODE;
+export const ERROR_CODES = Object.keys(STATUS_BY_CODE) as ErrorCode[];
 
 export const ErrorResponseSchema = Type.Object(
   {
     success: Type.Literal(false),
-    code: Type.String(),
-    message: Type.String(),
-    errors: Type.Optional(Type.Record(Type.String(), Type.String())),
+    code: Type.String({ description: 'What went wrong, from a closed list: branch on it.' }),
+    message: Type.String({ description: 'For people; its wording may change.' }),
+    errors: Type.Optional(
+      Type.Record(Type.String(), Type.String(), {
+        description: 'What is wrong with each field, by its name (VALIDATION_ERROR and a few others).',
+      }),
+    ),
   },
   { description: 'Every error answer has this shape.' },
 );
 export type ErrorResponse = Static<typeof ErrorResponseSchema>;
 
-/** Error responses every route can give, for its schema. */
-export const commonErrorResponses = {
-  400: ErrorResponseSchema,
-  429: ErrorResponseSchema,
-  500: ErrorResponseSchema,
-  503: ErrorResponseSchema,
+/** Errors any route can answer: a failure of ours, or Postgres or Redis out of reach. */
+export const SERVER_ERRORS = [
+  'INTERNAL_ERROR',
+  'SERVICE_UNAVAILABLE',
+] as const satisfies readonly ErrorCode[];
+/** What Fastify refuses of a JSON body before the route runs: malformed, too large, not JSON. */
+export const BODY_ERRORS = [
+  'VALIDATION_ERROR',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+] as const satisfies readonly ErrorCode[];
+
+const STATUS_DESCRIPTIONS: Record<number, string> = {
+  400: 'The request is invalid, or its code is not accepted.',
+  401: 'No valid bearer token.',
+  403: 'The request is not signed.',
+  404: 'Nothing has this id.',
+  409: 'A conflict with an existing account.',
+  413: 'The body is over 16 KiB.',
+  415: 'The body is not JSON.',
+  429: 'Too many requests: wait Retry-After seconds.',
+  500: 'A failure on our side; it carries no details.',
+  503: 'Unavailable for now: try again after Retry-After seconds.',
 };
+
+// Every 429 and 503 of the contract carries Retry-After (see the error handler below).
+const RETRY_AFTER_HEADER = {
+  'retry-after': { type: 'integer', minimum: 0, description: 'Seconds to wait before trying again.' },
+};
+
+/**
+ * The error answers of a route, for its response schema: one per status, whose `code` is an enum
+ * of exactly the codes given (their statuses come from STATUS_BY_CODE).
+ */
+export function errorResponses<const Code extends ErrorCode>(
+  codes: readonly Code[],
+): Record<(typeof STATUS_BY_CODE)[Code], typeof ErrorResponseSchema> {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of new Set(codes)) {
+    const status = STATUS_BY_CODE[code];
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  const responses: Record<number, TSchema> = {};
+  for (const [status, statusCodes] of [...byStatus].sort(([a], [b]) => a - b)) {
+    responses[status] = Type.Object(
+      {
+        ...ErrorResponseSchema.properties,
+        code: Type.Unsafe<ErrorCode>({ type: 'string', enum: statusCodes }),
+      },
+      {
+        description: STATUS_DESCRIPTIONS[status] ?? 'An error.',
+        ...(status === 429 || status === 503 ? { headers: RETRY_AFTER_HEADER } : {}),
+      },
+    );
+  }
+  return responses as Record<(typeof STATUS_BY_CODE)[Code], typeof ErrorResponseSchema>;
+}
 
 interface AjvError {
   instancePath: string;
@@ -71,21 +117,44 @@ interface AjvError {
   params: Record<string, unknown>;
 }
 
+/**
+ * What a field's rule says when ajv finds no message written for it (schemas carry their own, for
+ * people, as ajv-errors' `errorMessage`): ajv's defaults would show patterns and keyword names.
+ */
+function fallbackMessage(error: AjvError): string {
+  const limit = error.params.limit;
+  switch (error.keyword) {
+    case 'errorMessage':
+      return error.message ?? 'is invalid';
+    case 'required':
+      return 'is required';
+    case 'additionalProperties':
+      return 'is not an accepted field';
+    case 'type':
+      return error.params.type === 'object'
+        ? 'must be a JSON object'
+        : `must be of type ${String(error.params.type)}`;
+    case 'minLength':
+      return `must be at least ${String(limit)} characters`;
+    case 'maxLength':
+      return `must be at most ${String(limit)} characters`;
+    default:
+      return 'is invalid';
+  }
+}
+
 /** Turns ajv's errors into `{field: message}`, naming the body field each is about. */
 export function validationErrors(validation: readonly AjvError[]): Record<string, string> {
   const errors: Record<string, string> = {};
   for (const error of validation) {
     const path = error.instancePath.replace(/^\//, '').replaceAll('/', '.');
     let field = path;
-    let message = error.message ?? 'is invalid';
     if (error.keyword === 'required') {
       field = [path, String(error.params.missingProperty)].filter(Boolean).join('.');
-      message = 'is required';
     } else if (error.keyword === 'additionalProperties') {
       field = [path, String(error.params.additionalProperty)].filter(Boolean).join('.');
-      message = 'is not an accepted field';
     }
-    errors[field || 'body'] ??= message;
+    errors[field || 'body'] ??= fallbackMessage(error);
   }
   return errors;
 }

@@ -1,9 +1,12 @@
+import { randomUUID } from 'node:crypto';
+import type { NewWebhookEvent } from '@otp-relay/core';
 import {
   type Channel,
   createDeliveryRepository,
   type Database,
   type Delivery,
   deliveries,
+  insertWebhookEventsSql,
   type RegistrationFlow,
   registrationFlows,
   sendCooldowns,
@@ -53,6 +56,7 @@ export type Account = Pick<
   | 'isVerified'
   | 'emailVerifiedAt'
   | 'phoneVerifiedAt'
+  | 'metadata'
 >;
 
 const accountColumns = {
@@ -65,6 +69,7 @@ const accountColumns = {
   isVerified: users.isVerified,
   emailVerifiedAt: users.emailVerifiedAt,
   phoneVerifiedAt: users.phoneVerifiedAt,
+  metadata: users.metadata,
 };
 
 /** What the status of a verification reads (verification-status.ts). */
@@ -161,13 +166,17 @@ export function createFlowRepository(db: Database) {
   return {
     transaction: <T>(work: (tx: Transaction) => Promise<T>) => db.transaction(work),
 
-    /** Whether the username is taken (in any case), and whether the destination already proves an account. */
+    /**
+     * Whether the username is taken (in any case), and whether the destination already proves an
+     * account. No username (USERNAME_REQUIRED=false) takes none.
+     */
     async accountsBlocking(
       tx: Transaction,
-      username: string,
+      username: string | null,
       destination: ContactOf,
     ): Promise<{ usernameTaken: boolean; destinationHasAccount: boolean }> {
-      const sameUsername = sql`lower(${users.username}) = lower(${username})`;
+      const sameUsername =
+        username === null ? sql`false` : sql`lower(${users.username}) = lower(${username})`;
       const rows = await tx
         .select({
           usernameTaken: sql<boolean>`${sameUsername}`,
@@ -274,13 +283,16 @@ export function createFlowRepository(db: Database) {
      * one and those closed) drop their password hash and their deliveries' sealed codes: nothing
      * can use them any more. Undefined when the flow changed since it was judged. A username or
      * contact proven since fails the insert (unique indexes), and the whole statement with it.
+     * `announce` gives the webhook events of the new account (none when webhooks are off): they
+     * are inserted by the same statement, so they exist if and only if the account does.
      */
     async completeFlow(
       flow: RegistrationFlow,
       proof: Proof,
       judged: JudgedAs,
       at: Date,
-    ): Promise<Account | undefined> {
+      announce?: (account: Account) => NewWebhookEvent[],
+    ): Promise<{ account: Account; eventIds: string[] } | undefined> {
       // A flow without its hash has ended, or died (expired and locked): it changed since it was judged.
       if (flow.passwordHash === null) return undefined;
       const now = sql`${at.toISOString()}::timestamptz`;
@@ -298,11 +310,29 @@ export function createFlowRepository(db: Database) {
                 WHERE phone = ${flow.destination} AND phone_verified_at IS NULL
                   AND EXISTS (SELECT 1 FROM verified)`;
       const phone = proof === 'phone' ? flow.destination : flow.mobile;
+      // Made here, not by Postgres, so the account's events can name it in the same statement.
+      const expected: Account = {
+        id: randomUUID(),
+        email: flow.email,
+        phone,
+        username: flow.username,
+        firstName: flow.firstName,
+        lastName: flow.lastName,
+        isVerified: true,
+        emailVerifiedAt: proof === 'email' ? at : null,
+        phoneVerifiedAt: proof === 'phone' ? at : null,
+        metadata: flow.metadata,
+      };
+      const events = announce?.(expected) ?? [];
+      const announced =
+        events.length > 0
+          ? sql`, announced AS (${insertWebhookEventsSql(events, sql`EXISTS (SELECT 1 FROM verified)`)})`
+          : sql``;
       const rows = await db.execute<{
         id: string;
         email: string | null;
         phone: string | null;
-        username: string;
+        username: string | null;
         first_name: string;
         last_name: string;
         is_verified: boolean;
@@ -325,18 +355,19 @@ export function createFlowRepository(db: Database) {
           WHERE payload_ciphertext IS NOT NULL
             AND flow_id IN (SELECT id FROM verified UNION ALL SELECT id FROM ended)
         ),
-        released AS (${release})
-        INSERT INTO users (email, phone, username, first_name, last_name, password_hash, is_verified,
-                           email_verified_at, phone_verified_at)
-        SELECT ${flow.email}, ${phone}, ${flow.username}, ${flow.firstName}, ${flow.lastName},
+        released AS (${release})${announced}
+        INSERT INTO users (id, email, phone, username, first_name, last_name, password_hash, is_verified,
+                           email_verified_at, phone_verified_at, metadata)
+        SELECT ${expected.id}::uuid, ${flow.email}, ${phone}, ${flow.username}, ${flow.firstName}, ${flow.lastName},
                ${flow.passwordHash}, true,
-               ${proof === 'email' ? now : null}::timestamptz, ${proof === 'phone' ? now : null}::timestamptz
+               ${proof === 'email' ? now : null}::timestamptz, ${proof === 'phone' ? now : null}::timestamptz,
+               ${JSON.stringify(flow.metadata)}::jsonb
         FROM verified
         RETURNING id, email, phone, username, first_name, last_name, is_verified,
                   email_verified_at, phone_verified_at`);
       const [row] = rows;
       if (!row) return undefined;
-      return {
+      const account: Account = {
         id: row.id,
         email: row.email,
         phone: row.phone,
@@ -346,7 +377,9 @@ export function createFlowRepository(db: Database) {
         isVerified: row.is_verified,
         emailVerifiedAt: row.email_verified_at === null ? null : new Date(row.email_verified_at),
         phoneVerifiedAt: row.phone_verified_at === null ? null : new Date(row.phone_verified_at),
+        metadata: flow.metadata,
       };
+      return { account, eventIds: events.map((event) => event.id) };
     },
 
     // --- The verification's status and cancel (verification-status.ts) ---

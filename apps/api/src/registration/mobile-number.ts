@@ -14,7 +14,7 @@ export interface MobileNumber {
 export const ANY_COUNTRY: ReadonlySet<string> = new Set();
 
 /**
- * A shopper's mobile number in any common notation ("+1 (415) 555-2671", "+44 7700-900123")
+ * A shopper's mobile number in any common notation ("+1 (415) 555-2671", "+44 7400-123456")
  * as E.164. The country code is required: a shop's shoppers may be anywhere. With
  * `allowedCountries` (the SMS-pumping guard: the list of the channel the code goes to) numbers of
  * other countries are refused.

@@ -1,18 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import {
+  type AccountMetadata,
   type ApiConfig,
   allowedSmsCountries,
   allowedWhatsappCountries,
   type DeliveryQueue,
   enqueueDelivery,
+  enqueueWebhookEvents,
   flowCodeMatches,
   generateCode,
   generateVerificationId,
   hashFlowCode,
   type Logger,
   sealDeliveryPayload,
+  type WebhookQueue,
 } from '@otp-relay/core';
 import type { Channel, Database, RegistrationFlow, Transaction } from '@otp-relay/db';
+import { acceptMetadata, requireUsername } from './account-profile.js';
 import { mailboxKey } from './contact-keys.js';
 import {
   type Account,
@@ -26,6 +30,7 @@ import { type HumanCheck, NO_HUMAN_CHECK } from './human-check.js';
 import { ANY_COUNTRY, countryAllowed, countryRefused, parseMobile } from './mobile-number.js';
 import { HashQueueFullError, type PasswordHasher } from './password-hashing.js';
 import { RegistrationError } from './registration-errors.js';
+import { accountCreatedEvents } from './registration-events.js';
 import {
   CHANNEL_NAMES,
   type Destination,
@@ -84,6 +89,10 @@ export interface RegistrationDeps {
   /** The CAPTCHA on the sending endpoints; none by default. */
   humanCheck?: HumanCheck;
   events?: RegistrationEvents;
+  /** Where events for the shop's webhook are queued; unset when WEBHOOK_URL is (no events recorded). */
+  webhookQueue?: WebhookQueue;
+  /** For what happens after the answer is decided (a webhook enqueue that failed). */
+  logger?: Logger;
   now?: () => Date;
 }
 
@@ -92,7 +101,10 @@ export interface RequestOtpInput {
   channel: Channel;
   /** Any common notation; required for WhatsApp and SMS. */
   mobile?: string;
-  username: string;
+  /** Optional with USERNAME_REQUIRED=false. */
+  username?: string | undefined;
+  /** The shop's small object for the account (limits in account-profile.ts). */
+  metadata?: AccountMetadata | undefined;
   firstName: string;
   lastName: string;
   password: string;
@@ -288,6 +300,8 @@ export function createRegistrationService(deps: RegistrationDeps) {
    */
   async function requestOtp(input: RequestOtpInput, log: Logger): Promise<OpenedFlow> {
     assertChannelAvailable(input.channel);
+    const username = requireUsername(input.username, config.USERNAME_REQUIRED);
+    const metadata = acceptMetadata(input.metadata);
     await humanCheck.assertHuman(input.captchaToken, input.ip);
     const email = { typed: input.email.trim(), mailbox: mailboxKey(input.email) };
     const mobile =
@@ -305,7 +319,7 @@ export function createRegistrationService(deps: RegistrationDeps) {
         // Sent together (postgres.js pipelines them on the transaction's connection); a refusal
         // below rolls the cooldown back with the rest.
         const [blocking, cooldownLeft] = await Promise.all([
-          repository.accountsBlocking(tx, input.username, to),
+          repository.accountsBlocking(tx, username, to),
           startCooldown(tx, to.limitKey, at),
         ]);
         if (blocking.usernameTaken) throw usernameTaken();
@@ -319,7 +333,8 @@ export function createRegistrationService(deps: RegistrationDeps) {
             email: email.typed,
             emailKey: email.mailbox,
             mobile: mobile?.e164 ?? null,
-            username: input.username,
+            username,
+            metadata,
             firstName: input.firstName,
             lastName: input.lastName,
             passwordHash,
@@ -395,8 +410,19 @@ export function createRegistrationService(deps: RegistrationDeps) {
     return issued(result.code);
   }
 
+  /** After commit, like a delivery's enqueue: a lost one is the worker's webhook relay's to repair. */
+  async function enqueueEvents(eventIds: string[]) {
+    if (!deps.webhookQueue || eventIds.length === 0) return;
+    await enqueueWebhookEvents(deps.webhookQueue, eventIds).catch((error: unknown) =>
+      deps.logger?.warn(
+        { eventIds, error: error instanceof Error ? error.message : String(error) },
+        'webhook enqueue failed; the worker relay will enqueue these events',
+      ),
+    );
+  }
+
   type Judged =
-    | { verdict: 'VERIFIED'; account: Account }
+    | { verdict: 'VERIFIED'; account: Account; eventIds: string[] }
     | { verdict: Exclude<Verdict, 'VERIFIED'> | 'NO_FLOW' };
 
   /**
@@ -422,8 +448,12 @@ export function createRegistrationService(deps: RegistrationDeps) {
       const codeMatches = flowCodeMatches(keys.otpHmac, flow, input.code);
       const verdict = judgeCode(flow, codeMatches, at, config.OTP_MAX_ATTEMPTS, holdsId);
       if (verdict === 'VERIFIED') {
-        const account = await repository.completeFlow(flow, proofOf(flow.channel), judgedAs, at);
-        if (account) return { verdict, account };
+        const proof = proofOf(flow.channel);
+        const announce = deps.webhookQueue
+          ? (account: Account) => accountCreatedEvents(flow, proof, account, at)
+          : undefined;
+        const completed = await repository.completeFlow(flow, proof, judgedAs, at, announce);
+        if (completed) return { verdict, ...completed };
       } else if (verdict === 'OTP_INVALID') {
         if (await repository.countWrongCode(flow, judgedAs)) return { verdict };
       } else {
@@ -468,6 +498,7 @@ export function createRegistrationService(deps: RegistrationDeps) {
       // leaves the limits a little stricter).
       void ticket.refundAll();
       events.codeVerified();
+      await enqueueEvents(judged.eventIds);
       return judged.account;
     }
     // The mailbox counts wrong codes against its live flows only; everything else, the IP alone.

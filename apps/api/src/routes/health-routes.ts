@@ -18,8 +18,10 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = asyn
     '/healthz',
     {
       schema: {
+        operationId: 'getLiveness',
+        tags: ['health'],
         summary: 'Liveness: the process answers',
-        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+        response: { 200: Type.Object({ status: Type.Literal('ok') }, { description: 'The process is up.' }) },
       },
     },
     async () => ({ status: 'ok' as const }),
@@ -29,8 +31,13 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = asyn
     '/readyz',
     {
       schema: {
+        operationId: 'getReadiness',
+        tags: ['health'],
         summary: 'Readiness: Postgres and Redis answer',
-        response: { 200: ReadinessSchema, 503: ReadinessSchema },
+        response: {
+          200: { ...ReadinessSchema, description: 'Postgres and Redis answer.' },
+          503: { ...ReadinessSchema, description: 'Postgres or Redis does not answer (see checks).' },
+        },
       },
     },
     async (_request, reply) => {

@@ -172,7 +172,9 @@ export async function startStack(options: StackOptions = {}) {
       overrides: { config?: Partial<ApiConfig>; databaseUrl?: string; redisUrl?: string } = {},
     ) {
       const config = { ...apiConfig, ...overrides.config };
-      const otherDb = overrides.databaseUrl ? createDatabase(overrides.databaseUrl) : db;
+      const otherDb = overrides.databaseUrl
+        ? createDatabase(overrides.databaseUrl, { schema: config.DATABASE_SCHEMA })
+        : db;
       const redis = createRedisClient(overrides.redisUrl ?? services.redisUrl, 'api');
       redis.on('error', () => {});
       if (!overrides.redisUrl) await once(redis, 'ready');

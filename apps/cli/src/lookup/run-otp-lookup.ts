@@ -4,7 +4,12 @@
  * or not), 1 when the configuration or the database failed it, 2 for a wrong command line.
  */
 import { parseArgs } from 'node:util';
-import { cleanErrorText, WorkerConfigSchema } from '@otp-relay/core';
+import {
+  cleanErrorText,
+  DEFAULT_DATABASE_SCHEMA,
+  databaseSchemaProblem,
+  WorkerConfigSchema,
+} from '@otp-relay/core';
 import { createDatabase } from '@otp-relay/db';
 import { asUsage, envPathFrom, integerFlag, scriptArgs, UsageError } from '../cli-args.js';
 import { readEnvFile } from '../env-file.js';
@@ -20,8 +25,8 @@ Lists a shopper's most recent registration flows, newest first: state, channel, 
 codes, expiry, and each delivery in order (fallbacks under the delivery they replaced) with its
 provider, status, attempts, the provider's report and its errors; and whether an account carries
 the contact and which of its contacts are proven. Contacts and error texts are masked, verification
-ids shortened. Reads DATABASE_URL (and OTP_MAX_ATTEMPTS) from .env at the repo root, then the
-environment, which wins.
+ids shortened. Reads DATABASE_URL (and DATABASE_SCHEMA, OTP_MAX_ATTEMPTS) from .env at the repo
+root, then the environment, which wins.
 
 An address matches whatever its case, +tag or (Gmail) dots. A number needs its country code, in any
 notation: +44 7700 900123, 0044 7700 900123, whatsapp:+447700900123.
@@ -144,6 +149,13 @@ export async function runOtpLookup(argv: readonly string[], io: OtpLookupIo): Pr
     );
     return 1;
   }
+  // Empty means unset, as for OTP_MAX_ATTEMPTS below.
+  const schema = env.DATABASE_SCHEMA || DEFAULT_DATABASE_SCHEMA;
+  const schemaProblem = databaseSchemaProblem(schema);
+  if (schemaProblem) {
+    io.error(`otp:lookup: ${schemaProblem}`);
+    return 1;
+  }
   let maxAttempts: number;
   try {
     // Empty means unset, as docker-compose.yml passes an unset variable through.
@@ -160,7 +172,7 @@ export async function runOtpLookup(argv: readonly string[], io: OtpLookupIo): Pr
     return 1;
   }
 
-  const database = createDatabase(url, { maxConnections: 2 });
+  const database = createDatabase(url, { maxConnections: 2, schema });
   try {
     const query = { contact: args.contact, limit: args.limit, since: args.since };
     const records = await findRegistrations(database.db, query);

@@ -9,6 +9,8 @@ import {
   sealDeliveryPayload,
 } from '@otp-relay/core';
 import type { Channel, Delivery, DeliveryRepository, RegistrationFlow, Transaction } from '@otp-relay/db';
+import { deliveryFailureEvents } from '../webhooks/delivery-failure-events.js';
+import type { WebhookOutbox } from '../webhooks/webhook-outbox.js';
 import { type ChannelChain, nextChannel } from './channel-chain.js';
 import type { Senders } from './senders.js';
 
@@ -22,6 +24,8 @@ export interface FallbackDeps {
   channelChain: ChannelChain;
   logger: Logger;
   now: () => Date;
+  /** Records delivery.failed / delivery.dead with the failure; none when webhooks are off. */
+  webhooks?: WebhookOutbox | undefined;
 }
 
 /**
@@ -36,6 +40,8 @@ export interface FailedDelivery {
   provider: string;
   /** The provider refused the number itself: other phone channels are no use. */
   numberRefused: boolean;
+  /** Why, cleaned of contacts (its events say it). */
+  reason: string;
 }
 
 /** Where the message goes instead. A null provider means the channel's primary. */
@@ -126,6 +132,8 @@ export function createFallbacks(deps: FallbackDeps) {
    * the same transaction (`tx`), and only if it did (a failure reported twice falls back once).
    * With no fallback, `record` runs alone, without `tx`: one statement, one round trip. Used when
    * a delivery dies, and for a delivery its provider accepted and later reported undelivered.
+   * With webhooks on, its events (delivery.failed, and delivery.dead when nothing takes over) are
+   * written in the same transaction: announced if and only if recorded.
    */
   async function fallBack(
     failed: FailedDelivery,
@@ -133,14 +141,22 @@ export function createFallbacks(deps: FallbackDeps) {
     options: FallbackOptions = {},
   ): Promise<FallbackResult> {
     const plan = planFor(failed);
-    const outcome = plan
-      ? await repository.inTransaction(async (tx) => {
-          if (!(await record(tx))) return { recorded: false };
-          return { recorded: true, fallbackId: await create(tx, failed, plan) };
-        })
-      : { recorded: await record() };
+    const { webhooks } = deps;
+    const outcome: { recorded: boolean; fallbackId?: string; eventIds?: string[] } =
+      plan || webhooks
+        ? await repository.inTransaction(async (tx) => {
+            if (!(await record(tx))) return { recorded: false };
+            const fallbackId = plan ? await create(tx, failed, plan) : undefined;
+            const took = plan && fallbackId ? { deliveryId: fallbackId, channel: plan.channel } : undefined;
+            const eventIds = webhooks
+              ? await webhooks.record(tx, deliveryFailureEvents(failed, took, deps.now()))
+              : [];
+            return { recorded: true, ...(fallbackId ? { fallbackId } : {}), eventIds };
+          })
+        : { recorded: await record() };
     if (!outcome.recorded) return { recorded: false };
     await options.afterRecord?.();
+    if (webhooks && outcome.eventIds) await webhooks.enqueue(outcome.eventIds);
     if (!plan || !outcome.fallbackId) return { recorded: true };
 
     const log = logger.child({ deliveryId: failed.delivery.id });

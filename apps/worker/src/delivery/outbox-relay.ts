@@ -5,9 +5,11 @@ import {
   type Logger,
   type RetryPolicy,
   reportedFailureJobId,
+  type WebhookQueue,
 } from '@otp-relay/core';
 import type { Database } from '@otp-relay/db';
 import { createDeliveryRepository } from '@otp-relay/db';
+import { relayWebhookEvents } from '../webhooks/webhook-relay.js';
 
 export interface OutboxRelayDeps {
   db: Database;
@@ -18,6 +20,8 @@ export interface OutboxRelayDeps {
   intervalMs: number;
   /** Rows younger than this are left to the API, which is enqueuing them right now. */
   graceMs: number;
+  /** With webhooks on: pending events with no job are relayed on the same beat. */
+  webhookQueue?: WebhookQueue;
   now?: () => Date;
 }
 
@@ -63,6 +67,14 @@ export function createOutboxRelay(deps: OutboxRelayDeps) {
       }
     }
     if (relayed > 0) deps.logger.warn({ relayed }, 'outbox relay enqueued deliveries that had no job');
+    if (deps.webhookQueue) {
+      relayed += await relayWebhookEvents({
+        db: deps.db,
+        queue: deps.webhookQueue,
+        logger: deps.logger,
+        cutoff,
+      });
+    }
     return relayed;
   }
 

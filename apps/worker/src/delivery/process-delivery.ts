@@ -8,6 +8,7 @@ import {
 import type { Database, Delivery } from '@otp-relay/db';
 import { createDeliveryRepository } from '@otp-relay/db';
 import { DelayedError, UnrecoverableError } from 'bullmq';
+import type { WebhookOutbox } from '../webhooks/webhook-outbox.js';
 import {
   type Acceptance,
   type RememberedAcceptance,
@@ -41,6 +42,8 @@ export interface ProcessDeliveryDeps {
   now?: () => Date;
   /** Providers run dry (quota, rate limit), shared by the workers; none by default. */
   dryProviders?: DryProviders;
+  /** Records the webhook events of deliveries that fail for good; none when webhooks are off. */
+  webhooks?: WebhookOutbox | undefined;
 }
 
 export type DeliveryOutcome = 'sent' | 'skipped' | 'already-done';

@@ -113,10 +113,11 @@ export function createRecorder(deps: RecorderDeps) {
     const attempt = { deliveryId: delivery.id, provider, errorText, entry, final, at: now() };
     // Not final: one statement, one round trip, what every retried attempt costs (a failing provider's load).
     const recorded = final
-      ? await recordDeath({ delivery, flow, provider, numberRefused: failure.numberRefused }, attempt, [
-          ...delivery.errorHistory,
-          entry,
-        ])
+      ? await recordDeath(
+          { delivery, flow, provider, numberRefused: failure.numberRefused, reason: errorText },
+          attempt,
+          [...delivery.errorHistory, entry],
+        )
       : await repository.markFailed(attempt);
     events.attempted(delivery.channel, provider, 'failed');
     const log = deps.logger.child({ deliveryId: delivery.id });

@@ -43,6 +43,7 @@ export function createReportedFailureHandler(deps: ReportedFailureDeps) {
         flow: found.flow,
         provider,
         numberRefused: NUMBER_REFUSED_TWILIO_CODES.has(delivery.providerErrorCode ?? ''),
+        reason,
       },
       (tx) => deps.repository.markReportedDead({ deliveryId, entry, at }, tx),
       {

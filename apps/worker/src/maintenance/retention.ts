@@ -1,8 +1,17 @@
 import { createDeadLetterQueue, type DeadLetterQueue, type Logger } from '@otp-relay/core';
-import { type Database, deliveries, deliveryReceipts, registrationFlows, sendCooldowns } from '@otp-relay/db';
+import {
+  createWebhookEventRepository,
+  type Database,
+  deliveries,
+  deliveryReceipts,
+  registrationFlows,
+  sendCooldowns,
+} from '@otp-relay/db';
 import { Queue, Worker } from 'bullmq';
 import { and, eq, gte, inArray, isNotNull, isNull, lt, lte, ne, or } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
+import { sweepExpiredVerifications } from '../webhooks/expiry-sweep.js';
+import type { WebhookOutbox } from '../webhooks/webhook-outbox.js';
 
 /**
  * Retention: flows whose last code expired more than `RETENTION_DAYS` ago go, with their
@@ -42,6 +51,8 @@ export interface RetentionReport {
   cooldowns: number;
   receipts: number;
   deadLetters: number;
+  /** Webhook events delivered or dead before the cutoff. */
+  webhookEvents: number;
   /** Deliveries whose sealed code was dropped. */
   sealedCodes: number;
   /** Flows whose password hash was dropped. */
@@ -171,6 +182,11 @@ export async function purgeExpired(deps: RetentionDeps, at: Date): Promise<Reten
     .delete(deliveryReceipts)
     .where(lt(deliveryReceipts.receivedAt, cutoff))
     .returning({ id: deliveryReceipts.providerMessageId });
+  const events = createWebhookEventRepository(db);
+  const webhookEvents = await inBatches(async () => {
+    const purged = await events.purgeFinished(cutoff, BATCH_SIZE);
+    return Array.from({ length: purged });
+  });
   // After the purge: what it deleted needs no scrubbing.
   const sealedCodes = await dropUnusableSealedCodes(db, at);
   const passwordHashes = await dropUnusablePasswordHashes(db, at, deps.maxAttempts);
@@ -181,6 +197,7 @@ export async function purgeExpired(deps: RetentionDeps, at: Date): Promise<Reten
     cooldowns: cooldowns.length,
     receipts: receipts.length,
     deadLetters,
+    webhookEvents,
     sealedCodes,
     passwordHashes,
   };
@@ -188,10 +205,13 @@ export async function purgeExpired(deps: RetentionDeps, at: Date): Promise<Reten
 
 export const MAINTENANCE_QUEUE = 'otp-maintenance';
 const PURGE_EVERY_MS = 3600_000;
+/** verification.expired goes out within about this long of the expiry. */
+const EXPIRY_SWEEP_EVERY_MS = 60_000;
 
 /**
- * Runs the purge hourly. A BullMQ job scheduler makes it once per hour however many workers run;
- * each worker can take the job.
+ * Runs the purge hourly, and (with webhooks on) the sweep that announces expired verifications
+ * every minute. A BullMQ job scheduler makes each once per period however many workers run; each
+ * worker can take the job.
  */
 export async function scheduleRetention(deps: {
   db: Database;
@@ -201,16 +221,30 @@ export async function scheduleRetention(deps: {
   /** See RetentionDeps. */
   maxAttempts: number;
   logger: Logger;
+  /** The webhook outbox, when WEBHOOK_URL is set: the expiry sweep records into it. */
+  webhooks?: WebhookOutbox | undefined;
   now?: () => Date;
 }) {
   const now = deps.now ?? (() => new Date());
   const queue = new Queue(MAINTENANCE_QUEUE, { connection: deps.connection, prefix: deps.prefix });
   const deadLetterQueue = createDeadLetterQueue(deps.connection, deps.prefix);
   await queue.upsertJobScheduler('retention', { every: PURGE_EVERY_MS }, { name: 'purge' });
+  const { webhooks } = deps;
+  if (webhooks) {
+    await queue.upsertJobScheduler(
+      'expiry-sweep',
+      { every: EXPIRY_SWEEP_EVERY_MS },
+      { name: 'expiry-sweep' },
+    );
+  }
   const worker = new Worker(
     MAINTENANCE_QUEUE,
-    async () => {
+    async (job) => {
       const at = now();
+      if (job.name === 'expiry-sweep') {
+        // A worker without WEBHOOK_URL takes the job too, and has nothing to announce.
+        return webhooks ? { expired: await sweepExpiredVerifications({ db: deps.db, webhooks, at }) } : {};
+      }
       const purged = await purgeExpired(
         {
           db: deps.db,

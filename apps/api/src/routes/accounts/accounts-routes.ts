@@ -1,7 +1,7 @@
-import createError, { type FastifyError } from '@fastify/error';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
-import { commonErrorResponses, ErrorResponseSchema } from '../../http/error-contract.js';
+import type { AccessTokens } from '../../auth/access-tokens.js';
+import { bearerSubject } from '../../auth/bearer-subject.js';
+import { BODY_ERRORS, errorResponses, SERVER_ERRORS } from '../../http/error-contract.js';
 import type {
   IssuedCode,
   RegistrationService,
@@ -19,9 +19,11 @@ import {
   VerifiedResponseSchema,
   VerifyOtpBodySchema,
 } from './accounts-schemas.js';
-import { limitedPerIp } from './ip-limit-hook.js';
+import { limitedPerIp, RATE_LIMIT_HEADERS } from './ip-limit-hook.js';
 
 export interface AccountsRoutesOptions {
+  /** Issues the token verify-otp returns and checks the one /me gets. */
+  accessTokens: AccessTokens;
   registration: RegistrationService;
   /** Put the code in responses: development only, refused in production by the config. */
   debugResponses: boolean;
@@ -40,6 +42,7 @@ function toUserResponse(user: VerifiedUser): UserResponse {
     is_verified: user.isVerified,
     email_verified: user.emailVerifiedAt !== null,
     phone_verified: user.phoneVerifiedAt !== null,
+    metadata: user.metadata,
   };
 }
 
@@ -57,26 +60,8 @@ function tokenClaims(user: VerifiedUser) {
   };
 }
 
-const TokenInvalidError = createError('OTP_RELAY_TOKEN_INVALID', 'Authorization token is invalid.', 401);
-
-/**
- * The account id in the request's bearer token. @fastify/jwt answers most bad tokens with its own
- * 401s, but lets a few of fast-jwt's decode errors through unmapped (a signature part that is not
- * base64url, such as `..!`), which would leave as a 500. Failing to verify a client's token is
- * always the client's problem.
- */
-async function tokenSubject(request: FastifyRequest): Promise<string> {
-  try {
-    return (await request.jwtVerify<{ sub: string }>()).sub;
-  } catch (error) {
-    const { statusCode = 500 } = error as Partial<FastifyError>;
-    if (statusCode >= 400 && statusCode < 500) throw error;
-    throw new TokenInvalidError();
-  }
-}
-
 export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = async (app, options) => {
-  const { registration, debugResponses, ipLimits } = options;
+  const { accessTokens, registration, debugResponses, ipLimits } = options;
   const limited = (bucket: IpBucket) => limitedPerIp(ipLimits, bucket);
 
   const issuedResponse = (message: string, issued: IssuedCode): OtpIssuedResponse => ({
@@ -92,9 +77,25 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = 
     {
       onRequest: limited('send'),
       schema: {
+        operationId: 'requestOtp',
+        tags: ['registration'],
         summary: 'Start a registration: send a one-time code',
         body: RequestOtpBodySchema,
-        response: { 200: RequestOtpResponseSchema, 409: ErrorResponseSchema, ...commonErrorResponses },
+        response: {
+          200: { ...RequestOtpResponseSchema, headers: RATE_LIMIT_HEADERS },
+          ...errorResponses([
+            ...BODY_ERRORS,
+            'CHANNEL_UNAVAILABLE',
+            'CAPTCHA_REQUIRED',
+            'CAPTCHA_INVALID',
+            'USERNAME_TAKEN',
+            'RESEND_TOO_SOON',
+            'RATE_LIMITED',
+            'SEND_BUDGET_EXHAUSTED',
+            'SERVICE_BUSY',
+            ...SERVER_ERRORS,
+          ]),
+        },
       },
     },
     async (request) => {
@@ -105,6 +106,7 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = 
           channel: body.otp_method,
           ...(body.mobile === undefined ? {} : { mobile: body.mobile }),
           username: body.username,
+          metadata: body.metadata,
           firstName: body.first_name,
           lastName: body.last_name,
           password: body.password,
@@ -125,9 +127,23 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = 
     {
       onRequest: limited('verify'),
       schema: {
+        operationId: 'verifyOtp',
+        tags: ['registration'],
         summary: 'Finish a registration with the code: creates the account and returns a token',
         body: VerifyOtpBodySchema,
-        response: { 200: VerifiedResponseSchema, 409: ErrorResponseSchema, ...commonErrorResponses },
+        response: {
+          200: { ...VerifiedResponseSchema, headers: RATE_LIMIT_HEADERS },
+          ...errorResponses([
+            ...BODY_ERRORS,
+            'OTP_INVALID',
+            'OTP_EXPIRED',
+            'OTP_ATTEMPTS_EXCEEDED',
+            'VERIFICATION_ID_REQUIRED',
+            'USERNAME_TAKEN',
+            'RATE_LIMITED',
+            ...SERVER_ERRORS,
+          ]),
+        },
       },
     },
     async (request) => {
@@ -138,7 +154,7 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = 
         verificationId: body.verification_id,
         ip: request.ip,
       });
-      const token = await app.jwt.sign(tokenClaims(user));
+      const token = await accessTokens.sign(tokenClaims(user));
       return {
         success: true as const,
         message: 'Registration successful',
@@ -153,9 +169,25 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = 
     {
       onRequest: limited('send'),
       schema: {
+        operationId: 'resendOtp',
+        tags: ['registration'],
         summary: 'Send a new code; the previous one stops working',
         body: ResendOtpBodySchema,
-        response: { 200: OtpIssuedResponseSchema, ...commonErrorResponses },
+        response: {
+          200: { ...OtpIssuedResponseSchema, headers: RATE_LIMIT_HEADERS },
+          ...errorResponses([
+            ...BODY_ERRORS,
+            'CHANNEL_UNAVAILABLE',
+            'CAPTCHA_REQUIRED',
+            'CAPTCHA_INVALID',
+            'VERIFICATION_ID_REQUIRED',
+            'OTP_ATTEMPTS_EXCEEDED',
+            'RESEND_TOO_SOON',
+            'RATE_LIMITED',
+            'SEND_BUDGET_EXHAUSTED',
+            ...SERVER_ERRORS,
+          ]),
+        },
       },
     },
     async (request) => {
@@ -181,13 +213,17 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = 
     '/me',
     {
       schema: {
+        operationId: 'getMe',
+        tags: ['account'],
         summary: 'The account a token belongs to',
         security: [{ bearerAuth: [] }],
-        response: { 200: MeResponseSchema, 401: ErrorResponseSchema, ...commonErrorResponses },
+        response: { 200: MeResponseSchema, ...errorResponses(['UNAUTHORIZED', ...SERVER_ERRORS]) },
       },
     },
     async (request, reply) => {
-      const user = await registration.findUser(await tokenSubject(request));
+      const user = await registration.findUser(
+        await bearerSubject(accessTokens, request.headers.authorization),
+      );
       if (!user) {
         return reply
           .status(401)

@@ -15,3 +15,10 @@ export function limitedPerIp(ipLimits: Pick<SendLimits, 'takeRequest'>, bucket: 
     });
   };
 }
+
+/** The X-RateLimit-* headers `limitedPerIp` puts on a route's answers, for its response schemas. */
+export const RATE_LIMIT_HEADERS = {
+  'x-ratelimit-limit': { type: 'integer', description: 'Requests this client IP may make in the window.' },
+  'x-ratelimit-remaining': { type: 'integer', description: 'Requests it has left in the window.' },
+  'x-ratelimit-reset': { type: 'integer', description: 'Seconds until the window starts again.' },
+};

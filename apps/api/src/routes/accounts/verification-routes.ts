@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { commonErrorResponses, ErrorResponseSchema } from '../../http/error-contract.js';
+import { BODY_ERRORS, errorResponses, SERVER_ERRORS } from '../../http/error-contract.js';
 import type { RegistrationService } from '../../registration/registration-service.js';
 import type { SendLimits } from '../../registration/send-limits.js';
 import type { VerificationStatus } from '../../registration/verification-status.js';
-import { limitedPerIp } from './ip-limit-hook.js';
+import { limitedPerIp, RATE_LIMIT_HEADERS } from './ip-limit-hook.js';
 import {
   VerificationParamsSchema,
   type VerificationResponseBody,
@@ -39,18 +39,21 @@ export const verificationRoutes: FastifyPluginAsyncTypebox<VerificationRoutesOpt
 ) => {
   const { registration } = options;
   const limited = limitedPerIp(options.ipLimits, 'status');
-  const responses = { 200: VerificationResponseSchema, 404: ErrorResponseSchema, ...commonErrorResponses };
+  const ok = { ...VerificationResponseSchema, headers: RATE_LIMIT_HEADERS };
+  const refusals = ['VALIDATION_ERROR', 'VERIFICATION_NOT_FOUND', 'RATE_LIMITED', ...SERVER_ERRORS] as const;
 
   app.get(
     '/verifications/:verification_id',
     {
       onRequest: limited,
       schema: {
+        operationId: 'getVerification',
+        tags: ['verifications'],
         summary: "A registration's status: pending, approved, expired, canceled or max_attempts_reached",
         description:
           'Also where the current code went (channel, delivery, fell_back) and when a resend is allowed. Poll it every few seconds while pending.',
         params: VerificationParamsSchema,
-        response: responses,
+        response: { 200: ok, ...errorResponses(refusals) },
       },
     },
     async (request, reply) => {
@@ -66,11 +69,14 @@ export const verificationRoutes: FastifyPluginAsyncTypebox<VerificationRoutesOpt
     {
       onRequest: limited,
       schema: {
+        operationId: 'cancelVerification',
+        tags: ['verifications'],
         summary: 'End a pending registration: its code stops working and nothing more is sent',
         description:
           'Idempotent. Answers the status after the call: `canceled`, or what the flow already was (an approved flow stays approved).',
         params: VerificationParamsSchema,
-        response: responses,
+        // It takes no body; one sent anyway is parsed like any other (bad JSON, too large, not JSON).
+        response: { 200: ok, ...errorResponses([...refusals, ...BODY_ERRORS]) },
       },
     },
     async (request, reply) => {

@@ -86,7 +86,7 @@ export const VerificationSchema = Type.Object({
 });
 export type VerificationResponseBody = Static<typeof VerificationSchema>;
 
-export const VerificationResponseSchema = Type.Object({
-  success: Type.Literal(true),
-  verification: VerificationSchema,
-});
+export const VerificationResponseSchema = Type.Object(
+  { success: Type.Literal(true), verification: VerificationSchema },
+  { description: "The registration flow's status." },
+);
