@@ -89,12 +89,15 @@ describe('user.registered and verification.approved', () => {
           username: body.username,
           first_name: 'Ann',
           last_name: 'Lee',
+          is_verified: true,
           email_verified: true,
           phone_verified: false,
           metadata: { customer_ref: 'C-1042', newsletter: true },
         },
       },
     });
+    // The same user object verify-otp answered.
+    expect(registered?.payload.data).toMatchObject({ user });
     expect(approved?.payload).toEqual({
       type: 'verification.approved',
       timestamp: registered?.payload.timestamp,

@@ -5,6 +5,7 @@ export * from './database-schema.js';
 export * from './delivery-payload.js';
 export * from './delivery-queue.js';
 export * from './jwt-signing-keys.js';
+export * from './locales.js';
 export * from './logger.js';
 export * from './otp-crypto.js';
 export * from './provider-receipts.js';

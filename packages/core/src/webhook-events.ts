@@ -24,6 +24,7 @@ export interface WebhookUser {
   username: string | null;
   first_name: string;
   last_name: string;
+  is_verified: boolean;
   email_verified: boolean;
   phone_verified: boolean;
   metadata: AccountMetadata;

@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import {
   allowedSmsCountries,
   allowedWhatsappCountries,
-  ConfigError,
   demoPageEnabled,
   loadApiConfig,
   loadWorkerConfig,
 } from '../src/config.js';
 import { fastifyTrustProxy, trustProxySetting } from '../src/trust-proxy.js';
+import { problemsOf } from './support/config-problems.js';
 
 const base = {
   DATABASE_URL: 'postgres://u:p@localhost:5432/db',
@@ -22,16 +22,6 @@ const gmail = {
   EMAIL_REFRESH_TOKEN: 'refresh',
   EMAIL_FROM: 'Shop <no-reply@shop.test>',
 };
-
-function problemsOf(load: () => unknown): string[] {
-  try {
-    load();
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
 
 const development = { NODE_ENV: 'development' } as const;
 const production = { NODE_ENV: 'production' } as const;

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
   ApiConfigSchema,
-  ConfigError,
   loadApiConfig,
   loadMigrateConfig,
   loadWorkerConfig,
   WorkerConfigSchema,
 } from '../src/config.js';
 import { DEFAULT_DATABASE_SCHEMA, databaseSchemaProblem } from '../src/database-schema.js';
+import { problemsOf } from './support/config-problems.js';
 
 const DATABASE_URL = 'postgres://u:p@localhost:5432/db';
 // Enough for each loader to reach its own checks.
@@ -17,16 +17,6 @@ const envs = new Map<(env: Record<string, string>) => unknown, Record<string, st
   [loadWorkerConfig, { ...base, EMAIL_PROVIDER: 'console', NODE_ENV: 'development' }],
   [loadMigrateConfig, { DATABASE_URL }],
 ]);
-
-function problemsOf(load: () => unknown): string[] {
-  try {
-    load();
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
 
 const schemaProblems = (load: () => unknown) =>
   problemsOf(load).filter((problem) => problem.startsWith('DATABASE_SCHEMA'));

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadApiConfig, loadWorkerConfig } from '../src/config.js';
+import { loadApiConfig, loadWorkerConfig } from '../src/config.js';
 import { webhookRetryDelaysMs, webhookSecrets } from '../src/webhook-settings.js';
+import { problemsOf } from './support/config-problems.js';
 
 const worker = {
   DATABASE_URL: 'postgres://u:p@localhost:5432/db',
@@ -12,16 +13,6 @@ const worker = {
   NODE_ENV: 'production',
 };
 const secret = (bytes = 32) => `whsec_${randomBytes(bytes).toString('base64')}`;
-
-function problemsOf(load: () => unknown): string[] {
-  try {
-    load();
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
 
 describe('webhook settings', () => {
   it('are off by default, with documented defaults for the rest', () => {

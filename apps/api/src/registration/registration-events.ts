@@ -10,8 +10,8 @@ import type { Proof } from './registration-rules.js';
  * hash, no token.
  */
 
-/** The account as the user object and user.registered show it. */
-export function webhookUser(account: Account): WebhookUser {
+/** The account as the API's user object (verify-otp, /me) and user.registered show it: one shape. */
+export function userObject(account: Account): WebhookUser {
   return {
     id: account.id,
     email: account.email,
@@ -19,6 +19,7 @@ export function webhookUser(account: Account): WebhookUser {
     username: account.username,
     first_name: account.firstName,
     last_name: account.lastName,
+    is_verified: account.isVerified,
     email_verified: account.emailVerifiedAt !== null,
     phone_verified: account.phoneVerifiedAt !== null,
     metadata: account.metadata,
@@ -49,7 +50,7 @@ export function accountCreatedEvents(
       randomUUID(),
       'user.registered',
       webhookDedupeKey.userRegistered(account.id),
-      { verification_id: flow.verificationId, user: webhookUser(account) },
+      { verification_id: flow.verificationId, user: userObject(account) },
       at,
     ),
   ];

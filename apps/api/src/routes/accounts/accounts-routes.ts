@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AccessTokens } from '../../auth/access-tokens.js';
 import { bearerSubject } from '../../auth/bearer-subject.js';
 import { BODY_ERRORS, errorResponses, SERVER_ERRORS } from '../../http/error-contract.js';
+import { userObject } from '../../registration/registration-events.js';
 import type {
   IssuedCode,
   RegistrationService,
@@ -15,7 +16,6 @@ import {
   RequestOtpBodySchema,
   RequestOtpResponseSchema,
   ResendOtpBodySchema,
-  type UserResponse,
   VerifiedResponseSchema,
   VerifyOtpBodySchema,
 } from './accounts-schemas.js';
@@ -29,21 +29,6 @@ export interface AccountsRoutesOptions {
   debugResponses: boolean;
   /** Requests per client IP: request-otp and resend-otp share one count, verify-otp has its own. */
   ipLimits: Pick<SendLimits, 'takeRequest'>;
-}
-
-function toUserResponse(user: VerifiedUser): UserResponse {
-  return {
-    id: user.id,
-    email: user.email,
-    mobile: user.phone,
-    username: user.username,
-    first_name: user.firstName,
-    last_name: user.lastName,
-    is_verified: user.isVerified,
-    email_verified: user.emailVerifiedAt !== null,
-    phone_verified: user.phoneVerifiedAt !== null,
-    metadata: user.metadata,
-  };
 }
 
 /**
@@ -158,7 +143,7 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = 
       return {
         success: true as const,
         message: 'Registration successful',
-        user: toUserResponse(user),
+        user: userObject(user),
         token,
       };
     },
@@ -229,7 +214,7 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = 
           .status(401)
           .send({ success: false, code: 'UNAUTHORIZED', message: 'The account no longer exists.' });
       }
-      return { success: true as const, user: toUserResponse(user) };
+      return { success: true as const, user: userObject(user) };
     },
   );
 };
