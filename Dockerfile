@@ -45,8 +45,8 @@ COPY . .
 RUN pnpm build
 
 # Production tree: the built workspace without tests, sources or dev tooling, laid out as in the
-# repository (so every entry point above keeps its path and packages/db/dist finds
-# ../migrations), with production dependencies only, taken from the store filled above
+# repository (so every entry point above keeps its path, packages/db/dist finds ../migrations
+# and apps/worker/dist its message catalogues and email templates in ../templates), with production dependencies only, taken from the store filled above
 # (--prefer-offline, not --offline: the cache mount may have been pruned since that layer was built).
 # packages/testkit is left out on purpose: it is used by tests only; pnpm skips its lockfile entry.
 # So is packages/client: the demo page (apps/demo/dist, which the API serves when DEMO_PAGE is on)
@@ -57,6 +57,7 @@ RUN set -eu; \
       cp -R "$dir/package.json" "$dir/dist" "/prod/$dir/"; \
     done; \
     cp -R packages/db/migrations /prod/packages/db/; \
+    cp -R apps/worker/templates /prod/apps/worker/; \
     cp -R package.json pnpm-lock.yaml pnpm-workspace.yaml patches /prod/; \
     find /prod/apps /prod/packages -name '*.tsbuildinfo' -delete
 WORKDIR /prod

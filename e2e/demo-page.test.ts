@@ -315,6 +315,63 @@ describe('the demo signup page', () => {
     expect(problems).toEqual([]);
   });
 
+  it('speaks the chosen language: a bad password gets a code and params the page translates', async () => {
+    const { page, problems } = await openPage();
+    const picker = page.getByTestId('language-picker');
+    // Twelve languages, each named in its own.
+    const names = await picker.locator('option').allTextContents();
+    expect(names).toHaveLength(12);
+    expect(names).toEqual(expect.arrayContaining(['español', 'العربية', '日本語', 'English']));
+
+    const who = person();
+    await fillRegistration(page, { ...who, password: 'short' });
+    await picker.selectOption('es');
+    expect(await page.evaluate<string>('document.documentElement.lang')).toBe('es');
+    await waitForText(page.getByTestId('register-submit'), 'Enviar mi código');
+    const answered = page.waitForResponse((response) =>
+      response.url().endsWith('/api/accounts/request-otp/'),
+    );
+    const asked = page.waitForRequest((request) => request.url().endsWith('/api/accounts/request-otp/'));
+    await page.getByTestId('register-submit').click();
+    expect((await asked).postDataJSON()).toMatchObject({ locale: 'es' });
+    const answer = await answered;
+    expect(answer.status()).toBe(400);
+    expect(await answer.json()).toMatchObject({
+      code: 'VALIDATION_ERROR',
+      errors: { password: { code: 'too_short', params: { min: 8 }, message: 'must be 8 to 128 characters' } },
+    });
+    // The page's words come from the code and params, not from the English message.
+    await waitForText(page.getByTestId('password-error'), 'Usa al menos 8 caracteres.');
+    await waitForText(page.getByTestId('register-alert'), 'Corrige el campo marcado.');
+    const screenshot = artifactPath('demo-page-spanish-field-error.png');
+    await page.screenshot({ path: screenshot, fullPage: true });
+    console.log(`screenshot: ${screenshot}`);
+
+    // Arabic reads right to left: the page turns around, the brand on the right, the picker on the left.
+    await picker.selectOption('ar');
+    expect(await page.evaluate<string>('document.documentElement.dir')).toBe('rtl');
+    await waitForText(page.getByTestId('register-submit'), 'أرسل الرمز');
+    const mark = await page.locator('.brand-mark').boundingBox();
+    const pickerBox = await picker.boundingBox();
+    expect(mark && pickerBox && mark.x > pickerBox.x).toBe(true);
+    const email = await page.getByTestId('email').boundingBox();
+    const emailLabel = await page.locator('label[for="email"]').boundingBox();
+    // A label starts at the right edge of its field in right-to-left.
+    expect(email && emailLabel && emailLabel.x + emailLabel.width > email.x + email.width - 40).toBe(true);
+    await page.getByTestId('register-submit').click();
+    // The minimum in the locale's digits (Arabic-Indic where the browser's ICU uses them).
+    await waitForText(page.getByTestId('password-error'), /استخدم [8٨] أحرف على الأقل/);
+    const arabic = artifactPath('demo-page-arabic-rtl.png');
+    await page.screenshot({ path: arabic, fullPage: true });
+    console.log(`screenshot: ${arabic}`);
+
+    // A language without the page's own translation: English words, its locale still sent.
+    await picker.selectOption('de');
+    expect(await page.evaluate<string>('document.documentElement.dir')).toBe('ltr');
+    await waitForText(page.getByTestId('register-submit'), 'Send my code');
+    expect(problems).toEqual([]);
+  });
+
   it('fits a phone screen', async () => {
     const { page, problems } = await openPage({ width: 375, height: 740 });
     const who = person();

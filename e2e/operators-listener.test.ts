@@ -135,7 +135,8 @@ describe("the operators' listener", () => {
 
   it('renders Swagger UI with the API document and no CSP violation', async () => {
     const { page, problems } = await openPage('/docs');
-    await page.getByText('/api/accounts/request-otp/').first().waitFor();
+    // Swagger UI resolves the whole document before it draws anything: several seconds on a busy machine.
+    await page.getByText('/api/accounts/request-otp/').first().waitFor({ timeout: 30_000 });
     expect(problems).toEqual([]);
   });
 });

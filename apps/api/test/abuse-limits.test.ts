@@ -187,7 +187,9 @@ describe('the SMS-pumping guard', () => {
       shopper({ otp_method: 'whatsapp', mobile: '+44 7911 123456' }),
     );
     expect(response.statusCode).toBe(400);
-    expect(response.json()).toMatchObject({ errors: { mobile: expect.stringMatching(/country/) } });
+    expect(response.json()).toMatchObject({
+      errors: { mobile: { code: 'country_not_allowed', message: expect.stringMatching(/country/) } },
+    });
     const allowed = await post(
       stack.app,
       'request-otp/',

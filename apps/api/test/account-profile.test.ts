@@ -53,7 +53,7 @@ describe('USERNAME_REQUIRED=true (the default)', () => {
       expect(response.statusCode).toBe(400);
       expect(response.json()).toMatchObject({
         code: 'VALIDATION_ERROR',
-        errors: { username: 'is required' },
+        errors: { username: { code: 'required', params: {}, message: 'is required' } },
       });
       expect((await post(strict.app, 'request-otp/', shopper())).statusCode).toBe(200);
     } finally {
@@ -104,7 +104,7 @@ describe('metadata', () => {
     expect(response.statusCode).toBe(400);
     expect(response.json()).toMatchObject({
       code: 'VALIDATION_ERROR',
-      errors: { metadata: expect.any(String) },
+      errors: { metadata: { code: expect.any(String), message: expect.any(String) } },
     });
   });
 

@@ -103,7 +103,9 @@ describe('request-otp with CAPTCHA_PROVIDER=turnstile', () => {
   it('refuses a request without an answer with CAPTCHA_REQUIRED, before asking the provider or hashing', async () => {
     const response = await leavesNoTrace(() => post(stack.app, 'request-otp/', shopper()));
     expectRefusal(response, 400, 'CAPTCHA_REQUIRED');
-    expect(response.json().errors).toEqual({ captcha_token: expect.any(String) });
+    expect(response.json().errors).toEqual({
+      captcha_token: { code: 'required', params: {}, message: expect.any(String) },
+    });
     expect(fake.calls).toHaveLength(0);
   });
 
@@ -112,7 +114,9 @@ describe('request-otp with CAPTCHA_PROVIDER=turnstile', () => {
       post(stack.app, 'request-otp/', shopper({ captcha_token: 'made-up-answer' })),
     );
     expectRefusal(response, 400, 'CAPTCHA_INVALID');
-    expect(response.json().errors).toEqual({ captcha_token: expect.any(String) });
+    expect(response.json().errors).toEqual({
+      captcha_token: { code: 'rejected', params: {}, message: expect.any(String) },
+    });
     expect(fake.calls).toMatchObject([{ provider: 'turnstile', errorCodes: ['invalid-input-response'] }]);
   });
 

@@ -99,7 +99,7 @@ describe('a flow belongs to whoever started it', () => {
       expect(ambiguous.json()).toMatchObject({
         success: false,
         code: 'VERIFICATION_ID_REQUIRED',
-        errors: { verification_id: expect.any(String) },
+        errors: { verification_id: { code: 'required', message: expect.any(String) } },
       });
     }
     stack.advanceClock(stack.config.OTP_RESEND_COOLDOWN_SECONDS + 1);

@@ -21,7 +21,27 @@ describe('validation errors', () => {
       success: false,
       code: 'VALIDATION_ERROR',
       message: expect.any(String),
-      errors: { password: 'is required' },
+      errors: { password: { code: 'required', params: {}, message: 'is required' } },
+    });
+  });
+
+  it("gives the first version's `{field: message}` to a client that asks with X-Error-Format: messages", async () => {
+    const { password: _password, ...body } = shopper();
+    const response = await stack.app.inject({
+      method: 'POST',
+      url: '/api/accounts/request-otp/',
+      headers: { 'x-error-format': 'messages' },
+      payload: { ...body, username: 'has spaces' },
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toEqual({
+      success: false,
+      code: 'VALIDATION_ERROR',
+      message: expect.any(String),
+      errors: {
+        password: 'is required',
+        username: "must be 3 to 30 characters and may only contain letters, digits, '_', '.' and '-'",
+      },
     });
   });
 
@@ -107,7 +127,7 @@ describe('usernames', () => {
     expect(taken.json()).toMatchObject({
       success: false,
       code: 'USERNAME_TAKEN',
-      errors: { username: expect.any(String) },
+      errors: { username: { code: 'taken', params: {}, message: expect.any(String) } },
     });
   });
 });

@@ -31,6 +31,7 @@ describe('registration by email code', () => {
       verification_id: expect.stringMatching(/^vf_[A-Za-z0-9_-]{24}$/),
       expires_in: 600,
       resend_after: 60,
+      locale: 'en',
     });
     const verificationId = response.json().verification_id;
 
@@ -280,7 +281,7 @@ describe('registration by email code', () => {
     expect(taken.json()).toMatchObject({
       success: false,
       code: 'USERNAME_TAKEN',
-      errors: { username: expect.any(String) },
+      errors: { username: { code: 'taken', params: {}, message: expect.any(String) } },
     });
     const [flow] = await stack.db.db
       .select()

@@ -31,6 +31,7 @@ function aFlow(overrides: Partial<RegistrationFlow> = {}): RegistrationFlow {
     mobile: null,
     username: 'jane',
     metadata: {},
+    locale: 'en',
     firstName: 'Jane',
     lastName: 'Doe',
     passwordHash: 'hash',

@@ -268,7 +268,7 @@ describe('SMS guards', () => {
       expect(response.statusCode).toBe(400);
       expect(response.json()).toMatchObject({
         code: 'CHANNEL_UNAVAILABLE',
-        errors: { otp_method: expect.stringMatching(/SMS/) },
+        errors: { otp_method: { code: 'unavailable', message: expect.stringMatching(/SMS/) } },
       });
     }
   });
@@ -277,7 +277,7 @@ describe('SMS guards', () => {
     for (const mobile of [undefined, '415 555 2671', '+44 20 7946 0958', '+881612345678']) {
       const response = await post(stack.app, 'request-otp/', smsShopper(mobile as string));
       expect(response.statusCode, String(mobile)).toBe(400);
-      expect(response.json()).toMatchObject({ errors: { mobile: expect.any(String) } });
+      expect(response.json()).toMatchObject({ errors: { mobile: { message: expect.any(String) } } });
     }
   });
 
@@ -286,7 +286,9 @@ describe('SMS guards', () => {
     const british = '+44 7400 123456';
     const refused = await post(app, 'request-otp/', smsShopper(british));
     expect(refused.statusCode).toBe(400);
-    expect(refused.json()).toMatchObject({ errors: { mobile: expect.stringMatching(/country/) } });
+    expect(refused.json()).toMatchObject({
+      errors: { mobile: { code: 'country_not_allowed', message: expect.stringMatching(/country/) } },
+    });
     expect((await post(app, 'request-otp/', smsShopper('+1 415 555 0222'))).statusCode).toBe(200);
     expect(
       (await post(app, 'request-otp/', shopper({ otp_method: 'whatsapp', mobile: british }))).statusCode,
@@ -304,7 +306,9 @@ describe('SMS guards', () => {
       verification_id: requested.json().verification_id,
     });
     expect(holder.statusCode).toBe(400);
-    expect(holder.json()).toMatchObject({ errors: { mobile: expect.stringMatching(/country/) } });
+    expect(holder.json()).toMatchObject({
+      errors: { mobile: { code: 'country_not_allowed', message: expect.stringMatching(/country/) } },
+    });
     const stranger = await post(app, 'resend-otp/', { email: body.email, otp_method: 'sms' });
     expect(stranger.statusCode).toBe(200);
   });

@@ -135,7 +135,7 @@ describe('Twilio status callbacks', () => {
     expect(response.statusCode).toBe(400);
     expect(response.json()).toMatchObject({
       code: 'VALIDATION_ERROR',
-      errors: { MessageSid: expect.any(String) },
+      errors: { MessageSid: { code: 'required', message: expect.any(String) } },
     });
   });
 

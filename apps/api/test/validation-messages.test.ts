@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FIELD_ERROR_CODES } from '../src/registration/field-errors.js';
 import { committedDocument, type OpenApiDocument, operations } from './support/openapi.js';
 import { post, type Stack, shopper, startStack } from './support/stack.js';
 
@@ -31,10 +32,21 @@ const BAD_VALUES: readonly unknown[] = [
 // What regular expressions and ajv's defaults look like: anchors, classes, escapes, quantifiers.
 const MACHINE_TALK = /[\^$\\[\]{}]|\bpattern\b|must match|must NOT|must be equal to|\banyOf\b|\bformat "/;
 
-function expectForPeople(field: string, errors: Record<string, string>) {
-  for (const [name, message] of Object.entries(errors)) {
+interface FieldErrorBody {
+  code: string;
+  params: Record<string, unknown>;
+  message: string;
+}
+
+function expectForPeople(field: string, errors: Record<string, FieldErrorBody>) {
+  for (const [name, { code, params, message }] of Object.entries(errors)) {
     expect(message, `${field} → ${name}: ${message}`).not.toMatch(MACHINE_TALK);
     expect(message.length, `${field} → ${name}`).toBeGreaterThan(5);
+    // The code and its parameters are for machines, from the closed list; no expression either.
+    expect(FIELD_ERROR_CODES, `${field} → ${name}`).toContain(code);
+    for (const value of Object.values(params).flat()) {
+      expect(String(value), `${field} → ${name}`).not.toMatch(MACHINE_TALK);
+    }
   }
 }
 
@@ -69,7 +81,7 @@ describe('validation messages', () => {
             payload: { ...valid(), [field]: value },
           });
           if (answer.statusCode !== 400) continue;
-          const { errors = {} } = answer.json() as { errors?: Record<string, string> };
+          const { errors = {} } = answer.json() as { errors?: Record<string, FieldErrorBody> };
           expectForPeople(field, errors);
           checked += 1;
         }
@@ -91,19 +103,21 @@ describe('validation messages', () => {
     for (const [override, field, message] of cases) {
       const answer = await post(stack.app, 'request-otp/', shopper(override));
       expect(answer.statusCode).toBe(400);
-      expect(answer.json().errors[field], field).toMatch(message);
+      expect(answer.json().errors[field].message, field).toMatch(message);
     }
     const badCode = await post(stack.app, 'verify-otp/', { email: 'ann@example.com', otp: '12ab' });
-    expect(badCode.json().errors.otp).toMatch(/4 to 10 digits/);
+    expect(badCode.json().errors.otp.message).toMatch(/4 to 10 digits/);
     const badId = await stack.app.inject({ method: 'GET', url: '/api/accounts/verifications/not*an*id' });
     expect(badId.statusCode).toBe(400);
-    expect(badId.json().errors.verification_id).toMatch(/verification_id that request-otp returned/);
+    expect(badId.json().errors.verification_id.message).toMatch(/verification_id that request-otp returned/);
     const notAnObject = await stack.app.inject({
       method: 'POST',
       url: '/api/accounts/verify-otp/',
       headers: { 'content-type': 'application/json' },
       payload: '[]',
     });
-    expect(notAnObject.json().errors).toEqual({ body: 'must be a JSON object' });
+    expect(notAnObject.json().errors).toEqual({
+      body: { code: 'invalid_type', params: { expected: 'object' }, message: 'must be a JSON object' },
+    });
   });
 });

@@ -28,6 +28,7 @@ function aFlow(overrides: Partial<StatusFlow> = {}): StatusFlow {
     expiresAt,
     verifiedAt: null,
     closedAt: null,
+    locale: 'es',
     ...overrides,
   };
 }
@@ -159,6 +160,7 @@ describe('verificationStatus', () => {
       // 60 s from 12:00:00, at 12:00:20.5.
       resendAfterSeconds: 40,
       attemptsLeft: MAX_ATTEMPTS - 2,
+      locale: 'es',
     });
   });
 

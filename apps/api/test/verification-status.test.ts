@@ -31,6 +31,7 @@ interface Verification {
   expires_in: number;
   resend_after: number | null;
   attempts_left: number;
+  locale: string;
 }
 
 const statusCall = (verificationId: string, suffix = '', app: App = stack.app) =>
@@ -93,6 +94,7 @@ describe('the status of a verification', () => {
       expires_in: expect.any(Number),
       resend_after: expect.any(Number),
       attempts_left: stack.config.OTP_MAX_ATTEMPTS,
+      locale: 'en',
     });
     expect(pending.expires_in).toBeGreaterThan(0);
     expect(pending.expires_in).toBeLessThanOrEqual(stack.config.OTP_TTL_SECONDS);
@@ -115,6 +117,7 @@ describe('the status of a verification', () => {
       expires_in: 0,
       resend_after: null,
       attempts_left: stack.config.OTP_MAX_ATTEMPTS,
+      locale: 'en',
     });
   });
 
@@ -159,6 +162,7 @@ describe('the status of a verification', () => {
       expires_in: 0,
       resend_after: 0,
       attempts_left: stack.config.OTP_MAX_ATTEMPTS,
+      locale: 'en',
     });
 
     expect((await resend(body.email, flow.verificationId)).statusCode).toBe(200);
@@ -271,6 +275,7 @@ describe('cancel', () => {
         expires_in: 0,
         resend_after: null,
         attempts_left: stack.config.OTP_MAX_ATTEMPTS,
+        locale: 'en',
       },
     });
     const row = await flowRow(flow.verificationId);
@@ -337,7 +342,7 @@ describe('who may know what', () => {
         expect(answer.json()).toMatchObject({
           success: false,
           code: 'VALIDATION_ERROR',
-          errors: { verification_id: expect.any(String) },
+          errors: { verification_id: { code: expect.any(String), message: expect.any(String) } },
         });
       }
     }

@@ -148,14 +148,21 @@ describe('registration by WhatsApp code', () => {
 
 describe('WhatsApp input', () => {
   it.each([
-    ['a missing number', undefined],
-    ['a number without country code', '415 555 2671'],
-    ['letters', '+1 415 CALL NOW'],
-    ['a landline', '+44 20 7946 0958'],
-  ])('refuses %s with a 400 naming mobile', async (_case, mobile) => {
+    ['a missing number', undefined, { code: 'required' }],
+    [
+      'a number without country code',
+      '415 555 2671',
+      { code: 'invalid_format', params: { format: 'phone' } },
+    ],
+    ['letters', '+1 415 CALL NOW', { code: 'invalid_format', params: { format: 'phone' } }],
+    ['a landline', '+44 20 7946 0958', { code: 'not_mobile' }],
+  ])('refuses %s with a 400 naming mobile', async (_case, mobile, problem) => {
     const response = await post(stack.app, 'request-otp/', shopper({ otp_method: 'whatsapp', mobile }));
     expect(response.statusCode).toBe(400);
-    expect(response.json()).toMatchObject({ success: false, errors: { mobile: expect.any(String) } });
+    expect(response.json()).toMatchObject({
+      success: false,
+      errors: { mobile: { ...problem, message: expect.any(String) } },
+    });
   });
 
   it('answers CHANNEL_UNAVAILABLE, naming otp_method, when WhatsApp is not enabled', async () => {
@@ -163,7 +170,7 @@ describe('WhatsApp input', () => {
     expect(response.statusCode).toBe(400);
     expect(response.json()).toMatchObject({
       code: 'CHANNEL_UNAVAILABLE',
-      errors: { otp_method: expect.any(String) },
+      errors: { otp_method: { code: 'unavailable', params: {}, message: expect.any(String) } },
     });
   });
 

@@ -1,4 +1,6 @@
+import type { FieldError, FieldErrorCode, Locale } from '@otp-relay/client';
 import { byTestId, hide, show } from './page.js';
+import { fieldErrorText } from './page-strings.js';
 
 /** The API's field names this page shows errors for. */
 export type Field =
@@ -72,9 +74,16 @@ const FIELDS: Readonly<Record<Field, FieldSpec>> = {
 
 export const ALL_FIELDS = Object.keys(FIELDS) as Field[];
 
-// The API's words for a malformed or missing value ("must be …", "is required"): the page says
-// it its own way, with an example. Other messages (a mobile number's country) are shown as they are.
-const SCHEMA_MESSAGE = /^(must (NOT have|match|be|have)|is required$|is not an accepted field)/;
+// In English, a malformed or missing value (these codes) is said the page's own way, with an
+// example; other refusals (a mobile number's country) in the service's words.
+const SCHEMA_CODES: ReadonlySet<FieldErrorCode> = new Set([
+  'required',
+  'unknown_field',
+  'invalid_type',
+  'too_short',
+  'too_long',
+  'not_allowed',
+]);
 
 function inputOf(field: Field): HTMLInputElement | undefined {
   const { input } = FIELDS[field];
@@ -86,16 +95,24 @@ function errorNodeOf(field: Field): HTMLElement {
   return byTestId(spec.error ?? `${spec.input}-error`);
 }
 
-/** The sentence shown under a field for the API's message about it. */
-function fieldMessage(field: Field, message: string | undefined): string {
+/** A value of the wrong shape (a phone number's shape excepted: the service says what is wrong). */
+function isMalformed(error: FieldError): boolean {
+  if (error.code === 'invalid_format') return error.params.format !== 'phone';
+  return SCHEMA_CODES.has(error.code);
+}
+
+/**
+ * The sentence shown under a field for the API's error about it. In another language than English
+ * it is made from the error's code and params alone (page-strings.ts), never its English message.
+ */
+function fieldMessage(field: Field, error: FieldError | undefined, locale: Locale): string {
+  if (error && locale !== 'en') return fieldErrorText(locale, error);
   const spec = FIELDS[field];
   const value = inputOf(field)?.value ?? '';
   if (spec.empty && inputOf(field) && value.trim() === '') return spec.empty;
-  if (!message || SCHEMA_MESSAGE.test(message)) {
-    return typeof spec.rule === 'function' ? spec.rule(value) : spec.rule;
-  }
+  if (!error || isMalformed(error)) return typeof spec.rule === 'function' ? spec.rule(value) : spec.rule;
   // The service's own words ("must include the country code, e.g. …"): made a sentence about the field.
-  const sentence = `${spec.label} ${message}`;
+  const sentence = `${spec.label} ${error.message}`;
   return /[.!?]$/.test(sentence) ? sentence : `${sentence}.`;
 }
 
@@ -114,14 +131,18 @@ export function clearFieldErrors(fields: readonly Field[]): void {
 }
 
 /** Puts each of the API's field errors next to its field, among `fields`; answers those it placed. */
-export function showFieldErrors(errors: Readonly<Record<string, string>>, fields: readonly Field[]): Field[] {
+export function showFieldErrors(
+  errors: Readonly<Record<string, FieldError>>,
+  fields: readonly Field[],
+  locale: Locale,
+): Field[] {
   const placed = fields.filter((field) => field in errors);
-  for (const field of placed) setFieldError(field, fieldMessage(field, errors[field]));
+  for (const field of placed) setFieldError(field, fieldMessage(field, errors[field], locale));
   return placed;
 }
 
 export function emptyMessage(field: Field): string {
-  return FIELDS[field].empty ?? fieldMessage(field, undefined);
+  return FIELDS[field].empty ?? fieldMessage(field, undefined, 'en');
 }
 
 export function focusField(field: Field, form: HTMLFormElement): void {

@@ -25,11 +25,15 @@ import {
   setFieldError,
   showFieldErrors,
 } from './form-fields.js';
+import { mountLanguagePicker } from './language-picker.js';
 import { byTestId, hide, setBusy, show } from './page.js';
+import { fieldErrorText, pageText } from './page-strings.js';
 import { createResendCountdown } from './resend-countdown.js';
 import { createVerificationPoller } from './verification-poller.js';
 
 const client = createOtpRelayClient({ baseUrl: window.location.origin });
+/** The language chosen in the picker: the page's words, its field errors, and request-otp's `locale`. */
+const locale = mountLanguagePicker(byTestId<HTMLSelectElement>('language-picker'));
 
 const el = {
   steps: document.querySelectorAll<HTMLElement>('.step'),
@@ -156,26 +160,36 @@ function registration(): RequestOtpBody {
     first_name: formValue('first_name').trim(),
     last_name: formValue('last_name').trim(),
     password: formValue('password'),
+    locale: locale(),
     ...(username !== '' ? { username } : {}),
     ...(channel !== 'email' && mobile !== '' ? { mobile } : {}),
   };
+}
+
+/** An error about one field: in English the page's sentence, else from the field error's code. */
+function placeOn(field: Field, error: OtpRelayError): Field[] {
+  const fieldError = error.fieldErrors[field];
+  const chosen = locale();
+  setFieldError(
+    field,
+    chosen !== 'en' && fieldError ? fieldErrorText(chosen, fieldError) : errorMessage(error),
+  );
+  return [field];
 }
 
 /** Places the error next to the field it is about; answers the fields it placed. */
 function placeRegisterError(error: OtpRelayError): Field[] {
   switch (error.code) {
     case 'VALIDATION_ERROR':
-      return showFieldErrors(error.fieldErrors, REGISTER_FIELDS);
+      return showFieldErrors(error.fieldErrors, REGISTER_FIELDS, locale());
     case 'USERNAME_TAKEN':
-      setFieldError('username', errorMessage(error));
-      return ['username'];
+      return placeOn('username', error);
     case 'CHANNEL_UNAVAILABLE':
-      setFieldError('otp_method', errorMessage(error));
-      return ['otp_method'];
+      return placeOn('otp_method', error);
     case 'CAPTCHA_REQUIRED':
     case 'CAPTCHA_INVALID':
-      setFieldError('captcha_token', errorMessage(error));
-      return ['captcha_token'];
+      // The API names captcha_token; the page's error node for it is the same field.
+      return placeOn('captcha_token', error);
     default:
       return [];
   }
@@ -194,7 +208,7 @@ el.registerForm.addEventListener('submit', async (event) => {
     const answer = captcha.answer('register');
     if (!answer) {
       setFieldError('captcha_token', CAPTCHA_REQUIRED_MESSAGE);
-      show(el.registerAlert, 'Please fix the highlighted field.');
+      show(el.registerAlert, pageText(locale(), 'fixField'));
       return;
     }
     body.captcha_token = answer;
@@ -213,10 +227,7 @@ el.registerForm.addEventListener('submit', async (event) => {
     const placed = placeRegisterError(error);
     const [first] = placed;
     if (first) {
-      show(
-        el.registerAlert,
-        placed.length === 1 ? 'Please fix the highlighted field.' : 'Please fix the highlighted fields.',
-      );
+      show(el.registerAlert, pageText(locale(), placed.length === 1 ? 'fixField' : 'fixFields'));
       focusField(first, el.registerForm);
       return;
     }
@@ -390,7 +401,10 @@ el.codeForm.addEventListener('submit', async (event) => {
       setFieldError('otp', errorMessage(error));
       el.otp.select();
       el.otp.focus();
-    } else if (error.code === 'VALIDATION_ERROR' && showFieldErrors(error.fieldErrors, ['otp']).length > 0) {
+    } else if (
+      error.code === 'VALIDATION_ERROR' &&
+      showFieldErrors(error.fieldErrors, ['otp'], locale()).length > 0
+    ) {
       el.otp.focus();
     } else {
       show(el.codeAlert, errorMessage(error));

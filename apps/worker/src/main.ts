@@ -6,13 +6,16 @@ import {
   loadWorkerConfig,
 } from '@otp-relay/core';
 import { createDatabase } from '@otp-relay/db';
-import { createSenders } from './delivery/senders.js';
+import { createSenders, messagesOf } from './delivery/senders.js';
 import { scheduleRetention } from './maintenance/retention.js';
+import { loadMessagesOrExit } from './messages/load-messages-or-exit.js';
 import { createWorkerMetrics, portOf } from './metrics.js';
 import { createWorker } from './worker.js';
 
 const config = loadConfigOrExit(loadWorkerConfig, process.env);
 const logger = createLogger(config.LOG_LEVEL, 'worker');
+// Every catalogue and email template compiled before anything connects: a broken one stops the start.
+const messages = await loadMessagesOrExit(messagesOf(config));
 const database = createDatabase(config.DATABASE_URL, {
   maxConnections: Math.min(config.WORKER_CONCURRENCY, 20),
   schema: config.DATABASE_SCHEMA,
@@ -28,7 +31,7 @@ const delivery = createWorker({
   db: database.db,
   connection,
   payloadKey: deriveKey(config.OTP_ENCRYPTION_KEY, 'payload-encryption'),
-  senders: createSenders(config, logger),
+  senders: createSenders(config, logger, Promise.resolve(messages)),
   logger,
   events: metrics.events,
   webhookMetrics: metrics.webhookEvents,

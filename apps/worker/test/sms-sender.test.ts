@@ -1,4 +1,4 @@
-import { createLogger, loadWorkerConfig, loggerOptions } from '@otp-relay/core';
+import { createLogger, loadWorkerConfig, loggerOptions, SUPPORTED_LOCALES } from '@otp-relay/core';
 import { type FakeTwilio, startFakeTwilio } from '@otp-relay/testkit';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import {
   type OutgoingMessage,
 } from '../src/delivery/message-sender.js';
 import { createSenders, senderOf, sendersOf } from '../src/delivery/senders.js';
-import { renderSmsRegistrationNotice, renderSmsText } from '../src/sms/otp-sms-message.js';
+import { shippedMessages } from '../src/messages/load-messages.js';
 import { createTwilioSmsSender } from '../src/sms/twilio-sms-sender.js';
 
 const accountSid = `AC${'0'.repeat(32)}`;
@@ -98,23 +98,30 @@ describe('the Twilio SMS sender', () => {
 });
 
 describe('the SMS texts', () => {
-  // GSM 03.38's basic set: a text of these alone, 160 at most, is one segment.
+  // GSM 03.38's basic set: a text of these alone, 160 at most, is one segment; any other
+  // character makes it UCS-2, 70 at most (Arabic, Japanese, Chinese, Polish or Turkish letters).
   const GSM7 = /^[A-Za-z0-9 @£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ!"#¤%&'()*+,\-./:;<=>?¡ÄÖÑÜ§¿äöñüà]*$/;
+  const segmentLimit = (text: string) => (GSM7.test(text) ? 160 : 70);
 
-  it('fit one segment for every code length and lifetime the API allows', () => {
-    for (let length = 4; length <= 10; length += 1) {
-      for (const validForMinutes of [1, 10, 60]) {
-        const text = renderSmsText({ code: '9'.repeat(length), validForMinutes });
-        expect(text.length, text).toBeLessThanOrEqual(160);
-        expect(text).toMatch(GSM7);
+  it('fit one segment in every locale, for every code length and lifetime the API allows', async () => {
+    const messages = await shippedMessages();
+    for (const locale of SUPPORTED_LOCALES) {
+      for (let length = 4; length <= 10; length += 1) {
+        for (const validForMinutes of [1, 10, 60]) {
+          const text = messages.sms({ ...otp, code: '9'.repeat(length), validForMinutes, locale });
+          expect(text.length, `${locale}: ${text}`).toBeLessThanOrEqual(segmentLimit(text));
+        }
       }
+      const noticeText = messages.sms({ ...notice, locale });
+      expect(noticeText.length, `${locale}: ${noticeText}`).toBeLessThanOrEqual(segmentLimit(noticeText));
     }
-    expect(renderSmsText({ code: '123456', validForMinutes: 1 })).toContain('expires in 1 minute.');
-    expect(renderSmsRegistrationNotice().length).toBeLessThanOrEqual(160);
-    expect(renderSmsRegistrationNotice()).toMatch(GSM7);
+    // English stays GSM-7, and its plural is right.
+    expect(messages.sms(otp)).toMatch(GSM7);
+    expect(messages.sms({ ...otp, validForMinutes: 1 })).toContain('expires in 1 minute.');
   });
 
   it('are what the console sender logs for SMS', async () => {
+    const messages = await shippedMessages();
     const lines: Array<Record<string, unknown>> = [];
     const logger = pino(loggerOptions('info', 'test'), {
       write: (line: string) => lines.push(JSON.parse(line)),
@@ -123,8 +130,8 @@ describe('the SMS texts', () => {
     await sender.send(otp);
     await sender.send(notice);
     expect(lines.map((line) => [line.channel, line.body])).toEqual([
-      ['sms', renderSmsText(otp)],
-      ['sms', renderSmsRegistrationNotice()],
+      ['sms', messages.sms(otp)],
+      ['sms', messages.sms(notice)],
     ]);
   });
 });

@@ -1,7 +1,7 @@
 import { type FakeTwilio, startFakeTwilio } from '@otp-relay/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { OtpMessage, RegistrationNoticeMessage } from '../src/delivery/message-sender.js';
-import { createTwilioWhatsAppSender } from '../src/whatsapp/twilio-sender.js';
+import { createTwilioWhatsAppSender, templateOf } from '../src/whatsapp/twilio-sender.js';
 
 const accountSid = `AC${'0'.repeat(32)}`;
 const authToken = 'auth-token-0123456789';
@@ -68,5 +68,33 @@ describe('the Twilio WhatsApp sender: registration notices', () => {
     const [message] = await twilio.waitForMessages(1, { to: 'whatsapp:+14155552671' });
     expect(message?.body).toMatch(/^123456 is your verification code/);
     expect(message?.contentSid).toBeUndefined();
+  });
+});
+
+describe("templateOf: the template for the message's kind and language", () => {
+  const arabic = `HX${'a1'.repeat(16)}`;
+  const arabicNotice = `HX${'a2'.repeat(16)}`;
+  const options = {
+    contentSid: otpContentSid,
+    noticeContentSid,
+    contentSids: new Map([['ar', arabic]] as const),
+    noticeContentSids: new Map([['ar', arabicNotice]] as const),
+  };
+
+  it("takes the locale's own template, else the one for every language, else none (free-form text)", () => {
+    expect(templateOf({ ...otp, locale: 'ar' }, options)).toEqual({
+      contentSid: arabic,
+      contentVariables: JSON.stringify({ 1: '123456' }),
+    });
+    expect(templateOf({ ...notice, locale: 'ar' }, options)).toEqual({ contentSid: arabicNotice });
+    expect(templateOf({ ...otp, locale: 'es' }, options)?.contentSid).toBe(otpContentSid);
+    expect(templateOf(notice, options)).toEqual({ contentSid: noticeContentSid });
+    expect(templateOf({ ...otp, locale: 'es' }, { contentSids: options.contentSids })).toBeUndefined();
+  });
+
+  it('sends a locale without a template as free-form text in its language', async () => {
+    await senderWith().send({ ...otp, locale: 'de' });
+    const [message] = await twilio.waitForMessages(1);
+    expect(message?.body).toMatch(/^123456 ist dein Bestätigungscode/);
   });
 });

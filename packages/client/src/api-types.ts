@@ -1,4 +1,4 @@
-import type { operations } from './generated/openapi.js';
+import type { components, operations } from './generated/openapi.js';
 
 /**
  * Names for the shapes the client sends and receives, taken from the generated `operations` (by
@@ -60,3 +60,14 @@ type ErrorBody = Extract<
 
 /** Every error code the document says these operations answer, as a union of string literals. */
 export type OtpRelayErrorCode = ErrorBody['code'];
+
+/**
+ * What is wrong with one field: a machine `code` with its `params` (`too_short` has
+ * `params.min`, `too_long` `params.max`, …), and an English `message`. Translate the code, not
+ * the message.
+ */
+export type FieldError = components['schemas']['FieldError'];
+/** The closed list of field error codes. */
+export type FieldErrorCode = FieldError['code'];
+/** The languages the service's messages ship in: the `locale` request-otp chose. */
+export type Locale = RequestOtpResponse['locale'];

@@ -1,5 +1,6 @@
 import createClient, { type Client } from 'openapi-fetch';
 import type {
+  FieldError,
   MeResponse,
   OtpRelayErrorCode,
   RequestOtpBody,
@@ -55,7 +56,23 @@ interface ContractError {
   success: false;
   code: string;
   message: string;
-  errors?: Record<string, string>;
+  errors?: Record<string, unknown>;
+}
+
+/**
+ * The answer's field errors, each a FieldError. A bare message (an answer in the first version's
+ * form, e.g. from a proxy that added `X-Error-Format: messages`) becomes `invalid` with it.
+ */
+function fieldErrorsOf(errors: Record<string, unknown> | undefined): Record<string, FieldError> {
+  const fieldErrors: Record<string, FieldError> = {};
+  for (const [field, error] of Object.entries(errors ?? {})) {
+    if (typeof error === 'string') fieldErrors[field] = { code: 'invalid', params: {}, message: error };
+    else if (typeof error === 'object' && error !== null && 'code' in error) {
+      // The document lists every code this version of the API answers; a newer server may add one.
+      fieldErrors[field] = error as FieldError;
+    }
+  }
+  return fieldErrors;
 }
 
 function isContractError(body: unknown): body is ContractError {
@@ -88,7 +105,7 @@ function answerError(response: Response, body: unknown): OtpRelayError {
     // The document lists every code this version of the API answers; a newer server may add one.
     code: body.code as OtpRelayErrorCode,
     message: body.message,
-    fieldErrors: body.errors,
+    fieldErrors: fieldErrorsOf(body.errors),
   });
 }
 

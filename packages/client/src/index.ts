@@ -1,4 +1,7 @@
 export type {
+  FieldError,
+  FieldErrorCode,
+  Locale,
   MeResponse,
   OtpMethod,
   OtpRelayErrorCode,

@@ -1,4 +1,4 @@
-import type { OtpRelayErrorCode } from './api-types.js';
+import type { FieldError, OtpRelayErrorCode } from './api-types.js';
 
 /**
  * Failures that happen before there is an answer in the API's error contract: the server could
@@ -12,7 +12,7 @@ export interface OtpRelayErrorDetails {
   /** The HTTP status; 0 when no answer came. */
   status: number;
   retryAfter?: number | undefined;
-  fieldErrors?: Readonly<Record<string, string>> | undefined;
+  fieldErrors?: Readonly<Record<string, FieldError>> | undefined;
   requestId?: string | undefined;
   cause?: unknown;
 }
@@ -25,8 +25,11 @@ export class OtpRelayError extends Error {
   readonly status: number;
   /** Seconds to wait before trying again, when the answer had a Retry-After header. */
   readonly retryAfter: number | undefined;
-  /** The API's message for each field it refused (`errors`), by field name; empty when none. */
-  readonly fieldErrors: Readonly<Record<string, string>>;
+  /**
+   * What is wrong with each field the API refused (`errors`), by field name: a code with its
+   * parameters to translate, and the English message; empty when none.
+   */
+  readonly fieldErrors: Readonly<Record<string, FieldError>>;
   /** The answer's X-Request-Id, which the service's logs carry: worth quoting to its operators. */
   readonly requestId: string | undefined;
 

@@ -68,6 +68,13 @@ describe('the client against the API', () => {
     );
     expect(error).toMatchObject({ code: 'VALIDATION_ERROR', status: 400, retryAfter: undefined });
     expect(Object.keys(error.fieldErrors).sort()).toEqual(['email', 'password']);
+    // A code and its parameters to translate, beside the English message.
+    expect(error.fieldErrors.password).toEqual({
+      code: 'too_short',
+      params: { min: 8 },
+      message: 'must be 8 to 128 characters',
+    });
+    expect(error.fieldErrors.email).toMatchObject({ code: 'invalid_format', params: { format: 'email' } });
     expect(error.requestId).toMatch(/^[0-9a-f-]{36}$/);
   });
 

@@ -5,6 +5,7 @@ import { DEFAULT_DATABASE_SCHEMA, databaseSchemaProblem } from './database-schem
 import { readJwtSigningKeys } from './jwt-signing-keys.js';
 import { parseTrustProxy } from './trust-proxy.js';
 import { webhookSecretProblems } from './webhook-settings.js';
+import { parseLocaleContentSids } from './whatsapp-content-sids.js';
 
 /**
  * Configuration comes from the environment only, parsed once in each app's `main.ts`
@@ -173,6 +174,17 @@ const WorkerProperties = {
   TWILIO_WHATSAPP_CONTENT_SID: OptionalContentSid(),
   // Registration notices on WhatsApp: an approved template without variables; unset = free-form text.
   TWILIO_WHATSAPP_NOTICE_CONTENT_SID: OptionalContentSid(),
+  // One approved template per language, `es=HX…,ar=HX…` (whatsapp-content-sids.ts); a locale not
+  // listed gets the single SID above, else free-form text in its language.
+  TWILIO_WHATSAPP_CONTENT_SIDS: Type.String({ default: '' }),
+  TWILIO_WHATSAPP_NOTICE_CONTENT_SIDS: Type.String({ default: '' }),
+  // The shop's brand in every message (apps/worker/src/messages): unset name = neutral wording.
+  BRAND_NAME: Type.Optional(Type.String({ minLength: 1, maxLength: 60, pattern: '^[^<>{}]+$' })),
+  BRAND_LOGO_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s"<>]+$' })),
+  BRAND_COLOR: Type.String({ pattern: '^#[0-9a-fA-F]{6}$', default: '#1f6feb' }),
+  BRAND_SUPPORT_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s"<>]+$' })),
+  // A folder whose <locale>.json entries and .mjml templates replace the shipped ones, read at start.
+  TEMPLATES_DIR: OptionalString(),
   WHATSAPP_FALLBACK_TO_EMAIL: Type.Boolean({ default: true }),
   // Where a code goes when its delivery on a channel dies (or is reported undelivered): the next
   // channel after it in this list that is on and that the flow has a contact for.
@@ -370,6 +382,10 @@ function workerProductionProblems(config: WorkerConfig): string[] {
     const problem = smtpTlsProblem(name, config[name]);
     if (problem) problems.push(problem);
   }
+  // Shown to shoppers in their mail clients, which block or warn on plain http.
+  for (const name of ['BRAND_LOGO_URL', 'BRAND_SUPPORT_URL'] as const) {
+    if (config[name]?.startsWith('http://')) problems.push(`${name}: must be an https:// URL in production`);
+  }
   return problems;
 }
 
@@ -398,6 +414,20 @@ export const MigrateConfigSchema = Type.Object({
   DATABASE_SCHEMA: CommonProperties.DATABASE_SCHEMA,
 });
 export type MigrateConfig = Static<typeof MigrateConfigSchema>;
+
+/** What the messages:render command reads: the worker's brand and template settings. */
+export const MessagesConfigSchema = Type.Object({
+  BRAND_NAME: WorkerProperties.BRAND_NAME,
+  BRAND_LOGO_URL: WorkerProperties.BRAND_LOGO_URL,
+  BRAND_COLOR: WorkerProperties.BRAND_COLOR,
+  BRAND_SUPPORT_URL: WorkerProperties.BRAND_SUPPORT_URL,
+  TEMPLATES_DIR: WorkerProperties.TEMPLATES_DIR,
+});
+export type MessagesConfig = Static<typeof MessagesConfigSchema>;
+
+export function loadMessagesConfig(env: Env): MessagesConfig {
+  return parse(MessagesConfigSchema, env);
+}
 
 export function loadMigrateConfig(env: Env): MigrateConfig {
   const config = parse(MigrateConfigSchema, env);
@@ -526,6 +556,9 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
   problems.push(...emailProblems(config, env));
   problems.push(...twilioProblems(config, env));
   problems.push(...webhookSecretProblems(config));
+  for (const name of ['TWILIO_WHATSAPP_CONTENT_SIDS', 'TWILIO_WHATSAPP_NOTICE_CONTENT_SIDS'] as const) {
+    for (const problem of parseLocaleContentSids(config[name]).problems) problems.push(`${name}: ${problem}`);
+  }
   problems.push(...productionProblems(config, env, workerProductionProblems));
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

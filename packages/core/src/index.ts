@@ -14,3 +14,4 @@ export * from './trust-proxy.js';
 export * from './webhook-events.js';
 export * from './webhook-queue.js';
 export * from './webhook-settings.js';
+export * from './whatsapp-content-sids.js';

@@ -125,6 +125,8 @@ export const registrationFlows = pgTable(
     lastName: text('last_name').notNull(),
     /** Kept for the account the flow creates. */
     metadata: jsonb('metadata').$type<AccountMetadata>().notNull().default({}),
+    /** BCP 47 tag, one of the supported locales: the language of every message the flow sends. */
+    locale: text('locale').notNull().default('en'),
     /**
      * The account's password hash until the flow creates the account; null once the flow has ended
      * (verified, closed, or dead: expired and locked), as nothing can use it any more.

@@ -138,6 +138,11 @@ export function openApiOptions(): FastifyDynamicSwaggerOptions {
         },
       },
     },
+    // Named schemas (FieldError) keep their names in components.schemas.
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, index) =>
+        typeof json.$id === 'string' ? json.$id : `def-${index}`,
+    },
     transformObject: (documentObject) =>
       withBothSlashForms(
         withoutValidatorKeywords(

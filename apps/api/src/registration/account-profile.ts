@@ -1,4 +1,5 @@
 import type { AccountMetadata } from '@otp-relay/core';
+import { problem } from './field-errors.js';
 import { RegistrationError } from './registration-errors.js';
 
 /**
@@ -17,7 +18,11 @@ export const METADATA_LIMITS = {
 /** USERNAME_REQUIRED=true (the default): request-otp without one is refused, naming the field. */
 export function requireUsername(username: string | undefined, required: boolean): string | null {
   if (username !== undefined) return username;
-  if (required) throw new RegistrationError('VALIDATION_ERROR', 'is required', { field: 'username' });
+  if (required)
+    throw new RegistrationError('VALIDATION_ERROR', 'is required', {
+      field: 'username',
+      problem: problem('required'),
+    });
   return null;
 }
 
@@ -29,7 +34,10 @@ export function acceptMetadata(metadata: AccountMetadata | undefined): AccountMe
     throw new RegistrationError(
       'VALIDATION_ERROR',
       `must be at most ${METADATA_LIMITS.maxBytes} bytes as JSON (is ${bytes})`,
-      { field: 'metadata' },
+      {
+        field: 'metadata',
+        problem: { code: 'too_large', params: { max_bytes: METADATA_LIMITS.maxBytes } },
+      },
     );
   }
   return metadata;

@@ -1,4 +1,5 @@
 import { type ApiConfig, ConfigError, type Logger } from '@otp-relay/core';
+import { problem } from './field-errors.js';
 import { RegistrationError } from './registration-errors.js';
 
 /**
@@ -130,7 +131,7 @@ export function createHumanCheck(
         throw new RegistrationError(
           'CAPTCHA_REQUIRED',
           'Complete the human check and send its answer as captcha_token.',
-          { field: 'captcha_token' },
+          { field: 'captcha_token', problem: problem('required') },
         );
       }
       const verdict = await siteverify(answer, ip);
@@ -151,7 +152,7 @@ export function createHumanCheck(
       throw new RegistrationError(
         'CAPTCHA_INVALID',
         'The human check failed or expired; complete it again.',
-        { field: 'captcha_token' },
+        { field: 'captcha_token', problem: problem('rejected') },
       );
     },
   };

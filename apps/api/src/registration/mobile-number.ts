@@ -1,4 +1,5 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { type FieldProblem, problem } from './field-errors.js';
 import { RegistrationError } from './registration-errors.js';
 
 export interface MobileNumber {
@@ -22,18 +23,24 @@ export const ANY_COUNTRY: ReadonlySet<string> = new Set();
 export function parseMobile(input: string, allowedCountries: ReadonlySet<string>): MobileNumber {
   const trimmed = input.trim();
   if (!trimmed.startsWith('+') && !trimmed.startsWith('00')) {
-    throw invalid('must include the country code, e.g. +14155552671');
+    throw invalid('must include the country code, e.g. +14155552671', PHONE_FORMAT);
   }
   const parsed = parsePhoneNumberFromString(trimmed.replace(/^00/, '+'));
-  if (!parsed?.isValid()) throw invalid('is not a valid phone number');
+  if (!parsed?.isValid()) throw invalid('is not a valid phone number', PHONE_FORMAT);
   const type = parsed.getType();
   if (type !== undefined && type !== 'MOBILE' && type !== 'FIXED_LINE_OR_MOBILE') {
-    throw invalid('must be a mobile number (landlines cannot receive codes by WhatsApp or SMS)');
+    throw invalid(
+      'must be a mobile number (landlines cannot receive codes by WhatsApp or SMS)',
+      problem('not_mobile'),
+    );
   }
   // Satellite and other non-geographic numbers (+881, +882, +883, +800…) belong to no country:
   // no country list can vouch for them, and they are what toll-fraud pumping favours.
   if (!parsed.country)
-    throw invalid('must belong to a country (satellite and global numbers are not accepted)');
+    throw invalid(
+      'must belong to a country (satellite and global numbers are not accepted)',
+      problem('country_not_allowed'),
+    );
   if (!countryAllowed(parsed.country, allowedCountries)) throw countryRefused();
   return { e164: parsed.number, country: parsed.country, callingCode: parsed.countryCallingCode };
 }
@@ -44,9 +51,11 @@ export function countryAllowed(country: string, allowedCountries: ReadonlySet<st
 }
 
 export function countryRefused(): RegistrationError {
-  return invalid('is in a country this service does not send codes to');
+  return invalid('is in a country this service does not send codes to', problem('country_not_allowed'));
 }
 
-function invalid(message: string) {
-  return new RegistrationError('VALIDATION_ERROR', message, { field: 'mobile' });
+const PHONE_FORMAT: FieldProblem = { code: 'invalid_format', params: { format: 'phone' } };
+
+function invalid(message: string, fieldProblem: FieldProblem) {
+  return new RegistrationError('VALIDATION_ERROR', message, { field: 'mobile', problem: fieldProblem });
 }

@@ -1,3 +1,5 @@
+import type { FieldProblem } from './field-errors.js';
+
 /**
  * What registration can refuse, as domain errors that know nothing of HTTP.
  * The HTTP layer maps each code to a status in one table (http/error-contract.ts).
@@ -23,7 +25,8 @@ export class RegistrationError extends Error {
   constructor(
     readonly code: RegistrationErrorCode,
     message: string,
-    readonly details: { field?: string; retryAfterSeconds?: number } = {},
+    /** `field` and `problem` together: what is wrong with which field of the request. */
+    readonly details: { field?: string; problem?: FieldProblem; retryAfterSeconds?: number } = {},
   ) {
     super(message);
     this.name = 'RegistrationError';

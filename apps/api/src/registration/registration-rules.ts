@@ -1,5 +1,6 @@
 import { type CodeUnusableReason, codeUnusableReason } from '@otp-relay/core';
 import type { Channel, FlowKind, RegistrationFlow } from '@otp-relay/db';
+import { problem } from './field-errors.js';
 import type { MobileNumber } from './mobile-number.js';
 import { RegistrationError } from './registration-errors.js';
 
@@ -64,7 +65,7 @@ export function verificationIdRequired(): RegistrationError {
   return new RegistrationError(
     'VERIFICATION_ID_REQUIRED',
     'More than one registration is open for this address; send the verification_id that request-otp returned.',
-    { field: 'verification_id' },
+    { field: 'verification_id', problem: problem('required') },
   );
 }
 
@@ -123,7 +124,10 @@ export function rejection(code: Rejection): RegistrationError {
 }
 
 export function usernameTaken(): RegistrationError {
-  return new RegistrationError('USERNAME_TAKEN', 'This username is already taken.', { field: 'username' });
+  return new RegistrationError('USERNAME_TAKEN', 'This username is already taken.', {
+    field: 'username',
+    problem: problem('taken'),
+  });
 }
 
 /** Where a code on `channel` goes, and the key its limits count under. */
@@ -161,6 +165,7 @@ export function mobileRequired(channel?: Channel): RegistrationError {
   const by = channel ? CHANNEL_NAMES[channel] : 'WhatsApp or SMS';
   return new RegistrationError('VALIDATION_ERROR', `is required to send the code by ${by}`, {
     field: 'mobile',
+    problem: problem('required'),
   });
 }
 

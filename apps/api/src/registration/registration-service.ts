@@ -12,12 +12,14 @@ import {
   generateVerificationId,
   hashFlowCode,
   type Logger,
+  type SupportedLocale,
   sealDeliveryPayload,
   type WebhookQueue,
 } from '@otp-relay/core';
 import type { Channel, Database, RegistrationFlow, Transaction } from '@otp-relay/db';
 import { acceptMetadata, requireUsername } from './account-profile.js';
 import { mailboxKey } from './contact-keys.js';
+import { problem } from './field-errors.js';
 import {
   type Account,
   createFlowRepository,
@@ -50,6 +52,7 @@ import {
   verificationIdRequired,
 } from './registration-rules.js';
 import type { SendLimits } from './send-limits.js';
+import { chooseLocale } from './shopper-locale.js';
 import { type VerificationStatus, verificationNotFound, verificationStatus } from './verification-status.js';
 
 /**
@@ -112,6 +115,10 @@ export interface RequestOtpInput {
   captchaToken?: string | undefined;
   /** The caller's address, for the human check. */
   ip: string;
+  /** The body's `locale` (BCP 47), as sent. */
+  locale?: string | undefined;
+  /** The request's `Accept-Language`, used when `locale` is absent. */
+  acceptLanguage?: string | undefined;
 }
 
 export interface IssuedCode {
@@ -121,8 +128,8 @@ export interface IssuedCode {
   code?: string;
 }
 
-/** A new flow: its id, the same shape whether a code or a notice went out. */
-export type OpenedFlow = IssuedCode & { verificationId: string };
+/** A new flow: its id and language, the same shape whether a code or a notice went out. */
+export type OpenedFlow = IssuedCode & { verificationId: string; locale: SupportedLocale };
 
 /** Which flow a verify or resend is about: its id, or (clients of the first version) the address alone. */
 export interface FlowCall {
@@ -163,9 +170,7 @@ export function createRegistrationService(deps: RegistrationDeps) {
       throw new RegistrationError(
         'CHANNEL_UNAVAILABLE',
         `${CHANNEL_NAMES[channel]} delivery is not enabled on this service.`,
-        {
-          field: 'otp_method',
-        },
+        { field: 'otp_method', problem: problem('unavailable') },
       );
     }
   }
@@ -308,6 +313,12 @@ export function createRegistrationService(deps: RegistrationDeps) {
       input.mobile === undefined ? undefined : parseMobile(input.mobile, allowedCountries[input.channel]);
     const to = destinationFor(input.channel, email, mobile);
     if (!to) throw mobileRequired(input.channel);
+    const locale = chooseLocale({
+      requested: input.locale,
+      acceptLanguage: input.acceptLanguage,
+      // Only where the code goes to that number: an email flow's number says nothing of its reader.
+      phoneCountry: input.channel === 'email' ? undefined : mobile?.country,
+    });
     const sent = await withSendBudget(to, async () => {
       // After the cheap refusals (limits, budgets) and before anything is looked up, so the
       // answer takes as long whoever has an account.
@@ -335,6 +346,7 @@ export function createRegistrationService(deps: RegistrationDeps) {
             mobile: mobile?.e164 ?? null,
             username,
             metadata,
+            locale,
             firstName: input.firstName,
             lastName: input.lastName,
             passwordHash,
@@ -348,9 +360,10 @@ export function createRegistrationService(deps: RegistrationDeps) {
       return { ...code, verificationId };
     });
     await enqueue(sent.deliveryId, log);
-    if (sent.flowCode.kind === 'notice') return { ...issued(), verificationId: sent.verificationId };
+    const opened = { verificationId: sent.verificationId, locale };
+    if (sent.flowCode.kind === 'notice') return { ...issued(), ...opened };
     events.codeIssued(to.channel);
-    return { ...issued(sent.code), verificationId: sent.verificationId };
+    return { ...issued(sent.code), ...opened };
   }
 
   /** The flow a call names; with `tx`, locked for the rest of that transaction. */

@@ -1,4 +1,6 @@
+import { DEFAULT_LOCALE, isSupportedLocale, type SupportedLocale } from '@otp-relay/core';
 import type { Channel, Delivery, RegistrationFlow } from '@otp-relay/db';
+import { problem } from './field-errors.js';
 import { RegistrationError } from './registration-errors.js';
 
 /**
@@ -40,6 +42,8 @@ export interface VerificationStatus {
   resendAfterSeconds: number | null;
   /** Wrong codes the holder of the id may still submit. */
   attemptsLeft: number;
+  /** The language of the flow's messages, chosen at request-otp. */
+  locale: SupportedLocale;
 }
 
 /** What of a flow the status reads. */
@@ -54,6 +58,7 @@ export type StatusFlow = Pick<
   | 'expiresAt'
   | 'verifiedAt'
   | 'closedAt'
+  | 'locale'
 >;
 
 /** What of a delivery the status reads. */
@@ -88,6 +93,7 @@ export interface StatusInput {
 export function verificationNotFound(): RegistrationError {
   return new RegistrationError('VERIFICATION_NOT_FOUND', 'No verification has this id.', {
     field: 'verification_id',
+    problem: problem('not_found'),
   });
 }
 
@@ -188,5 +194,7 @@ export function verificationStatus(input: StatusInput): VerificationStatus {
     expiresInSeconds: state === 'pending' ? secondsUntil(flow.expiresAt, at) : 0,
     resendAfterSeconds: ended ? null : cooldownEnds ? secondsUntil(cooldownEnds, at) : 0,
     attemptsLeft: Math.max(0, rules.OTP_MAX_ATTEMPTS - flow.failedAttempts),
+    // Always one of them (request-otp negotiates it); a row edited by hand reads as English.
+    locale: isSupportedLocale(flow.locale) ? flow.locale : DEFAULT_LOCALE,
   };
 }

@@ -1,3 +1,4 @@
+import type { SupportedLocale } from '@otp-relay/core';
 import type { Channel } from '@otp-relay/db';
 
 /**
@@ -10,6 +11,8 @@ export interface OtpMessage {
   to: string;
   code: string;
   validForMinutes: number;
+  /** The flow's language; English when unset. */
+  locale?: SupportedLocale;
 }
 
 /**
@@ -19,6 +22,8 @@ export interface OtpMessage {
 export interface RegistrationNoticeMessage {
   kind: 'registration-notice';
   to: string;
+  /** The flow's language; English when unset. */
+  locale?: SupportedLocale;
 }
 
 export type OutgoingMessage = OtpMessage | RegistrationNoticeMessage;

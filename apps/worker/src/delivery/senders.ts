@@ -1,8 +1,11 @@
 import type { Logger, WorkerConfig } from '@otp-relay/core';
-import { twilioReceiptUrl } from '@otp-relay/core';
+import { localeContentSids, twilioReceiptUrl } from '@otp-relay/core';
 import type { Channel } from '@otp-relay/db';
 import { createGmailSender } from '../email/gmail-sender.js';
 import { createSmtpSender } from '../email/smtp-sender.js';
+import { brandOf } from '../messages/brand.js';
+import { loadMessages } from '../messages/load-messages.js';
+import type { MessageRenderer } from '../messages/message-renderer.js';
 import { createTwilioSmsSender, type TwilioSmsSenderFrom } from '../sms/twilio-sms-sender.js';
 import type { TwilioAccountOptions } from '../twilio/twilio-messaging.js';
 import { createTwilioWhatsAppSender } from '../whatsapp/twilio-sender.js';
@@ -77,16 +80,22 @@ function smsSenderFrom(config: WorkerConfig): TwilioSmsSenderFrom {
 function emailSenders(
   config: WorkerConfig,
   logger: Logger,
+  messages: Promise<MessageRenderer>,
 ): { primary: MessageSender; backup?: MessageSender } {
   const timeoutMs = config.PROVIDER_TIMEOUT_MS;
   const smtp = (url: string | undefined, provider: string) =>
-    url ? createSmtpSender({ url, from: config.EMAIL_FROM, timeoutMs, provider }) : undefined;
+    url ? createSmtpSender({ url, from: config.EMAIL_FROM, timeoutMs, provider, messages }) : undefined;
   switch (config.EMAIL_PROVIDER) {
     case 'console':
-      return { primary: createConsoleSender('email', logger) };
+      return { primary: createConsoleSender('email', logger, messages) };
     case 'smtp': {
       // loadWorkerConfig has checked SMTP_URL is set when EMAIL_PROVIDER=smtp.
-      const primary = createSmtpSender({ url: config.SMTP_URL ?? '', from: config.EMAIL_FROM, timeoutMs });
+      const primary = createSmtpSender({
+        url: config.SMTP_URL ?? '',
+        from: config.EMAIL_FROM,
+        timeoutMs,
+        messages,
+      });
       const backup = smtp(config.SMTP_BACKUP_URL, 'smtp-backup');
       return { primary, ...(backup ? { backup } : {}) };
     }
@@ -100,6 +109,7 @@ function emailSenders(
         apiRootUrl: config.GMAIL_API_ROOT_URL,
         tokenUrl: config.GOOGLE_OAUTH_TOKEN_URL,
         timeoutMs,
+        messages,
       });
       const backup = smtp(config.SMTP_URL, 'smtp');
       return { primary, ...(backup ? { backup } : {}) };
@@ -107,10 +117,25 @@ function emailSenders(
   }
 }
 
-/** The senders the configuration asks for. */
-export function createSenders(config: WorkerConfig, logger: Logger): Senders {
+/** What the worker says, from its configuration (brand, TEMPLATES_DIR); see loadMessages. */
+export function messagesOf(config: WorkerConfig): Promise<MessageRenderer> {
+  return loadMessages({ brand: brandOf(config), templatesDir: config.TEMPLATES_DIR });
+}
+
+/**
+ * The senders the configuration asks for, saying what `messages` renders (main.ts loads them
+ * first, so a broken template stops the start; by default they load here, and a broken one
+ * fails each send).
+ */
+export function createSenders(
+  config: WorkerConfig,
+  logger: Logger,
+  messages: Promise<MessageRenderer> = messagesOf(config),
+): Senders {
+  // Handled here too, so a load that fails before any send is not an unhandled rejection.
+  messages.catch(() => undefined);
   const timeoutMs = config.PROVIDER_TIMEOUT_MS;
-  const email = emailSenders(config, logger);
+  const email = emailSenders(config, logger, messages);
   // One account for both phone channels; loadWorkerConfig has checked it is set when either is on Twilio.
   const twilioAccount: TwilioAccountOptions = {
     accountSid: config.TWILIO_ACCOUNT_SID ?? '',
@@ -121,20 +146,23 @@ export function createSenders(config: WorkerConfig, logger: Logger): Senders {
   };
   const whatsapp =
     config.WHATSAPP_PROVIDER === 'console'
-      ? createConsoleSender('whatsapp', logger)
+      ? createConsoleSender('whatsapp', logger, messages)
       : config.WHATSAPP_PROVIDER === 'twilio'
         ? createTwilioWhatsAppSender({
             ...twilioAccount,
             from: config.TWILIO_WHATSAPP_FROM ?? '',
             contentSid: config.TWILIO_WHATSAPP_CONTENT_SID,
             noticeContentSid: config.TWILIO_WHATSAPP_NOTICE_CONTENT_SID,
+            contentSids: localeContentSids(config.TWILIO_WHATSAPP_CONTENT_SIDS),
+            noticeContentSids: localeContentSids(config.TWILIO_WHATSAPP_NOTICE_CONTENT_SIDS),
+            messages,
           })
         : undefined;
   const sms =
     config.SMS_PROVIDER === 'console'
-      ? createConsoleSender('sms', logger)
+      ? createConsoleSender('sms', logger, messages)
       : config.SMS_PROVIDER === 'twilio'
-        ? createTwilioSmsSender({ ...twilioAccount, ...smsSenderFrom(config) })
+        ? createTwilioSmsSender({ ...twilioAccount, ...smsSenderFrom(config), messages })
         : undefined;
   // WhatsApp after SMS: `byProvider.twilio` stays WhatsApp's sender, as before SMS (senderOf
   // finds each channel its own).

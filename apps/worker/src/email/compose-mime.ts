@@ -1,5 +1,5 @@
 import MailComposer from 'nodemailer/lib/mail-composer';
-import type { RenderedEmail } from './email-templates.js';
+import type { RenderedEmail } from '../messages/message-renderer.js';
 
 /** The RFC 5322 message, built by nodemailer's MailComposer (multipart/alternative: text + HTML). */
 export function composeMime(from: string, to: string, email: RenderedEmail): Promise<Buffer> {

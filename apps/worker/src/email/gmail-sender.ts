@@ -8,8 +8,9 @@ import {
   type SendResult,
 } from '../delivery/message-sender.js';
 import { ProviderLimitError } from '../delivery/provider-exhaustion.js';
+import { shippedMessages } from '../messages/load-messages.js';
+import type { MessageRenderer } from '../messages/message-renderer.js';
 import { composeMime } from './compose-mime.js';
-import { renderEmail } from './email-templates.js';
 
 export interface GmailSenderOptions {
   clientId: string;
@@ -20,6 +21,8 @@ export interface GmailSenderOptions {
   apiRootUrl: string;
   tokenUrl: string;
   timeoutMs: number;
+  /** What it says (loadMessages); the shipped messages, unbranded, by default. */
+  messages?: Promise<MessageRenderer>;
 }
 
 /**
@@ -36,12 +39,14 @@ export function createGmailSender(options: GmailSenderOptions): MessageSender {
   });
   auth.setCredentials({ refresh_token: options.refreshToken });
   const client = gmail({ version: 'v1', auth, rootUrl: options.apiRootUrl, retry: false });
+  const messages = options.messages ?? shippedMessages();
 
   return {
     channel: 'email',
     provider: 'gmail',
     async send(message: OutgoingMessage): Promise<SendResult> {
-      const raw = (await composeMime(options.from, message.to, renderEmail(message))).toString('base64url');
+      const email = (await messages).email(message);
+      const raw = (await composeMime(options.from, message.to, email)).toString('base64url');
       try {
         const response = await client.users.messages.send(
           { userId: 'me', requestBody: { raw } },

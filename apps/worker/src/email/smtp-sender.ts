@@ -6,7 +6,8 @@ import {
   type SendResult,
 } from '../delivery/message-sender.js';
 import { ProviderLimitError } from '../delivery/provider-exhaustion.js';
-import { renderEmail } from './email-templates.js';
+import { shippedMessages } from '../messages/load-messages.js';
+import type { MessageRenderer } from '../messages/message-renderer.js';
 
 export interface SmtpSenderOptions {
   url: string;
@@ -14,6 +15,8 @@ export interface SmtpSenderOptions {
   timeoutMs: number;
   /** `smtp` (the default), or `smtp-backup` for SMTP_BACKUP_URL behind an SMTP primary. */
   provider?: string;
+  /** What it says (loadMessages); the shipped messages, unbranded, by default. */
+  messages?: Promise<MessageRenderer>;
 }
 
 /**
@@ -29,16 +32,14 @@ export function createSmtpSender(options: SmtpSenderOptions): MessageSender {
     greetingTimeout: options.timeoutMs,
     socketTimeout: options.timeoutMs,
   });
+  const messages = options.messages ?? shippedMessages();
   return {
     channel: 'email',
     provider,
     async send(message: OutgoingMessage): Promise<SendResult> {
+      const email = (await messages).email(message);
       try {
-        const info = await transport.sendMail({
-          from: options.from,
-          to: message.to,
-          ...renderEmail(message),
-        });
+        const info = await transport.sendMail({ from: options.from, to: message.to, ...email });
         return { provider, providerMessageId: info.messageId };
       } catch (error) {
         throw classifySmtpError(error);

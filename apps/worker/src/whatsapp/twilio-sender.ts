@@ -1,6 +1,8 @@
+import { DEFAULT_LOCALE, type LocaleContentSids } from '@otp-relay/core';
 import type { MessageSender, OutgoingMessage, SendResult } from '../delivery/message-sender.js';
+import { shippedMessages } from '../messages/load-messages.js';
+import type { MessageRenderer } from '../messages/message-renderer.js';
 import { createTwilioMessaging, type TwilioAccountOptions } from '../twilio/twilio-messaging.js';
-import { renderWhatsAppBody } from './otp-whatsapp-message.js';
 
 export interface TwilioWhatsAppSenderOptions extends TwilioAccountOptions {
   /** The WhatsApp sender, `+14155238886` or `whatsapp:+14155238886`. */
@@ -9,6 +11,12 @@ export interface TwilioWhatsAppSenderOptions extends TwilioAccountOptions {
   contentSid?: string | undefined;
   /** An approved template without variables for registration notices; without it they are free-form text. */
   noticeContentSid?: string | undefined;
+  /** Approved templates by language (TWILIO_WHATSAPP_CONTENT_SIDS): before `contentSid`. */
+  contentSids?: LocaleContentSids | undefined;
+  /** The notices' templates by language (TWILIO_WHATSAPP_NOTICE_CONTENT_SIDS): before `noticeContentSid`. */
+  noticeContentSids?: LocaleContentSids | undefined;
+  /** The free-form texts (loadMessages); the shipped messages, unbranded, by default. */
+  messages?: Promise<MessageRenderer>;
 }
 
 const withPrefix = (number: string) => (number.startsWith('whatsapp:') ? number : `whatsapp:${number}`);
@@ -17,26 +25,36 @@ const withPrefix = (number: string) => (number.startsWith('whatsapp:') ? number 
 export function createTwilioWhatsAppSender(options: TwilioWhatsAppSenderOptions): MessageSender {
   const messaging = createTwilioMessaging(options);
   const from = withPrefix(options.from);
+  const messages = options.messages ?? shippedMessages();
 
   return {
     channel: 'whatsapp',
     provider: 'twilio',
-    send(message: OutgoingMessage): Promise<SendResult> {
-      return messaging.send({ from, to: withPrefix(message.to), ...contentOf(message, options) });
+    async send(message: OutgoingMessage): Promise<SendResult> {
+      const content = templateOf(message, options) ?? { body: (await messages).whatsapp(message) };
+      return messaging.send({ from, to: withPrefix(message.to), ...content });
     },
   };
 }
 
-/** What Twilio sends: the approved template configured for the message's kind, else free-form text. */
-function contentOf(
+/**
+ * The approved template for the message's kind and language (its own, else the one for every
+ * language), or none: then free-form text in the message's language.
+ */
+export function templateOf(
   message: OutgoingMessage,
-  { contentSid, noticeContentSid }: Pick<TwilioWhatsAppSenderOptions, 'contentSid' | 'noticeContentSid'>,
-): { body: string } | { contentSid: string; contentVariables?: string } {
-  if (message.kind === 'otp' && contentSid) {
+  options: Pick<
+    TwilioWhatsAppSenderOptions,
+    'contentSid' | 'noticeContentSid' | 'contentSids' | 'noticeContentSids'
+  >,
+): { contentSid: string; contentVariables?: string } | undefined {
+  const locale = message.locale ?? DEFAULT_LOCALE;
+  if (message.kind === 'otp') {
+    const contentSid = options.contentSids?.get(locale) ?? options.contentSid;
     // Authentication templates take the code as their one variable.
-    return { contentSid, contentVariables: JSON.stringify({ 1: message.code }) };
+    return contentSid ? { contentSid, contentVariables: JSON.stringify({ 1: message.code }) } : undefined;
   }
   // The notice says the same to everyone, so its template has no variables.
-  if (message.kind === 'registration-notice' && noticeContentSid) return { contentSid: noticeContentSid };
-  return { body: renderWhatsAppBody(message) };
+  const contentSid = options.noticeContentSids?.get(locale) ?? options.noticeContentSid;
+  return contentSid ? { contentSid } : undefined;
 }

@@ -25,7 +25,61 @@ export interface paths {
 }
 export type webhooks = Record<string, never>;
 export interface components {
-  schemas: never;
+  schemas: {
+    /** @description What is wrong with one field: `code` and its `params` for a frontend to translate, and `message` in English for people. E.g. `{code: 'too_short', params: {min: 8}, message: 'must be 8 to 128 characters'}`. */
+    FieldError: {
+      /**
+       * @description What is wrong with the field, from a closed list: translate it (with `params`).
+       * @enum {unknown}
+       */
+      code:
+        | 'required'
+        | 'unknown_field'
+        | 'invalid_type'
+        | 'too_short'
+        | 'too_long'
+        | 'invalid_format'
+        | 'not_allowed'
+        | 'too_many_keys'
+        | 'too_large'
+        | 'taken'
+        | 'not_mobile'
+        | 'country_not_allowed'
+        | 'unavailable'
+        | 'not_found'
+        | 'rejected'
+        | 'invalid';
+      /** @description The values the sentence for `code` needs: `too_short` has `min`, `too_long` `max`, … */
+      params: {
+        /** @description The JSON type the field takes: string, number, object… */
+        expected?: string;
+        /** @description The fewest characters accepted. */
+        min?: number;
+        /** @description The most keys accepted. */
+        max?: number;
+        /**
+         * @description What the value must look like.
+         * @enum {unknown}
+         */
+        format?:
+          | 'email'
+          | 'phone'
+          | 'username'
+          | 'name'
+          | 'verification_id'
+          | 'otp'
+          | 'locale'
+          | 'metadata_key'
+          | 'text';
+        /** @description The values accepted. */
+        allowed?: string[];
+        /** @description The most bytes accepted (as JSON, UTF-8). */
+        max_bytes?: number;
+      };
+      /** @description In English, for people; its wording may change. */
+      message: string;
+    };
+  };
   responses: never;
   parameters: never;
   requestBodies: never;
@@ -252,6 +306,11 @@ export interface operations {
               resend_after: number | null;
               /** @description Wrong codes that may still be tried with this id. */
               attempts_left: number;
+              /**
+               * @description The flow's language (BCP 47): the supported locale chosen for the shopper.
+               * @enum {string}
+               */
+              locale: 'en' | 'es' | 'pt-BR' | 'fr' | 'de' | 'it' | 'nl' | 'pl' | 'tr' | 'ar' | 'ja' | 'zh-CN';
             };
           };
         };
@@ -269,9 +328,9 @@ export interface operations {
             code: 'VALIDATION_ERROR';
             /** @description For people; its wording may change. */
             message: string;
-            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others). */
+            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others): a FieldError; or, for a request with `X-Error-Format: messages`, its English message alone (the first version's form). */
             errors?: {
-              [key: string]: string;
+              [key: string]: components['schemas']['FieldError'] | string;
             };
           };
         };
@@ -289,9 +348,9 @@ export interface operations {
             code: 'VERIFICATION_NOT_FOUND';
             /** @description For people; its wording may change. */
             message: string;
-            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others). */
+            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others): a FieldError; or, for a request with `X-Error-Format: messages`, its English message alone (the first version's form). */
             errors?: {
-              [key: string]: string;
+              [key: string]: components['schemas']['FieldError'] | string;
             };
           };
         };
@@ -309,9 +368,9 @@ export interface operations {
             code: 'PAYLOAD_TOO_LARGE';
             /** @description For people; its wording may change. */
             message: string;
-            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others). */
+            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others): a FieldError; or, for a request with `X-Error-Format: messages`, its English message alone (the first version's form). */
             errors?: {
-              [key: string]: string;
+              [key: string]: components['schemas']['FieldError'] | string;
             };
           };
         };
@@ -329,9 +388,9 @@ export interface operations {
             code: 'UNSUPPORTED_MEDIA_TYPE';
             /** @description For people; its wording may change. */
             message: string;
-            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others). */
+            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others): a FieldError; or, for a request with `X-Error-Format: messages`, its English message alone (the first version's form). */
             errors?: {
-              [key: string]: string;
+              [key: string]: components['schemas']['FieldError'] | string;
             };
           };
         };
@@ -351,9 +410,9 @@ export interface operations {
             code: 'RATE_LIMITED';
             /** @description For people; its wording may change. */
             message: string;
-            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others). */
+            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others): a FieldError; or, for a request with `X-Error-Format: messages`, its English message alone (the first version's form). */
             errors?: {
-              [key: string]: string;
+              [key: string]: components['schemas']['FieldError'] | string;
             };
           };
         };
@@ -371,9 +430,9 @@ export interface operations {
             code: 'INTERNAL_ERROR';
             /** @description For people; its wording may change. */
             message: string;
-            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others). */
+            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others): a FieldError; or, for a request with `X-Error-Format: messages`, its English message alone (the first version's form). */
             errors?: {
-              [key: string]: string;
+              [key: string]: components['schemas']['FieldError'] | string;
             };
           };
         };
@@ -393,9 +452,9 @@ export interface operations {
             code: 'SERVICE_UNAVAILABLE';
             /** @description For people; its wording may change. */
             message: string;
-            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others). */
+            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others): a FieldError; or, for a request with `X-Error-Format: messages`, its English message alone (the first version's form). */
             errors?: {
-              [key: string]: string;
+              [key: string]: components['schemas']['FieldError'] | string;
             };
           };
         };
@@ -467,9 +526,9 @@ export interface operations {
             code: 'INTERNAL_ERROR';
             /** @description For people; its wording may change. */
             message: string;
-            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others). */
+            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others): a FieldError; or, for a request with `X-Error-Format: messages`, its English message alone (the first version's form). */
             errors?: {
-              [key: string]: string;
+              [key: string]: components['schemas']['FieldError'] | string;
             };
           };
         };
@@ -555,9 +614,9 @@ export interface operations {
             code: 'UNAUTHORIZED';
             /** @description For people; its wording may change. */
             message: string;
-            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others). */
+            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others): a FieldError; or, for a request with `X-Error-Format: messages`, its English message alone (the first version's form). */
             errors?: {
-              [key: string]: string;
+              [key: string]: components['schemas']['FieldError'] | string;
             };
           };
         };
@@ -575,9 +634,9 @@ export interface operations {
             code: 'INTERNAL_ERROR';
             /** @description For people; its wording may change. */
             message: string;
-            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others). */
+            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others): a FieldError; or, for a request with `X-Error-Format: messages`, its English message alone (the first version's form). */
             errors?: {
-              [key: string]: string;
+              [key: string]: components['schemas']['FieldError'] | string;
             };
           };
         };
@@ -597,9 +656,9 @@ export interface operations {
             code: 'SERVICE_UNAVAILABLE';
             /** @description For people; its wording may change. */
             message: string;
-            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others). */
+            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others): a FieldError; or, for a request with `X-Error-Format: messages`, its English message alone (the first version's form). */
             errors?: {
-              [key: string]: string;
+              [key: string]: components['schemas']['FieldError'] | string;
             };
           };
         };
@@ -700,6 +759,11 @@ export interface operations {
               resend_after: number | null;
               /** @description Wrong codes that may still be tried with this id. */
               attempts_left: number;
+              /**
+               * @description The flow's language (BCP 47): the supported locale chosen for the shopper.
+               * @enum {string}
+               */
+              locale: 'en' | 'es' | 'pt-BR' | 'fr' | 'de' | 'it' | 'nl' | 'pl' | 'tr' | 'ar' | 'ja' | 'zh-CN';
             };
           };
         };
@@ -717,9 +781,9 @@ export interface operations {
             code: 'VALIDATION_ERROR';
             /** @description For people; its wording may change. */
             message: string;
-            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others). */
+            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others): a FieldError; or, for a request with `X-Error-Format: messages`, its English message alone (the first version's form). */
             errors?: {
-              [key: string]: string;
+              [key: string]: components['schemas']['FieldError'] | string;
             };
           };
         };
@@ -737,9 +801,9 @@ export interface operations {
             code: 'VERIFICATION_NOT_FOUND';
             /** @description For people; its wording may change. */
             message: string;
-            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others). */
+            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others): a FieldError; or, for a request with `X-Error-Format: messages`, its English message alone (the first version's form). */
             errors?: {
-              [key: string]: string;
+              [key: string]: components['schemas']['FieldError'] | string;
             };
           };
         };
@@ -759,9 +823,9 @@ export interface operations {
             code: 'RATE_LIMITED';
             /** @description For people; its wording may change. */
             message: string;
-            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others). */
+            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others): a FieldError; or, for a request with `X-Error-Format: messages`, its English message alone (the first version's form). */
             errors?: {
-              [key: string]: string;
+              [key: string]: components['schemas']['FieldError'] | string;
             };
           };
         };
@@ -779,9 +843,9 @@ export interface operations {
             code: 'INTERNAL_ERROR';
             /** @description For people; its wording may change. */
             message: string;
-            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others). */
+            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others): a FieldError; or, for a request with `X-Error-Format: messages`, its English message alone (the first version's form). */
             errors?: {
-              [key: string]: string;
+              [key: string]: components['schemas']['FieldError'] | string;
             };
           };
         };
@@ -801,9 +865,9 @@ export interface operations {
             code: 'SERVICE_UNAVAILABLE';
             /** @description For people; its wording may change. */
             message: string;
-            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others). */
+            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others): a FieldError; or, for a request with `X-Error-Format: messages`, its English message alone (the first version's form). */
             errors?: {
-              [key: string]: string;
+              [key: string]: components['schemas']['FieldError'] | string;
             };
           };
         };
@@ -853,6 +917,13 @@ export interface operations {
           metadata?: {
             [key: string]: string | number | boolean | null;
           };
+          /**
+           * @description The shopper's language for the code's messages, as a BCP 47 tag (`es`, `pt-BR`, `ar`). A malformed tag is refused (400 naming `locale`); a well-formed one the service has no messages for gets the closest it has, else English. When absent: the `Accept-Language` header, then (WhatsApp and SMS) the number's country, then English. Kept on the flow: resends and fallbacks use it.
+           * @example es
+           * @example pt-BR
+           * @example ar
+           */
+          locale?: string;
         };
       };
     };
@@ -884,6 +955,11 @@ export interface operations {
              * @example vf_3q2-7wEVl9xJc0dZK1mXb5aR
              */
             verification_id: string;
+            /**
+             * @description The flow's language (BCP 47): the supported locale chosen for the shopper.
+             * @enum {string}
+             */
+            locale: 'en' | 'es' | 'pt-BR' | 'fr' | 'de' | 'it' | 'nl' | 'pl' | 'tr' | 'ar' | 'ja' | 'zh-CN';
           };
         };
       };
@@ -900,9 +976,9 @@ export interface operations {
             code: 'VALIDATION_ERROR' | 'CHANNEL_UNAVAILABLE' | 'CAPTCHA_REQUIRED' | 'CAPTCHA_INVALID';
             /** @description For people; its wording may change. */
             message: string;
-            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others). */
+            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others): a FieldError; or, for a request with `X-Error-Format: messages`, its English message alone (the first version's form). */
             errors?: {
-              [key: string]: string;
+              [key: string]: components['schemas']['FieldError'] | string;
             };
           };
         };
@@ -920,9 +996,9 @@ export interface operations {
             code: 'USERNAME_TAKEN';
             /** @description For people; its wording may change. */
             message: string;
-            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others). */
+            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others): a FieldError; or, for a request with `X-Error-Format: messages`, its English message alone (the first version's form). */
             errors?: {
-              [key: string]: string;
+              [key: string]: components['schemas']['FieldError'] | string;
             };
           };
         };
@@ -940,9 +1016,9 @@ export interface operations {
             code: 'PAYLOAD_TOO_LARGE';
             /** @description For people; its wording may change. */
             message: string;
-            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others). */
+            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others): a FieldError; or, for a request with `X-Error-Format: messages`, its English message alone (the first version's form). */
             errors?: {
-              [key: string]: string;
+              [key: string]: components['schemas']['FieldError'] | string;
             };
           };
         };
@@ -960,9 +1036,9 @@ export interface operations {
             code: 'UNSUPPORTED_MEDIA_TYPE';
             /** @description For people; its wording may change. */
             message: string;
-            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others). */
+            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others): a FieldError; or, for a request with `X-Error-Format: messages`, its English message alone (the first version's form). */
             errors?: {
-              [key: string]: string;
+              [key: string]: components['schemas']['FieldError'] | string;
             };
           };
         };
@@ -982,9 +1058,9 @@ export interface operations {
             code: 'RESEND_TOO_SOON' | 'RATE_LIMITED';
             /** @description For people; its wording may change. */
             message: string;
-            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others). */
+            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others): a FieldError; or, for a request with `X-Error-Format: messages`, its English message alone (the first version's form). */
             errors?: {
-              [key: string]: string;
+              [key: string]: components['schemas']['FieldError'] | string;
             };
           };
         };
@@ -1002,9 +1078,9 @@ export interface operations {
             code: 'INTERNAL_ERROR';
             /** @description For people; its wording may change. */
             message: string;
-            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others). */
+            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others): a FieldError; or, for a request with `X-Error-Format: messages`, its English message alone (the first version's form). */
             errors?: {
-              [key: string]: string;
+              [key: string]: components['schemas']['FieldError'] | string;
             };
           };
         };
@@ -1024,9 +1100,9 @@ export interface operations {
             code: 'SEND_BUDGET_EXHAUSTED' | 'SERVICE_BUSY' | 'SERVICE_UNAVAILABLE';
             /** @description For people; its wording may change. */
             message: string;
-            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others). */
+            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others): a FieldError; or, for a request with `X-Error-Format: messages`, its English message alone (the first version's form). */
             errors?: {
-              [key: string]: string;
+              [key: string]: components['schemas']['FieldError'] | string;
             };
           };
         };
@@ -1105,9 +1181,9 @@ export interface operations {
               | 'OTP_ATTEMPTS_EXCEEDED';
             /** @description For people; its wording may change. */
             message: string;
-            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others). */
+            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others): a FieldError; or, for a request with `X-Error-Format: messages`, its English message alone (the first version's form). */
             errors?: {
-              [key: string]: string;
+              [key: string]: components['schemas']['FieldError'] | string;
             };
           };
         };
@@ -1125,9 +1201,9 @@ export interface operations {
             code: 'PAYLOAD_TOO_LARGE';
             /** @description For people; its wording may change. */
             message: string;
-            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others). */
+            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others): a FieldError; or, for a request with `X-Error-Format: messages`, its English message alone (the first version's form). */
             errors?: {
-              [key: string]: string;
+              [key: string]: components['schemas']['FieldError'] | string;
             };
           };
         };
@@ -1145,9 +1221,9 @@ export interface operations {
             code: 'UNSUPPORTED_MEDIA_TYPE';
             /** @description For people; its wording may change. */
             message: string;
-            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others). */
+            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others): a FieldError; or, for a request with `X-Error-Format: messages`, its English message alone (the first version's form). */
             errors?: {
-              [key: string]: string;
+              [key: string]: components['schemas']['FieldError'] | string;
             };
           };
         };
@@ -1167,9 +1243,9 @@ export interface operations {
             code: 'RESEND_TOO_SOON' | 'RATE_LIMITED';
             /** @description For people; its wording may change. */
             message: string;
-            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others). */
+            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others): a FieldError; or, for a request with `X-Error-Format: messages`, its English message alone (the first version's form). */
             errors?: {
-              [key: string]: string;
+              [key: string]: components['schemas']['FieldError'] | string;
             };
           };
         };
@@ -1187,9 +1263,9 @@ export interface operations {
             code: 'INTERNAL_ERROR';
             /** @description For people; its wording may change. */
             message: string;
-            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others). */
+            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others): a FieldError; or, for a request with `X-Error-Format: messages`, its English message alone (the first version's form). */
             errors?: {
-              [key: string]: string;
+              [key: string]: components['schemas']['FieldError'] | string;
             };
           };
         };
@@ -1209,9 +1285,9 @@ export interface operations {
             code: 'SEND_BUDGET_EXHAUSTED' | 'SERVICE_UNAVAILABLE';
             /** @description For people; its wording may change. */
             message: string;
-            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others). */
+            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others): a FieldError; or, for a request with `X-Error-Format: messages`, its English message alone (the first version's form). */
             errors?: {
-              [key: string]: string;
+              [key: string]: components['schemas']['FieldError'] | string;
             };
           };
         };
@@ -1308,9 +1384,9 @@ export interface operations {
               | 'VERIFICATION_ID_REQUIRED';
             /** @description For people; its wording may change. */
             message: string;
-            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others). */
+            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others): a FieldError; or, for a request with `X-Error-Format: messages`, its English message alone (the first version's form). */
             errors?: {
-              [key: string]: string;
+              [key: string]: components['schemas']['FieldError'] | string;
             };
           };
         };
@@ -1328,9 +1404,9 @@ export interface operations {
             code: 'USERNAME_TAKEN';
             /** @description For people; its wording may change. */
             message: string;
-            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others). */
+            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others): a FieldError; or, for a request with `X-Error-Format: messages`, its English message alone (the first version's form). */
             errors?: {
-              [key: string]: string;
+              [key: string]: components['schemas']['FieldError'] | string;
             };
           };
         };
@@ -1348,9 +1424,9 @@ export interface operations {
             code: 'PAYLOAD_TOO_LARGE';
             /** @description For people; its wording may change. */
             message: string;
-            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others). */
+            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others): a FieldError; or, for a request with `X-Error-Format: messages`, its English message alone (the first version's form). */
             errors?: {
-              [key: string]: string;
+              [key: string]: components['schemas']['FieldError'] | string;
             };
           };
         };
@@ -1368,9 +1444,9 @@ export interface operations {
             code: 'UNSUPPORTED_MEDIA_TYPE';
             /** @description For people; its wording may change. */
             message: string;
-            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others). */
+            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others): a FieldError; or, for a request with `X-Error-Format: messages`, its English message alone (the first version's form). */
             errors?: {
-              [key: string]: string;
+              [key: string]: components['schemas']['FieldError'] | string;
             };
           };
         };
@@ -1390,9 +1466,9 @@ export interface operations {
             code: 'RATE_LIMITED';
             /** @description For people; its wording may change. */
             message: string;
-            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others). */
+            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others): a FieldError; or, for a request with `X-Error-Format: messages`, its English message alone (the first version's form). */
             errors?: {
-              [key: string]: string;
+              [key: string]: components['schemas']['FieldError'] | string;
             };
           };
         };
@@ -1410,9 +1486,9 @@ export interface operations {
             code: 'INTERNAL_ERROR';
             /** @description For people; its wording may change. */
             message: string;
-            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others). */
+            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others): a FieldError; or, for a request with `X-Error-Format: messages`, its English message alone (the first version's form). */
             errors?: {
-              [key: string]: string;
+              [key: string]: components['schemas']['FieldError'] | string;
             };
           };
         };
@@ -1432,9 +1508,9 @@ export interface operations {
             code: 'SERVICE_UNAVAILABLE';
             /** @description For people; its wording may change. */
             message: string;
-            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others). */
+            /** @description What is wrong with each field, by its name (VALIDATION_ERROR and a few others): a FieldError; or, for a request with `X-Error-Format: messages`, its English message alone (the first version's form). */
             errors?: {
-              [key: string]: string;
+              [key: string]: components['schemas']['FieldError'] | string;
             };
           };
         };

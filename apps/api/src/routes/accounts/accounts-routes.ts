@@ -97,12 +97,15 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = 
           password: body.password,
           captchaToken: body.captcha_token,
           ip: request.ip,
+          locale: body.locale,
+          acceptLanguage: request.headers['accept-language'],
         },
         request.log,
       );
       return {
         ...issuedResponse(`A verification code is on its way by ${body.otp_method}.`, issued),
         verification_id: issued.verificationId,
+        locale: issued.locale,
       };
     },
   );

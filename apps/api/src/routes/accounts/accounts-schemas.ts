@@ -1,3 +1,4 @@
+import { SUPPORTED_LOCALES } from '@otp-relay/core';
 import Type, { type Static } from 'typebox';
 
 /**
@@ -107,6 +108,16 @@ export const RequestOtpBodySchema = Type.Object(
     }),
     captcha_token: Type.Optional(CaptchaTokenSchema),
     metadata: Type.Optional(MetadataSchema),
+    locale: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        description:
+          "The shopper's language for the code's messages, as a BCP 47 tag (`es`, `pt-BR`, `ar`). A malformed tag is refused (400 naming `locale`); a well-formed one the service has no messages for gets the closest it has, else English. When absent: the `Accept-Language` header, then (WhatsApp and SMS) the number's country, then English. Kept on the flow: resends and fallbacks use it.",
+        examples: ['es', 'pt-BR', 'ar'],
+        errorMessage: 'must be a language tag (BCP 47), e.g. es or pt-BR',
+      }),
+    ),
   },
   {
     additionalProperties: false,
@@ -152,8 +163,18 @@ export const OtpIssuedResponseSchema = Type.Object(
 );
 export type OtpIssuedResponse = Static<typeof OtpIssuedResponseSchema>;
 
+/** The languages the service's messages ship in; a flow speaks one of them. */
+export const LocaleSchema = Type.Enum(SUPPORTED_LOCALES, {
+  type: 'string',
+  description: "The flow's language (BCP 47): the supported locale chosen for the shopper.",
+});
+
 export const RequestOtpResponseSchema = Type.Object(
-  { ...OtpIssuedResponseSchema.properties, verification_id: VerificationIdSchema },
+  {
+    ...OtpIssuedResponseSchema.properties,
+    verification_id: VerificationIdSchema,
+    locale: LocaleSchema,
+  },
   { description: 'The flow is open and its code on its way; keep verification_id for the next calls.' },
 );
 export type RequestOtpResponse = Static<typeof RequestOtpResponseSchema>;

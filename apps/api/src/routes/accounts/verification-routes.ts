@@ -26,6 +26,7 @@ function toVerificationResponse(status: VerificationStatus): VerificationRespons
     expires_in: status.expiresInSeconds,
     resend_after: status.resendAfterSeconds,
     attempts_left: status.attemptsLeft,
+    locale: status.locale,
   };
 }
 

@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { VerificationIdSchema } from './accounts-schemas.js';
+import { LocaleSchema, VerificationIdSchema } from './accounts-schemas.js';
 
 /**
  * The contract of a registration flow's status and cancel, for the frontend that holds the flow's
@@ -83,6 +83,7 @@ export const VerificationSchema = Type.Object({
     minimum: 0,
     description: 'Wrong codes that may still be tried with this id.',
   }),
+  locale: LocaleSchema,
 });
 export type VerificationResponseBody = Static<typeof VerificationSchema>;
 
