@@ -13,6 +13,7 @@ beforeAll(async () => {
   stack = await startStack({
     env: { OTP_RESEND_COOLDOWN_SECONDS: '0', WHATSAPP_ALLOWED_COUNTRIES: '', SMS_ALLOWED_COUNTRIES: '' },
   });
+  stack.startWorker();
 });
 afterAll(() => stack.close());
 
@@ -43,12 +44,18 @@ describe('the flow locale', () => {
     expect((await opened(shopper({ locale: 'es-MX' }), { 'accept-language': 'ja' })).locale).toBe('es');
   });
 
-  it('comes from Accept-Language without a body locale (es-MX,es;q=0.9 → es)', async () => {
-    expect((await opened(shopper(), { 'accept-language': 'es-MX,es;q=0.9' })).locale).toBe('es');
+  it('comes from Accept-Language without a body locale (es-MX,es;q=0.9 → es), and the email is Spanish', async () => {
+    const body = shopper();
+    expect((await opened(body, { 'accept-language': 'es-MX,es;q=0.9' })).locale).toBe('es');
+    const [email] = await stack.google.waitForEmails(1, { to: body.email });
+    expect(email?.subject).toMatch(/^\d{6} es tu código de verificación$/);
   });
 
-  it('falls back to English for an unknown locale', async () => {
-    expect((await opened(shopper({ locale: 'xx' }))).locale).toBe('en');
+  it('falls back to English for an unknown locale, and so does the email', async () => {
+    const body = shopper({ locale: 'xx' });
+    expect((await opened(body)).locale).toBe('en');
+    const [email] = await stack.google.waitForEmails(1, { to: body.email });
+    expect(email?.subject).toMatch(/^\d{6} is your verification code$/);
     expect((await opened(shopper({ locale: 'tlh' }))).locale).toBe('en');
     expect((await opened(shopper(), { 'accept-language': 'xx' })).locale).toBe('en');
     expect((await opened(shopper())).locale).toBe('en');
