@@ -1,18 +1,24 @@
 # syntax=docker/dockerfile:1
 #
-# One image for otp-relay's three processes (docker-compose.yml wires them up):
+# One image for otp-relay's processes (docker-compose.yml wires them up):
 #   API (default command)  node apps/api/dist/main.js
 #   delivery worker        node apps/worker/dist/main.js
-#   database migrations    node packages/db/dist/migrate-cli.js   (reads DATABASE_URL)
-#   support lookup         node apps/cli/dist/otp-lookup.js <email or phone>   (reads DATABASE_URL;
-#                          e.g. docker compose exec api node apps/cli/dist/otp-lookup.js ann@example.com)
-#   token signing key      node apps/cli/dist/jwt-keygen.js   (prints a new key and the rotated
-#                          JWT_SIGNING_KEYS; reads the keys in use from the environment)
+# and one command, `otp-relay`, for the operator tools (`otp-relay --help` lists them), e.g.
+#   docker compose exec api otp-relay lookup ann@example.com
+#   otp-relay migrate                database migrations (reads DATABASE_URL, DATABASE_SCHEMA)
+#   otp-relay check                  the providers' credentials and channels (--send-to to send one)
+#   otp-relay lookup <email|phone>   a shopper's recent flows and deliveries, masked
+#   otp-relay dlq-replay             send dead deliveries again
+#   otp-relay jwt-keygen             a new token signing key and the rotated JWT_SIGNING_KEYS
+#   otp-relay messages-render --out /tmp/messages   every message, for review
+# Each runs the built entry point apps/cli/src/otp-relay-commands.ts names (`node <that file>`
+# works too).
 #
 # Debian (glibc), not Alpine: @node-rs/argon2 ships prebuilt glibc binaries (linux-x64-gnu,
 # linux-arm64-gnu), and pnpm installs the one matching the platform the image is built for.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Node 24 LTS (Node 20's support ended in April 2026); the code also runs on Node 20.19+.
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # ---------------------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS build
@@ -75,6 +81,9 @@ ENV NODE_ENV=production \
 WORKDIR /app
 # Owned by root and read-only to the app user: nothing writes here at run time.
 COPY --from=build /prod ./
+# The operators' one command, on PATH for every user.
+RUN printf '#!/bin/sh\nexec node /app/apps/cli/dist/otp-relay.js "$@"\n' > /usr/local/bin/otp-relay \
+    && chmod 755 /usr/local/bin/otp-relay
 
 USER node
 # 3000: the shop-facing API. 3001: the operators' listener (ADMIN_PORT: Bull Board, /metrics, /docs),

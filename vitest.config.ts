@@ -9,6 +9,7 @@ export default defineConfig({
       'packages/*/test/**/*.test.ts',
       'e2e/**/*.test.ts',
       'bench/**/*.test.ts',
+      'scripts/test/**/*.test.ts',
     ],
     globalSetup: ['packages/testkit/vitest-global-setup.ts'],
     pool: 'forks',

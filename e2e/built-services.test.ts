@@ -7,6 +7,7 @@ import {
   registration,
   SERVICE_SCRIPTS,
   serviceEnv,
+  sharedRedis,
   startProcess,
   useE2eContext,
 } from './support/processes.js';
@@ -23,7 +24,7 @@ describe('the built services', () => {
     const port = await freePort();
     const env = serviceEnv({
       databaseUrl: e2e.database.url,
-      redisUrl: e2e.services.redisUrl,
+      ...sharedRedis(e2e.services),
       google: e2e.google,
       port,
     });
@@ -86,7 +87,7 @@ describe('the built services', () => {
     const env = {
       ...serviceEnv({
         databaseUrl: e2e.database.url,
-        redisUrl: e2e.services.redisUrl,
+        ...sharedRedis(e2e.services),
         google: e2e.google,
         port: 1,
       }),

@@ -8,6 +8,7 @@ import {
   registration,
   SERVICE_SCRIPTS,
   serviceEnv,
+  sharedRedis,
   startProcess,
   startRedisServer,
   useE2eContext,
@@ -49,7 +50,7 @@ describe('nothing accepted is lost', () => {
     const port = await freePort();
     const env = serviceEnv({
       databaseUrl: e2e.database.url,
-      redisUrl: e2e.services.redisUrl,
+      ...sharedRedis(e2e.services),
       google: e2e.google,
       port,
       extra: { DELIVERY_LOCK_MS: '1000' },
@@ -91,7 +92,7 @@ describe('nothing accepted is lost', () => {
     const port = await freePort();
     const env = serviceEnv({
       databaseUrl: e2e.database.url,
-      redisUrl: e2e.services.redisUrl,
+      ...sharedRedis(e2e.services),
       google: e2e.google,
       port,
     });

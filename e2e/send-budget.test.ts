@@ -7,6 +7,7 @@ import {
   registration,
   SERVICE_SCRIPTS,
   serviceEnv,
+  sharedRedis,
   startProcess,
   useE2eContext,
 } from './support/processes.js';
@@ -23,7 +24,7 @@ describe('the deployment-wide send budget', () => {
     const [firstPort, secondPort] = await Promise.all([freePort(), freePort()]);
     const env = serviceEnv({
       databaseUrl: e2e.database.url,
-      redisUrl: e2e.services.redisUrl,
+      ...sharedRedis(e2e.services),
       google: e2e.google,
       port: firstPort,
       extra: {

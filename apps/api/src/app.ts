@@ -14,19 +14,23 @@ import {
   deriveKey,
   fastifyTrustProxy,
   type Logger,
+  queuePrefix,
+  type RedisClient,
   trustProxySetting,
 } from '@otp-relay/core';
 import type { DatabaseHandle } from '@otp-relay/db';
 import ajvErrors from 'ajv-errors';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
-import type { Redis } from 'ioredis';
 import { createAccessTokens } from './auth/access-tokens.js';
 import { signingKeysFromConfig } from './auth/signing-keys.js';
 import { createReceiptService } from './delivery-receipts/receipt-service.js';
 import { OPERATOR_SOURCES, type OperatorSources } from './http/admin-app.js';
+import { corsOrigins } from './http/cors-origins.js';
 import { frameworkError, registerErrorContract } from './http/error-contract.js';
 import { createApiMetrics } from './http/metrics.js';
 import { openApiOptions } from './http/openapi.js';
+import { createQueueConsumerCheck } from './http/queue-consumer-check.js';
+import { requestTracing } from './http/request-tracing.js';
 import { createHumanCheck, type HumanCheck } from './registration/human-check.js';
 import { createPasswordHasher } from './registration/password-hashing.js';
 import { createRegistrationService } from './registration/registration-service.js';
@@ -43,7 +47,7 @@ export interface AppDeps {
   config: ApiConfig;
   database: DatabaseHandle;
   /** Shared by the queues, the rate limits and readiness: made with the 'api' profile (fails fast). */
-  redis: Redis;
+  redis: RedisClient;
   deliveryQueue: DeliveryQueue;
   /** A pino logger to use; by default one is made from LOG_LEVEL. */
   logger?: Logger;
@@ -102,15 +106,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // JSON only: the default text/plain parser would let non-JSON bodies reach validation.
   app.removeContentTypeParser('text/plain');
   registerErrorContract(app);
+  // First, so every route registered after it runs inside its request's span.
+  await app.register(requestTracing);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
 
-  const deadLetterQueue = createDeadLetterQueue(deps.redis, config.QUEUE_PREFIX);
+  const deadLetterQueue = createDeadLetterQueue(deps.redis, queuePrefix(config));
   deadLetterQueue.on('error', (error) => logger.warn({ error: error.message }, 'dead-letter queue error'));
   app.addHook('onClose', () => deadLetterQueue.close());
   // Events for the shop's backend, recorded only when it has a WEBHOOK_URL; the worker sends them.
-  const webhookQueue = config.WEBHOOK_URL ? createWebhookQueue(deps.redis, config.QUEUE_PREFIX) : undefined;
+  const webhookQueue = config.WEBHOOK_URL ? createWebhookQueue(deps.redis, queuePrefix(config)) : undefined;
   webhookQueue?.on('error', (error) => logger.warn({ error: error.message }, 'webhook queue error'));
   if (webhookQueue) app.addHook('onClose', () => webhookQueue.close());
   const passwordHasher = createPasswordHasher(
@@ -130,11 +136,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   await app.register(fastifySwagger, openApiOptions());
 
-  const corsOrigins = config.CORS_ORIGINS.split(',')
-    .map((origin) => origin.trim())
-    .filter(Boolean);
+  const allowedOrigins = corsOrigins(config);
   await app.register(fastifyCors, {
-    origin: corsOrigins.length > 0 ? corsOrigins : false,
+    origin: allowedOrigins.length > 0 ? allowedOrigins : false,
     // A shop's page on another origin may read these (browsers hide other headers from it):
     // how long to wait after a 429 or 503, and the id its logs carry.
     exposedHeaders: ['retry-after', 'x-request-id'],
@@ -180,8 +184,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // The API proper, with helmet's headers.
   await app.register(async (api) => {
     await api.register(fastifyHelmet);
+    // A worker that exited leaves the API accepting codes nobody sends: readiness says so, by
+    // failing (the default) or, where workers scale to zero on queue length, as `degraded`.
+    const workerCheck = { worker: createQueueConsumerCheck(deps.deliveryQueue) };
+    const coreChecks = { postgres: () => deps.database.ping(), redis: () => deps.redis.ping() };
     await api.register(healthRoutes, {
-      readinessChecks: { postgres: () => deps.database.ping(), redis: () => deps.redis.ping() },
+      readinessChecks: config.READINESS_REQUIRES_WORKER ? { ...coreChecks, ...workerCheck } : coreChecks,
+      reportedChecks: config.READINESS_REQUIRES_WORKER ? {} : workerCheck,
     });
     await api.register(jwksRoutes, { jwks: accessTokens.jwks });
     await api.register(accountsRoutes, {

@@ -4,6 +4,9 @@ import {
   createRedisClient,
   loadApiConfig,
   loadConfigOrExit,
+  queuePrefix,
+  startTracing,
+  tracingOptionsOf,
 } from '@otp-relay/core';
 import { createDatabase } from '@otp-relay/db';
 import { buildApp } from './app.js';
@@ -11,10 +14,15 @@ import { buildAdminApp } from './http/admin-app.js';
 
 const config = loadConfigOrExit(loadApiConfig, process.env);
 const logger = createLogger(config.LOG_LEVEL, 'api');
-const database = createDatabase(config.DATABASE_URL, { schema: config.DATABASE_SCHEMA });
-const redis = createRedisClient(config.REDIS_URL, 'api');
+// Off (nothing loaded) unless an OTLP endpoint is configured.
+const tracing = await startTracing(tracingOptionsOf(config, 'otp-relay-api'));
+const database = createDatabase(config.DATABASE_URL, {
+  schema: config.DATABASE_SCHEMA,
+  preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
+});
+const redis = createRedisClient(config, 'api');
 redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
-const deliveryQueue = createDeliveryQueue(redis, config.QUEUE_PREFIX);
+const deliveryQueue = createDeliveryQueue(redis, queuePrefix(config));
 deliveryQueue.on('error', (error) => logger.warn({ err: error }, 'delivery queue error'));
 
 const app = await buildApp({ config, database, redis, deliveryQueue, logger });
@@ -39,6 +47,7 @@ async function shutdown(signal: string) {
   await deliveryQueue.close();
   redis.disconnect();
   await database.close();
+  await tracing?.shutdown();
   process.exit(0);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));

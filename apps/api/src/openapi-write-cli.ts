@@ -18,18 +18,19 @@ const DOCUMENT_URL = '/docs/json';
 const target = process.argv[2] ?? fileURLToPath(new URL('../../../docs/openapi.json', import.meta.url));
 
 const secret = () => randomBytes(32).toString('hex');
+const REDIS_URL = 'redis://127.0.0.1:1';
 const config = loadApiConfig({
   NODE_ENV: 'test',
   LOG_LEVEL: 'silent',
   // Never reached: postgres.js connects on the first query, and Redis is lazy (below).
   DATABASE_URL: 'postgres://openapi@127.0.0.1:1/openapi',
-  REDIS_URL: 'redis://127.0.0.1:1',
+  REDIS_URL: REDIS_URL,
   JWT_SECRET: secret(),
   OTP_PEPPER: secret(),
   OTP_ENCRYPTION_KEY: secret(),
 });
 const database = createDatabase(config.DATABASE_URL);
-const redis = new Redis(config.REDIS_URL, { lazyConnect: true, enableOfflineQueue: false });
+const redis = new Redis(REDIS_URL, { lazyConnect: true, enableOfflineQueue: false });
 // BullMQ connects its queues' clients all the same; their refusals do not matter here.
 redis.on('error', () => {});
 const deliveryQueue = createDeliveryQueue(redis, config.QUEUE_PREFIX);

@@ -37,7 +37,7 @@ async function deliveriesOf(email: string) {
 }
 
 async function withQueues<T>(use: (queues: Parameters<typeof replayDeadDeliveries>[0]) => Promise<T>) {
-  const connection = createRedisClient(stack.config.REDIS_URL, 'worker');
+  const connection = createRedisClient(stack.redisUrl, 'worker');
   const deliveryQueue = createDeliveryQueue(connection, stack.config.QUEUE_PREFIX);
   const deadLetterQueue = createDeadLetterQueue(connection, stack.config.QUEUE_PREFIX);
   try {
@@ -141,7 +141,7 @@ describe('dead letters', () => {
 
   it('parks each dead delivery as a failed dead-letter job; retrying that job on Bull Board replays it', async () => {
     const deadLetterEvents = new QueueEvents(DEAD_LETTER_QUEUE, {
-      connection: { url: stack.config.REDIS_URL },
+      connection: { url: stack.redisUrl },
       prefix: stack.config.QUEUE_PREFIX,
     });
     await deadLetterEvents.waitUntilReady();

@@ -77,7 +77,7 @@ async function deadWhatsAppNotice(mobile: string): Promise<Delivery> {
 }
 
 async function withQueues<T>(use: (deps: Parameters<typeof replayDeadDeliveries>[0]) => Promise<T>) {
-  const connection = createRedisClient(stack.config.REDIS_URL, 'worker');
+  const connection = createRedisClient(stack.redisUrl, 'worker');
   const deliveryQueue = createDeliveryQueue(connection, stack.config.QUEUE_PREFIX);
   const deadLetterQueue = createDeadLetterQueue(connection, stack.config.QUEUE_PREFIX);
   try {

@@ -45,7 +45,7 @@ describe('Gmail run dry, with the SMTP backup', () => {
 
   beforeAll(async () => {
     stack = await startStack({ smtpBackup: true });
-    redis = createRedisClient(stack.config.REDIS_URL, 'api');
+    redis = createRedisClient(stack.redisUrl, 'api');
     stack.startWorker();
   });
   afterEach(async () => {

@@ -20,7 +20,7 @@ beforeAll(async () => {
   // once, then die and fall back; neither may happen.
   stack = await startStack({ smtpBackup: true, env: { DELIVERY_MAX_ATTEMPTS: '2' } });
   stack.startWorker();
-  const redis = { connection: { url: stack.config.REDIS_URL }, prefix: stack.config.QUEUE_PREFIX };
+  const redis = { connection: { url: stack.redisUrl }, prefix: stack.config.QUEUE_PREFIX };
   queue = new Queue(DELIVERY_QUEUE, redis);
   deadLetters = new Queue(DEAD_LETTER_QUEUE, redis);
 });

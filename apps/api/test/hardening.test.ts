@@ -36,6 +36,31 @@ describe('HTTP hardening', () => {
     expect(allowed.headers['access-control-allow-origin']).toBe('https://m.shop.example');
     const foreign = await preflight('https://evil.example');
     expect(foreign.headers['access-control-allow-origin']).toBeUndefined();
+    // A local frontend is let in by development only, never by this (test) configuration.
+    const local = await preflight('http://localhost:5173');
+    expect(local.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('in development also allows a frontend on localhost, and nothing that only looks like it', async () => {
+    const development = await stack.anotherApi({ config: { NODE_ENV: 'development' } });
+    try {
+      const preflight = (origin: string) =>
+        development.app.inject({
+          method: 'OPTIONS',
+          url: '/api/accounts/request-otp/',
+          headers: { origin, 'access-control-request-method': 'POST' },
+        });
+      const local = await preflight('http://localhost:5173');
+      expect(local.headers['access-control-allow-origin']).toBe('http://localhost:5173');
+      const listed = await preflight('https://shop.example');
+      expect(listed.headers['access-control-allow-origin']).toBe('https://shop.example');
+      for (const lookalike of ['http://localhost.evil.example', 'http://evil.example:5173']) {
+        const response = await preflight(lookalike);
+        expect(response.headers['access-control-allow-origin'], lookalike).toBeUndefined();
+      }
+    } finally {
+      await development.close();
+    }
   });
 
   it('refuses an expired token, and one for another audience, with 401 JSON', async () => {

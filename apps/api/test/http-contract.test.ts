@@ -193,10 +193,11 @@ describe('tokens', () => {
 });
 
 describe('health', () => {
-  it('is live and ready when Postgres and Redis answer', async () => {
+  it('is live and ready when Postgres and Redis answer and a worker consumes', async () => {
     expect((await stack.app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
+    await stack.startWorker().worker.waitUntilReady();
     const ready = await stack.app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(200);
-    expect(ready.json()).toEqual({ status: 'ok', checks: { postgres: 'ok', redis: 'ok' } });
+    expect(ready.json()).toEqual({ status: 'ok', checks: { postgres: 'ok', redis: 'ok', worker: 'ok' } });
   });
 });

@@ -44,6 +44,8 @@ describe('the committed document', () => {
   it('is OpenAPI 3.1 with info, a server, described tags and an id and tags on every operation', () => {
     expect(document.openapi).toBe('3.1.0');
     expect(document.info.description).toMatch(/email, WhatsApp or SMS/);
+    // The same license as the repository's LICENSE file and package.json.
+    expect(document.info.license).toEqual({ name: 'MIT', identifier: 'MIT' });
     expect(document.servers.length).toBeGreaterThan(0);
     const tags = new Set(document.tags.map((tag) => tag.name));
     for (const tag of document.tags) expect(tag.description, tag.name).not.toBe('');
@@ -237,6 +239,11 @@ describe('what the service answers is in the document', () => {
   });
 
   it('health, readiness and the JWKS at both slash forms', async () => {
+    // Readiness counts the delivery queue's workers: with none it answers 503 (documented too).
+    const noWorker = await stack.app.inject({ method: 'GET', url: '/readyz' });
+    expect(noWorker.statusCode).toBe(503);
+    await expectDocumented('/readyz', 'get', noWorker);
+    await stack.startWorker().worker.waitUntilReady();
     for (const path of ['/healthz', '/readyz', '/.well-known/jwks.json']) {
       for (const url of [path, `${path}/`]) {
         const answer = await stack.app.inject({ method: 'GET', url });

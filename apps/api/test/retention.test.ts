@@ -26,7 +26,7 @@ let deadLetterQueue: DeadLetterQueue;
 beforeAll(async () => {
   stack = await startStack();
   stack.startWorker();
-  connection = createRedisClient(stack.config.REDIS_URL, 'worker');
+  connection = createRedisClient(stack.redisUrl, 'worker');
   deadLetterQueue = createDeadLetterQueue(connection, stack.config.QUEUE_PREFIX);
 });
 afterAll(async () => {

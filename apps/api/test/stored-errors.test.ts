@@ -35,7 +35,7 @@ async function whatsappDeliveryOf(email: string) {
 
 /** Everything kept of a dead delivery's failure, as one text. */
 async function storedTextsOf(deliveryId: string, attempts: number): Promise<string> {
-  const connection = createRedisClient(stack.config.REDIS_URL, 'worker');
+  const connection = createRedisClient(stack.redisUrl, 'worker');
   const deliveryQueue = createDeliveryQueue(connection, stack.config.QUEUE_PREFIX);
   const deadLetterQueue = createDeadLetterQueue(connection, stack.config.QUEUE_PREFIX);
   try {
@@ -102,7 +102,7 @@ describe('a retried WhatsApp failure', () => {
     await stack.twilio.waitForMessages(1, { to: `whatsapp:${mobile.replace(/\s/g, '')}` });
     const delivery = await whatsappDeliveryOf(body.email);
     await stack.settled(delivery.id);
-    const connection = createRedisClient(stack.config.REDIS_URL, 'worker');
+    const connection = createRedisClient(stack.redisUrl, 'worker');
     const deliveryQueue = createDeliveryQueue(connection, stack.config.QUEUE_PREFIX);
     try {
       const job = await Job.fromId(deliveryQueue, delivery.id);

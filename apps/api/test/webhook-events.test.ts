@@ -251,7 +251,7 @@ describe('retries, dead letters and replay', () => {
     ]);
     expect(receiver.events.some((event) => event.id === deadId)).toBe(false);
 
-    const connection = createRedisClient(stack.config.REDIS_URL, 'worker');
+    const connection = createRedisClient(stack.redisUrl, 'worker');
     const deadLetterQueue = createDeadLetterQueue(connection, stack.config.QUEUE_PREFIX);
     const webhookQueue = createWebhookQueue(connection, stack.config.QUEUE_PREFIX);
     try {
@@ -294,7 +294,7 @@ describe('retries, dead letters and replay', () => {
       },
       { timeout: 10_000 },
     );
-    const connection = createRedisClient(stack.config.REDIS_URL, 'worker');
+    const connection = createRedisClient(stack.redisUrl, 'worker');
     const deadLetterQueue = createDeadLetterQueue(connection, stack.config.QUEUE_PREFIX);
     try {
       await vi.waitFor(async () => {

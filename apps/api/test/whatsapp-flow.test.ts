@@ -122,7 +122,7 @@ describe('registration by WhatsApp code', () => {
     expect(fallback).toMatchObject({ channel: 'email', destination: body.email, fallbackOf: whatsapp?.id });
 
     const deadLetters = new Queue<DeadLetterJob>(DEAD_LETTER_QUEUE, {
-      connection: { url: stack.config.REDIS_URL },
+      connection: { url: stack.redisUrl },
       prefix: stack.config.QUEUE_PREFIX,
     });
     try {

@@ -16,6 +16,11 @@ export const CONNECTION_PLACEHOLDERS = {
   REDIS_URL: 'redis://127.0.0.1:6379',
 } as const;
 
+/** No way to Redis is set (no URL, cluster or sentinels): `pnpm dev` would start its own. */
+export function redisUnset(env: Env): boolean {
+  return !env.REDIS_URL && !env.REDIS_CLUSTER_NODES && !env.REDIS_SENTINELS;
+}
+
 function problemsOf(load: (env: Env) => unknown, env: Env): string[] {
   try {
     load(env);
@@ -31,7 +36,7 @@ export function validateEnv(env: Env): string[] {
   const complete = {
     ...env,
     DATABASE_URL: env.DATABASE_URL || CONNECTION_PLACEHOLDERS.DATABASE_URL,
-    REDIS_URL: env.REDIS_URL || CONNECTION_PLACEHOLDERS.REDIS_URL,
+    ...(redisUnset(env) ? { REDIS_URL: CONNECTION_PLACEHOLDERS.REDIS_URL } : {}),
   };
   return [...new Set([...problemsOf(loadApiConfig, complete), ...problemsOf(loadWorkerConfig, complete)])];
 }

@@ -9,7 +9,7 @@ import { ConfigError, createLogger, type Logger, loadWorkerConfig, type WorkerCo
 import { formatCheck } from './checks/check-result.js';
 import { runChecks } from './checks/run-checks.js';
 import { asUsage, envPathFrom, scriptArgs, UsageError } from './cli-args.js';
-import { CONNECTION_PLACEHOLDERS } from './config-check.js';
+import { CONNECTION_PLACEHOLDERS, redisUnset } from './config-check.js';
 import { readEnvFile } from './env-file.js';
 import { DEFAULT_ENV_PATH, displayPath } from './paths.js';
 
@@ -71,7 +71,9 @@ export async function runOtpCheck(argv: readonly string[], io: OtpCheckIo): Prom
   );
   const env = { ...file?.values, ...io.env };
   // Not needed to talk to the providers, and `pnpm dev` starts its own when they are unset.
-  const unset = (['DATABASE_URL', 'REDIS_URL'] as const).filter((name) => !env[name]);
+  const unset = (['DATABASE_URL', 'REDIS_URL'] as const).filter((name) =>
+    name === 'REDIS_URL' ? redisUnset(env) : !env[name],
+  );
   let config: WorkerConfig;
   try {
     config = loadWorkerConfig({

@@ -351,4 +351,26 @@ describe('pnpm otp:check', () => {
     );
     expect(code).toBe(0);
   });
+
+  it('takes a Redis Cluster or Sentinel in place of REDIS_URL', async () => {
+    for (const redis of [
+      { REDIS_CLUSTER_NODES: '10.0.0.1:7000,10.0.0.2:7000' },
+      { REDIS_SENTINELS: '10.0.0.1:26379', REDIS_SENTINEL_NAME: 'otp' },
+    ]) {
+      const io = captureIo();
+      const code = await runOtpCheck(['--env-path', '/nonexistent/.env'], {
+        ...io,
+        env: env({
+          REDIS_URL: undefined,
+          ...redis,
+          EMAIL_PROVIDER: 'console',
+          WHATSAPP_PROVIDER: 'disabled',
+        }),
+        logger,
+      });
+      expect(io.out.join('\n')).toMatch(/✓ Configuration: the worker accepts it/);
+      expect(io.out.join('\n')).not.toMatch(/REDIS_URL/);
+      expect(code).toBe(0);
+    }
+  });
 });

@@ -6,6 +6,7 @@ import {
   createWebhookQueue,
   loadConfigOrExit,
   loadWorkerConfig,
+  queuePrefix,
 } from '@otp-relay/core';
 import { createDatabase } from '@otp-relay/db';
 import { replayDeadDeliveries } from './delivery/dead-letters.js';
@@ -26,11 +27,15 @@ if (!values.all && positionals.length === 0) {
 }
 
 const config = loadConfigOrExit(loadWorkerConfig, process.env);
-const database = createDatabase(config.DATABASE_URL, { maxConnections: 2, schema: config.DATABASE_SCHEMA });
-const connection = createRedisClient(config.REDIS_URL, 'worker');
-const deliveryQueue = createDeliveryQueue(connection, config.QUEUE_PREFIX);
-const deadLetterQueue = createDeadLetterQueue(connection, config.QUEUE_PREFIX);
-const webhookQueue = createWebhookQueue(connection, config.QUEUE_PREFIX);
+const database = createDatabase(config.DATABASE_URL, {
+  maxConnections: 2,
+  schema: config.DATABASE_SCHEMA,
+  preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
+});
+const connection = createRedisClient(config, 'worker');
+const deliveryQueue = createDeliveryQueue(connection, queuePrefix(config));
+const deadLetterQueue = createDeadLetterQueue(connection, queuePrefix(config));
+const webhookQueue = createWebhookQueue(connection, queuePrefix(config));
 try {
   const report = await replayDeadDeliveries(
     {

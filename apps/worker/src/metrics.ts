@@ -3,10 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import type { DeliveryEvents } from './delivery/process-delivery.js';
 import type { DryProviderEvents } from './delivery/provider-exhaustion.js';
+import type { HealthReport } from './health.js';
 import type { WebhookMetricEvents } from './webhooks/process-webhook.js';
 
 /**
- * The worker's Prometheus metrics, served with a liveness probe on a small port of its own
+ * The worker's Prometheus metrics, served with its health check on a small port of its own
  * (`WORKER_METRICS_PORT`): workers have no HTTP API to hang them on.
  */
 export function createWorkerMetrics() {
@@ -64,11 +65,26 @@ export function createWorkerMetrics() {
     providerExhausted: (provider) => exhausted.inc({ provider }),
   };
 
-  /** Serves `/metrics` and `/healthz`; resolves with the server once it listens. */
-  async function listen(port: number, host: string): Promise<Server> {
+  /**
+   * Serves `/metrics`, `/healthz` (200 when every check passes, else 503 naming the failed ones)
+   * and `/livez` (200 while the process answers); resolves with the server once it listens.
+   */
+  async function listen(port: number, host: string, health: () => Promise<HealthReport>): Promise<Server> {
     const server = createServer((request, response) => {
-      if (request.url === '/healthz') {
+      // The process answers: for a liveness probe, which must not restart workers while Redis is away.
+      if (request.url === '/livez') {
         response.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+        return;
+      }
+      if (request.url === '/healthz') {
+        health().then(
+          (report) =>
+            response
+              .writeHead(report.status === 'ok' ? 200 : 503, { 'content-type': 'application/json' })
+              .end(JSON.stringify(report)),
+          () =>
+            response.writeHead(503, { 'content-type': 'application/json' }).end('{"status":"unavailable"}'),
+        );
         return;
       }
       if (request.url === '/metrics') {

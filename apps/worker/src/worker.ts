@@ -1,19 +1,24 @@
 import {
   allowedSmsCountries,
+  contextOfTraceparent,
   createDeadLetterQueue,
   createDeliveryQueue,
   createWebhookQueue,
   DELIVERY_BACKOFF_TYPE,
   DELIVERY_QUEUE,
+  inSpan,
   type Logger,
+  queuePrefix,
   REPORTED_FAILURE_JOB,
+  type RedisClient,
+  SpanKind,
+  type SpanOptions,
   type WebhookQueue,
   type WorkerConfig,
 } from '@otp-relay/core';
 import type { Channel, Database } from '@otp-relay/db';
 import { createDeliveryRepository } from '@otp-relay/db';
-import { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { type Job, Worker } from 'bullmq';
 import type { DeliveryJobData } from './delivery/acceptance.js';
 import { type ChannelChain, parseChannelOrder } from './delivery/channel-chain.js';
 import { createDeadLetterWorker } from './delivery/dead-letter-worker.js';
@@ -36,7 +41,7 @@ export interface WorkerDeps {
   config: WorkerConfig;
   db: Database;
   /** A connection made with the 'worker' profile (`maxRetriesPerRequest: null`). */
-  connection: Redis;
+  connection: RedisClient;
   payloadKey: Buffer;
   senders: Senders;
   logger: Logger;
@@ -68,15 +73,29 @@ function channelChainOf(config: WorkerConfig, senders: Senders): ChannelChain {
   };
 }
 
+function consumerSpanOptions(job: Job<DeliveryJobData>): SpanOptions {
+  return {
+    kind: SpanKind.CONSUMER,
+    attributes: {
+      'messaging.system': 'bullmq',
+      'messaging.operation.type': 'process',
+      'messaging.destination.name': DELIVERY_QUEUE,
+      'messaging.message.id': job.id ?? '',
+      'otp_relay.job': job.name,
+      'otp_relay.attempt': job.attemptsMade + 1,
+    },
+  };
+}
+
 export function createWorker(deps: WorkerDeps): DeliveryWorker {
   const { config } = deps;
-  const deliveryQueue = createDeliveryQueue(deps.connection, config.QUEUE_PREFIX);
-  const deadLetterQueue = createDeadLetterQueue(deps.connection, config.QUEUE_PREFIX);
+  const deliveryQueue = createDeliveryQueue(deps.connection, queuePrefix(config));
+  const deadLetterQueue = createDeadLetterQueue(deps.connection, queuePrefix(config));
   const retryPolicy = { maxAttempts: config.DELIVERY_MAX_ATTEMPTS };
   const channelChain = channelChainOf(config, deps.senders);
   // Events for the shop: their own queue and worker (webhook-worker.ts), only with a WEBHOOK_URL.
   const webhookQueue: WebhookQueue | undefined = config.WEBHOOK_URL
-    ? createWebhookQueue(deps.connection, config.QUEUE_PREFIX)
+    ? createWebhookQueue(deps.connection, queuePrefix(config))
     : undefined;
   const webhooks =
     webhookQueue && createWebhookOutbox({ db: deps.db, queue: webhookQueue, logger: deps.logger });
@@ -125,20 +144,27 @@ export function createWorker(deps: WorkerDeps): DeliveryWorker {
   const worker = new Worker<DeliveryJobData, DeliveryOutcome | ReportedFailureOutcome>(
     DELIVERY_QUEUE,
     (job, token) =>
-      // A provider's receipt said a delivery it had accepted failed (see the API's delivery-receipts).
-      job.name === REPORTED_FAILURE_JOB
-        ? handleReportedFailure(job.data.deliveryId)
-        : processDelivery({
-            data: job.data,
-            attemptsMade: job.attemptsMade,
-            maxAttempts: job.opts.attempts ?? 1,
-            keepAcceptance: (accepted) => job.updateData({ ...job.data, accepted }),
-            // Delayed, not failed: recording spends none of the attempts the send has.
-            runAgainLater: (deferrals) =>
-              job.moveToDelayed(Date.now() + deliveryBackoffDelay(deferrals, undefined, backoff), token),
-            // The backoff BullMQ will take (below), for the same job and attempt.
-            retryDelayMs: (failure) => jobBackoffDelay(job.id, job.attemptsMade + 1, failure, backoff),
-          }),
+      // Each run a consumer span in the trace of the request that enqueued the job (its traceparent).
+      inSpan(
+        `${DELIVERY_QUEUE} process`,
+        consumerSpanOptions(job),
+        () =>
+          // A provider's receipt said a delivery it had accepted failed (see the API's delivery-receipts).
+          job.name === REPORTED_FAILURE_JOB
+            ? handleReportedFailure(job.data.deliveryId)
+            : processDelivery({
+                data: job.data,
+                attemptsMade: job.attemptsMade,
+                maxAttempts: job.opts.attempts ?? 1,
+                keepAcceptance: (accepted) => job.updateData({ ...job.data, accepted }),
+                // Delayed, not failed: recording spends none of the attempts the send has.
+                runAgainLater: (deferrals) =>
+                  job.moveToDelayed(Date.now() + deliveryBackoffDelay(deferrals, undefined, backoff), token),
+                // The backoff BullMQ will take (below), for the same job and attempt.
+                retryDelayMs: (failure) => jobBackoffDelay(job.id, job.attemptsMade + 1, failure, backoff),
+              }),
+        contextOfTraceparent(job.data.traceparent),
+      ),
     {
       connection: deps.connection,
       concurrency: config.WORKER_CONCURRENCY,
@@ -150,7 +176,7 @@ export function createWorker(deps: WorkerDeps): DeliveryWorker {
         backoffStrategy: (attemptsMade, type, error, job) =>
           type === DELIVERY_BACKOFF_TYPE ? jobBackoffDelay(job?.id, attemptsMade, error, backoff) : 0,
       },
-      prefix: config.QUEUE_PREFIX,
+      prefix: queuePrefix(config),
     },
   );
   // Without a listener an 'error' event would crash the process; Redis hiccups are logged and survived.
@@ -187,7 +213,7 @@ export function createWorker(deps: WorkerDeps): DeliveryWorker {
     retryPolicy,
     ...(webhookQueue ? { webhookQueue } : {}),
     connection: deps.connection,
-    prefix: config.QUEUE_PREFIX,
+    prefix: queuePrefix(config),
     logger: deps.logger,
     ...(deps.now ? { now: deps.now } : {}),
   });

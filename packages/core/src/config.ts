@@ -3,6 +3,8 @@ import Type, { type Static, type TObject, type TProperties } from 'typebox';
 import Value from 'typebox/value';
 import { DEFAULT_DATABASE_SCHEMA, databaseSchemaProblem } from './database-schema.js';
 import { readJwtSigningKeys } from './jwt-signing-keys.js';
+import { redisSettingsProblems } from './redis-settings.js';
+import { readSecretFiles } from './secret-files.js';
 import { parseTrustProxy } from './trust-proxy.js';
 import { webhookSecretProblems } from './webhook-settings.js';
 import { parseLocaleContentSids } from './whatsapp-content-sids.js';
@@ -42,7 +44,15 @@ const CommonProperties = {
   // The Postgres schema of our tables (checked by databaseSchemaProblem): the migrations create
   // it and every connection searches only it.
   DATABASE_SCHEMA: Type.String({ default: DEFAULT_DATABASE_SCHEMA }),
-  REDIS_URL: Type.String({ pattern: '^rediss?://' }),
+  // Named prepared statements (parsed and planned once per connection). PgBouncer in transaction
+  // mode before 1.21 cannot keep them, as a statement prepared in one transaction is gone in the
+  // next (another server connection): false there.
+  DATABASE_PREPARED_STATEMENTS: Type.Boolean({ default: true }),
+  // Exactly one of: one server (REDIS_URL), a Redis Cluster's nodes, or Sentinel's (redis-settings.ts).
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  REDIS_CLUSTER_NODES: OptionalString(),
+  REDIS_SENTINELS: OptionalString(),
+  REDIS_SENTINEL_NAME: OptionalString(),
   // The account's auth token: the worker sends with it, the API checks Twilio's signed receipts with it.
   TWILIO_AUTH_TOKEN: OptionalString(),
   // Where providers reach this service (https://otp.shop.example): Twilio's status callbacks go to
@@ -58,6 +68,12 @@ const CommonProperties = {
   // Wrong codes a flow takes before it is locked. The worker's retention reads it too: an expired,
   // locked flow can never be used again, so its password hash goes.
   OTP_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 20, default: 5 }),
+  // OpenTelemetry traces over OTLP/HTTP, off while both endpoints are unset (tracing.ts): the
+  // collector's base URL (`/v1/traces` is added), or the full traces URL, which wins.
+  OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://' })),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://' })),
+  // Unset: otp-relay-api or otp-relay-worker.
+  OTEL_SERVICE_NAME: OptionalString(),
   // 'disabled' (the default) keeps shops that only verify by email free of Twilio settings.
   WHATSAPP_PROVIDER: Provider(),
   SMS_PROVIDER: Provider(),
@@ -95,6 +111,10 @@ const ApiProperties = {
   TRUST_PROXY: Type.String({ default: 'false' }),
   // The shop's frontends allowed to call the API from a browser (comma-separated origins); none by default.
   CORS_ORIGINS: Type.String({ default: '' }),
+  // /readyz answers 503 while no worker consumes the delivery queue (codes would be accepted and
+  // never sent); false where workers scale to zero on queue length (KEDA): readiness then says
+  // `degraded` with 200, since a 503 would keep the traffic that scales them up away.
+  READINESS_REQUIRES_WORKER: Type.Boolean({ default: true }),
   // The operators' listener: Bull Board, /metrics and /docs, never on the shop-facing port.
   ADMIN_HOST: Type.String({ default: '127.0.0.1' }),
   ADMIN_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3001 }),
@@ -403,6 +423,13 @@ function productionProblems<Config extends { NODE_ENV: string }>(
   return problems;
 }
 
+/** `<NAME>_FILE` secrets read into the environment (secret-files.ts); a file problem stops here. */
+function envWithSecretFiles(env: Env): Env {
+  const { env: resolved, problems } = readSecretFiles(env);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return resolved;
+}
+
 function schemaProblems(config: { DATABASE_SCHEMA: string }): string[] {
   const problem = databaseSchemaProblem(config.DATABASE_SCHEMA);
   return problem ? [problem] : [];
@@ -429,19 +456,22 @@ export function loadMessagesConfig(env: Env): MessagesConfig {
   return parse(MessagesConfigSchema, env);
 }
 
-export function loadMigrateConfig(env: Env): MigrateConfig {
+export function loadMigrateConfig(rawEnv: Env): MigrateConfig {
+  const env = envWithSecretFiles(rawEnv);
   const config = parse(MigrateConfigSchema, env);
   const problems = schemaProblems(config);
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
 
-export function loadApiConfig(env: Env): ApiConfig {
+export function loadApiConfig(rawEnv: Env): ApiConfig {
+  const env = envWithSecretFiles(rawEnv);
   const config = parse(ApiConfigSchema, env);
   const problems: string[] = [];
   const signingKeys = readJwtSigningKeys(config);
   if ('problems' in signingKeys) problems.push(...signingKeys.problems);
   problems.push(...schemaProblems(config));
+  problems.push(...redisSettingsProblems(config));
   if (Boolean(config.ADMIN_USER) !== Boolean(config.ADMIN_PASSWORD)) {
     problems.push('ADMIN_USER, ADMIN_PASSWORD: set both to enable /admin/queues, or neither');
   }
@@ -549,10 +579,12 @@ function twilioProblems(config: WorkerConfig, env: Env): string[] {
   return problems;
 }
 
-export function loadWorkerConfig(env: Env): WorkerConfig {
+export function loadWorkerConfig(rawEnv: Env): WorkerConfig {
+  const env = envWithSecretFiles(rawEnv);
   const config = parse(WorkerConfigSchema, env);
   const problems: string[] = [];
   problems.push(...schemaProblems(config));
+  problems.push(...redisSettingsProblems(config));
   problems.push(...emailProblems(config, env));
   problems.push(...twilioProblems(config, env));
   problems.push(...webhookSecretProblems(config));

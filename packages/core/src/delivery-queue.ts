@@ -1,7 +1,9 @@
+import { SpanKind } from '@opentelemetry/api';
 import { type JobsOptions, Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import Type, { type Static } from 'typebox';
 import Compile from 'typebox/compile';
+import { isRedisClient, type RedisClient } from './redis.js';
+import { currentTraceparent, inSpan, TRACEPARENT_PATTERN } from './trace-context.js';
 import type { WebhookDeadLetterJob } from './webhook-queue.js';
 
 /** The job catalogue: queue names, the payload and its options live here and nowhere else. */
@@ -9,9 +11,16 @@ import type { WebhookDeadLetterJob } from './webhook-queue.js';
 export const DELIVERY_QUEUE = 'otp-delivery';
 export const DEAD_LETTER_QUEUE = 'otp-delivery-dead';
 
-/** A job carries the delivery id only; the code stays encrypted in Postgres. */
+/**
+ * A job carries the delivery id only; the code stays encrypted in Postgres. With tracing on, also
+ * the W3C `traceparent` of the span that enqueued it, so the worker's spans join the request's
+ * trace (ids only; jobs from before, or with tracing off, have none).
+ */
 export const DeliveryJobSchema = Type.Object(
-  { deliveryId: Type.String({ format: 'uuid' }) },
+  {
+    deliveryId: Type.String({ format: 'uuid' }),
+    traceparent: Type.Optional(Type.String({ pattern: TRACEPARENT_PATTERN })),
+  },
   { additionalProperties: false },
 );
 export type DeliveryJob = Static<typeof DeliveryJobSchema>;
@@ -35,7 +44,7 @@ export interface RetryPolicy {
 
 export type DeliveryQueue = Queue<DeliveryJob>;
 
-export function createDeliveryQueue(connection: Redis, prefix: string): DeliveryQueue {
+export function createDeliveryQueue(connection: RedisClient, prefix: string): DeliveryQueue {
   return new Queue<DeliveryJob>(DELIVERY_QUEUE, { connection, prefix });
 }
 
@@ -58,21 +67,39 @@ const ENQUEUE_TIMEOUT_MS = 2000;
  */
 export async function enqueueDelivery(queue: DeliveryQueue, deliveryId: string, policy: RetryPolicy) {
   const { connection } = queue.opts;
-  if (connection instanceof Redis && connection.status !== 'ready') {
+  if (isRedisClient(connection) && connection.status !== 'ready') {
     throw new Error(`Redis is not connected (${connection.status})`);
   }
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('enqueue timed out')), ENQUEUE_TIMEOUT_MS);
+  await inSpan(`${DELIVERY_QUEUE} publish`, publishSpanOptions(deliveryId), async () => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('enqueue timed out')), ENQUEUE_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([
+        queue.add('deliver', deliveryJobData(deliveryId), deliveryJobOptions(deliveryId, policy)),
+        timeout,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   });
-  try {
-    await Promise.race([
-      queue.add('deliver', { deliveryId }, deliveryJobOptions(deliveryId, policy)),
-      timeout,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+}
+
+const publishSpanOptions = (deliveryId: string) => ({
+  kind: SpanKind.PRODUCER,
+  attributes: {
+    'messaging.system': 'bullmq',
+    'messaging.operation.type': 'send',
+    'messaging.destination.name': DELIVERY_QUEUE,
+    'messaging.message.id': deliveryId,
+  },
+});
+
+/** A job's data: the delivery, and the active span's trace context when tracing is on. */
+function deliveryJobData(deliveryId: string): DeliveryJob {
+  const traceparent = currentTraceparent();
+  return traceparent ? { deliveryId, traceparent } : { deliveryId };
 }
 
 /**
@@ -86,11 +113,10 @@ export const REPORTED_FAILURE_JOB = 'reported-failure';
 export const reportedFailureJobId = (deliveryId: string) => `${deliveryId}-reported`;
 
 export async function enqueueReportedFailure(queue: DeliveryQueue, deliveryId: string, policy: RetryPolicy) {
-  await queue.add(
-    REPORTED_FAILURE_JOB,
-    { deliveryId },
-    { ...deliveryJobOptions(deliveryId, policy), jobId: reportedFailureJobId(deliveryId) },
-  );
+  await queue.add(REPORTED_FAILURE_JOB, deliveryJobData(deliveryId), {
+    ...deliveryJobOptions(deliveryId, policy),
+    jobId: reportedFailureJobId(deliveryId),
+  });
 }
 
 /** What the dead-letter queue keeps of a delivery that failed for good: ids and reasons, no code. */
@@ -106,6 +132,6 @@ export interface DeadLetterJob {
 /** Dead deliveries, and dead webhook events (job name WEBHOOK_DEAD_LETTER_JOB): one place to replay. */
 export type DeadLetterQueue = Queue<DeadLetterJob | WebhookDeadLetterJob>;
 
-export function createDeadLetterQueue(connection: Redis, prefix: string): DeadLetterQueue {
+export function createDeadLetterQueue(connection: RedisClient, prefix: string): DeadLetterQueue {
   return new Queue<DeadLetterJob | WebhookDeadLetterJob>(DEAD_LETTER_QUEUE, { connection, prefix });
 }

@@ -1,4 +1,5 @@
 import { type BaseLogger, type Bindings, type LoggerOptions, pino } from 'pino';
+import { activeTraceFields } from './trace-context.js';
 
 /**
  * Paths pino blanks in every log line: codes, passwords, tokens and provider secrets never reach a
@@ -171,6 +172,8 @@ export function loggerOptions(level: string, name: string): LoggerOptions {
   return {
     name,
     level,
+    // trace_id/span_id of the active span, so a log line leads to its trace (nothing when tracing is off).
+    mixin: activeTraceFields,
     serializers: { err: serializeLoggedError, error: serializeLoggedError },
     redact: {
       paths: [...REDACTED_PATHS, ...MASKED_PATHS],

@@ -1,7 +1,7 @@
 import { type JobsOptions, Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import Type, { type Static } from 'typebox';
 import Compile from 'typebox/compile';
+import { isRedisClient, type RedisClient } from './redis.js';
 
 /**
  * The webhook queue, beside the deliveries' (delivery-queue.ts) and apart from it: its own
@@ -29,7 +29,7 @@ export const WEBHOOK_BACKOFF_TYPE = 'webhook-schedule';
 
 export type WebhookQueue = Queue<WebhookJob>;
 
-export function createWebhookQueue(connection: Redis, prefix: string): WebhookQueue {
+export function createWebhookQueue(connection: RedisClient, prefix: string): WebhookQueue {
   return new Queue<WebhookJob>(WEBHOOK_QUEUE, { connection, prefix });
 }
 
@@ -59,7 +59,7 @@ const ENQUEUE_TIMEOUT_MS = 2000;
 export async function enqueueWebhookEvents(queue: WebhookQueue, eventIds: string[]) {
   if (eventIds.length === 0) return;
   const { connection } = queue.opts;
-  if (connection instanceof Redis && connection.status !== 'ready') {
+  if (isRedisClient(connection) && connection.status !== 'ready') {
     throw new Error(`Redis is not connected (${connection.status})`);
   }
   let timer: NodeJS.Timeout | undefined;

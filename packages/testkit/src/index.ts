@@ -5,3 +5,4 @@ export * from './fake-twilio.js';
 export * from './fake-webhook-receiver.js';
 export * from './install-before-schemas.js';
 export * from './test-services.js';
+export * from './test-tracing.js';

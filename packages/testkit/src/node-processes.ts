@@ -135,7 +135,9 @@ export const newServiceSecrets = (): ServiceSecrets => ({
  */
 export function serviceEnvironment(options: {
   databaseUrl: string;
-  redisUrl: string;
+  /** One server; or a Redis Cluster's nodes, given instead (REDIS_CLUSTER_NODES). */
+  redisUrl?: string;
+  redisClusterNodes?: string;
   port: number;
   /** The API's operators' listener (ADMIN_PORT); by default any free port, which the API logs. */
   adminPort?: number;
@@ -154,7 +156,9 @@ export function serviceEnvironment(options: {
     // Never the fixed default: processes started side by side would fight over it.
     ADMIN_PORT: String(options.adminPort ?? 0),
     DATABASE_URL: options.databaseUrl,
-    REDIS_URL: options.redisUrl,
+    ...(options.redisClusterNodes
+      ? { REDIS_CLUSTER_NODES: options.redisClusterNodes }
+      : { REDIS_URL: options.redisUrl }),
     QUEUE_PREFIX: options.queuePrefix,
     ...options.secrets,
     EMAIL_PROVIDER: 'gmail',

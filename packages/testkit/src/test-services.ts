@@ -15,6 +15,12 @@ export interface TestServices {
   /** A migrated database that `createTestDatabase` clones. */
   templateDatabase: string;
   redisUrl: string;
+  /**
+   * A Redis Cluster's nodes (`host:port,…`, TEST_REDIS_CLUSTER_NODES) when the run has one: the
+   * end-to-end tests then point the services at it instead of `redisUrl`, which stays for tests
+   * that need one plain server.
+   */
+  redisClusterNodes?: string;
 }
 
 export interface StartedTestServices {
@@ -39,6 +45,7 @@ export async function startTestServices(env = process.env): Promise<StartedTestS
       adminDatabaseUrl: located.databaseUrl,
       templateDatabase: TEMPLATE_DATABASE,
       redisUrl: located.redisUrl,
+      ...(env.TEST_REDIS_CLUSTER_NODES ? { redisClusterNodes: env.TEST_REDIS_CLUSTER_NODES } : {}),
     },
     stop: async () => {
       await dropDatabase(located.databaseUrl, TEMPLATE_DATABASE).catch(() => {});

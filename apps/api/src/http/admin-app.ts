@@ -2,9 +2,15 @@ import { randomUUID } from 'node:crypto';
 import fastifyHelmet from '@fastify/helmet';
 import fastifySwagger, { type StaticDocumentSpec } from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import type { ApiConfig, DeadLetterQueue, DeliveryQueue, Logger, WebhookQueue } from '@otp-relay/core';
+import type {
+  ApiConfig,
+  DeadLetterQueue,
+  DeliveryQueue,
+  Logger,
+  RedisClient,
+  WebhookQueue,
+} from '@otp-relay/core';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { App } from '../app.js';
 import { adminBoard } from './admin-board.js';
@@ -17,7 +23,7 @@ import { serveMetrics } from './metrics.js';
 export interface OperatorSources {
   config: ApiConfig;
   logger: Logger;
-  redis: Redis;
+  redis: RedisClient;
   deliveryQueue: DeliveryQueue;
   deadLetterQueue: DeadLetterQueue;
   /** The shop's webhook events, when WEBHOOK_URL is set. */

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { RedisClient } from '@otp-relay/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Redis } from 'ioredis';
 import { redisLimiter, retryAfterSeconds } from '../registration/redis-limiter.js';
 import type { ErrorResponse } from './error-contract.js';
 
@@ -9,7 +9,7 @@ export const ADMIN_LOGIN_FAILURES_ALLOWED = 10;
 export const ADMIN_LOGIN_WINDOW_SECONDS = 15 * 60;
 
 export interface AdminLoginOptions {
-  redis: Redis;
+  redis: RedisClient;
   queuePrefix: string;
   user: string;
   password: string;

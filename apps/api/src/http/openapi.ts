@@ -112,6 +112,7 @@ export function openApiOptions(): FastifyDynamicSwaggerOptions {
           'WhatsApp or SMS, and the code verified creates the account and returns a token. Every error ' +
           'answers `{success: false, code, message, errors?}`; each operation lists the codes it can answer. ' +
           'Every path is served with and without its trailing slash.',
+        license: { name: 'MIT', identifier: 'MIT' },
       },
       // A templated server, not '/': this document is also served by the operators' listener, whose
       // origin is not the API's. Clients and mocks take the default or put in the shop's address.

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@otp-relay/core';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 
 /**
@@ -8,7 +8,7 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limite
  * Fixed windows: a window starts with its first point and lasts `durationSeconds`.
  */
 export function redisLimiter(options: {
-  redis: Redis;
+  redis: RedisClient;
   /** Already namespaced, e.g. `${QUEUE_PREFIX}:limit:send`. */
   keyPrefix: string;
   points: number;

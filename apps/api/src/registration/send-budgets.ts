@@ -1,6 +1,5 @@
-import type { ApiConfig, Logger } from '@otp-relay/core';
+import type { ApiConfig, Logger, RedisClient } from '@otp-relay/core';
 import type { Channel } from '@otp-relay/db';
-import type { Redis } from 'ioredis';
 import { type RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { redisLimiter } from './redis-limiter.js';
 
@@ -49,7 +48,7 @@ export function emailDomain(address: string): string {
 }
 
 export function createSendBudgets(deps: {
-  redis: Redis;
+  redis: RedisClient;
   config: ApiConfig;
   logger: Logger;
   events?: SendBudgetEvents;

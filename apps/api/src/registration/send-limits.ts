@@ -1,5 +1,4 @@
-import type { ApiConfig, Logger } from '@otp-relay/core';
-import type { Redis } from 'ioredis';
+import type { ApiConfig, Logger, RedisClient } from '@otp-relay/core';
 import type { RateLimiterRedis } from 'rate-limiter-flexible';
 import { redisLimiter, refundPoint, retryAfterSeconds } from './redis-limiter.js';
 import { RegistrationError } from './registration-errors.js';
@@ -58,7 +57,7 @@ export interface GuessTicket {
 }
 
 export interface SendLimitsDeps {
-  redis: Redis;
+  redis: RedisClient;
   config: ApiConfig;
   logger: Logger;
   budgetEvents?: SendBudgetEvents;

@@ -2,12 +2,14 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 
 export interface HealthRoutesOptions {
-  /** Each check throws when its dependency is not usable. */
+  /** Each check throws when its dependency is not usable; any failing one makes readiness 503. */
   readinessChecks: Record<string, () => Promise<unknown>>;
+  /** Checks that are reported but keep readiness at 200: a failing one makes the status `degraded`. */
+  reportedChecks?: Record<string, () => Promise<unknown>>;
 }
 
 const ReadinessSchema = Type.Object({
-  status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]),
+  status: Type.Union([Type.Literal('ok'), Type.Literal('degraded'), Type.Literal('unavailable')]),
   checks: Type.Record(Type.String(), Type.Union([Type.Literal('ok'), Type.Literal('unavailable')])),
 });
 
@@ -33,16 +35,27 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = asyn
       schema: {
         operationId: 'getReadiness',
         tags: ['health'],
-        summary: 'Readiness: Postgres and Redis answer',
+        summary: 'Readiness: Postgres and Redis answer, and a worker consumes the delivery queue',
         response: {
-          200: { ...ReadinessSchema, description: 'Postgres and Redis answer.' },
-          503: { ...ReadinessSchema, description: 'Postgres or Redis does not answer (see checks).' },
+          200: {
+            ...ReadinessSchema,
+            description:
+              'Postgres and Redis answer and a worker consumes the delivery queue; `degraded` when no ' +
+              'worker does and READINESS_REQUIRES_WORKER is false (checks.worker says so).',
+          },
+          503: {
+            ...ReadinessSchema,
+            description:
+              'Postgres or Redis does not answer, or no worker consumes the delivery queue (see checks).',
+          },
         },
       },
     },
     async (_request, reply) => {
+      const required = new Set(Object.keys(options.readinessChecks));
+      const all = { ...options.readinessChecks, ...options.reportedChecks };
       const entries = await Promise.all(
-        Object.entries(options.readinessChecks).map(async ([name, check]) => {
+        Object.entries(all).map(async ([name, check]) => {
           try {
             await Promise.race([
               check(),
@@ -57,8 +70,10 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = asyn
         }),
       );
       const checks = Object.fromEntries(entries);
-      const ready = entries.every(([, state]) => state === 'ok');
-      return reply.status(ready ? 200 : 503).send({ status: ready ? 'ok' : 'unavailable', checks });
+      const failing = entries.filter(([, state]) => state !== 'ok').map(([name]) => name);
+      const ready = failing.every((name) => !required.has(name));
+      const status = !ready ? 'unavailable' : failing.length > 0 ? 'degraded' : 'ok';
+      return reply.status(ready ? 200 : 503).send({ status, checks });
     },
   );
 };

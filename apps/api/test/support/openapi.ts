@@ -40,7 +40,12 @@ export const HTTP_METHODS: readonly HttpMethod[] = ['get', 'post', 'put', 'patch
 
 export interface OpenApiDocument {
   openapi: string;
-  info: { title: string; version: string; description: string };
+  info: {
+    title: string;
+    version: string;
+    description: string;
+    license?: { name: string; identifier?: string };
+  };
   servers: unknown[];
   tags: { name: string; description: string }[];
   paths: Record<string, { $ref?: string } & PathItem>;

@@ -145,6 +145,8 @@ export async function startStack(options: StackOptions = {}) {
     twilioCredentials: TWILIO,
     /** The environment the services were configured from, for processes a test starts. */
     env,
+    /** The tests' plain Redis server, for clients a test makes itself. */
+    redisUrl: services.redisUrl,
     workerConfig,
     db,
     config: apiConfig,

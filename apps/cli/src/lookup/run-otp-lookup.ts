@@ -25,8 +25,8 @@ Lists a shopper's most recent registration flows, newest first: state, channel, 
 codes, expiry, and each delivery in order (fallbacks under the delivery they replaced) with its
 provider, status, attempts, the provider's report and its errors; and whether an account carries
 the contact and which of its contacts are proven. Contacts and error texts are masked, verification
-ids shortened. Reads DATABASE_URL (and DATABASE_SCHEMA, OTP_MAX_ATTEMPTS) from .env at the repo
-root, then the environment, which wins.
+ids shortened. Reads DATABASE_URL (and DATABASE_SCHEMA, DATABASE_PREPARED_STATEMENTS,
+OTP_MAX_ATTEMPTS) from .env at the repo root, then the environment, which wins.
 
 An address matches whatever its case, +tag or (Gmail) dots. A number needs its country code, in any
 notation: +44 7700 900123, 0044 7700 900123, whatsapp:+447700900123.
@@ -156,6 +156,14 @@ export async function runOtpLookup(argv: readonly string[], io: OtpLookupIo): Pr
     io.error(`otp:lookup: ${schemaProblem}`);
     return 1;
   }
+  // Empty means unset; behind PgBouncer in transaction mode before 1.21 it is false.
+  const prepared = env.DATABASE_PREPARED_STATEMENTS || 'true';
+  if (prepared !== 'true' && prepared !== 'false') {
+    io.error(
+      `otp:lookup: DATABASE_PREPARED_STATEMENTS must be true or false, not ${JSON.stringify(prepared)}.`,
+    );
+    return 1;
+  }
   let maxAttempts: number;
   try {
     // Empty means unset, as docker-compose.yml passes an unset variable through.
@@ -172,7 +180,11 @@ export async function runOtpLookup(argv: readonly string[], io: OtpLookupIo): Pr
     return 1;
   }
 
-  const database = createDatabase(url, { maxConnections: 2, schema });
+  const database = createDatabase(url, {
+    maxConnections: 2,
+    schema,
+    preparedStatements: prepared === 'true',
+  });
   try {
     const query = { contact: args.contact, limit: args.limit, since: args.since };
     const records = await findRegistrations(database.db, query);

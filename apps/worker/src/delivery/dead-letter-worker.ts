@@ -1,3 +1,4 @@
+import type { RedisClient } from '@otp-relay/core';
 import {
   DEAD_LETTER_QUEUE,
   type DeadLetterJob,
@@ -7,7 +8,6 @@ import {
   type WebhookQueue,
 } from '@otp-relay/core';
 import { UnrecoverableError, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { replayDeadWebhookEvents, type WebhookReplayReport } from '../webhooks/webhook-dead-letters.js';
 import { type ReplayDeps, type ReplayReport, replayDeadDeliveries } from './dead-letters.js';
 
@@ -18,7 +18,7 @@ import { type ReplayDeps, type ReplayReport, replayDeadDeliveries } from './dead
  * webhook events share the queue (job name WEBHOOK_DEAD_LETTER_JOB) and are replayed the same way.
  */
 export function createDeadLetterWorker(
-  deps: ReplayDeps & { connection: Redis; prefix: string; logger: Logger; webhookQueue?: WebhookQueue },
+  deps: ReplayDeps & { connection: RedisClient; prefix: string; logger: Logger; webhookQueue?: WebhookQueue },
 ) {
   async function replayWebhook(data: WebhookDeadLetterJob): Promise<WebhookReplayReport> {
     if (!deps.webhookQueue) throw new UnrecoverableError('webhooks are off on this worker (no WEBHOOK_URL)');

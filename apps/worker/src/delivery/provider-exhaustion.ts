@@ -1,5 +1,4 @@
-import type { Logger } from '@otp-relay/core';
-import type { Redis } from 'ioredis';
+import type { Logger, RedisClient } from '@otp-relay/core';
 import { DeliveryError } from './message-sender.js';
 
 /**
@@ -69,7 +68,7 @@ export const NEVER_DRY: DryProviders = {
 };
 
 export interface DryProviderDeps {
-  redis: Redis;
+  redis: RedisClient;
   /** QUEUE_PREFIX: deployments sharing a Redis keep apart. */
   prefix: string;
   logger: Logger;

@@ -1,3 +1,4 @@
+import { inSpan, SpanKind } from '@otp-relay/core';
 import type { Delivery } from '@otp-relay/db';
 import type { Acceptance } from './acceptance.js';
 import { DeliveryError, type OutgoingMessage } from './message-sender.js';
@@ -48,7 +49,15 @@ export async function sendOnce(
     return { failed, provider };
   }
   try {
-    const { provider: accepting, providerMessageId } = await sender.send(message);
+    // A client span around the provider's call alone: the trace shows its time and its failure.
+    const { provider: accepting, providerMessageId } = await inSpan(
+      `${sender.provider} send`,
+      {
+        kind: SpanKind.CLIENT,
+        attributes: { 'otp_relay.provider': sender.provider, 'otp_relay.channel': delivery.channel },
+      },
+      () => sender.send(message),
+    );
     return { accepted: { provider: accepting, providerMessageId, at: now().toISOString() } };
   } catch (error) {
     // A sender's own failures are DeliveryErrors; anything else (a bug, a surprise) is retried.

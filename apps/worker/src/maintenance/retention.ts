@@ -1,3 +1,4 @@
+import type { RedisClient } from '@otp-relay/core';
 import { createDeadLetterQueue, type DeadLetterQueue, type Logger } from '@otp-relay/core';
 import {
   createWebhookEventRepository,
@@ -9,7 +10,6 @@ import {
 } from '@otp-relay/db';
 import { Queue, Worker } from 'bullmq';
 import { and, eq, gte, inArray, isNotNull, isNull, lt, lte, ne, or } from 'drizzle-orm';
-import type { Redis } from 'ioredis';
 import { sweepExpiredVerifications } from '../webhooks/expiry-sweep.js';
 import type { WebhookOutbox } from '../webhooks/webhook-outbox.js';
 
@@ -215,7 +215,7 @@ const EXPIRY_SWEEP_EVERY_MS = 60_000;
  */
 export async function scheduleRetention(deps: {
   db: Database;
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   retentionDays: number;
   /** See RetentionDeps. */

@@ -1,6 +1,8 @@
 import {
   type DeadLetterQueue,
   type Logger,
+  queuePrefix,
+  type RedisClient,
   WEBHOOK_BACKOFF_TYPE,
   WEBHOOK_QUEUE,
   type WebhookJob,
@@ -10,7 +12,6 @@ import {
 } from '@otp-relay/core';
 import type { Database } from '@otp-relay/db';
 import { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { createWebhookProcessor, type WebhookMetricEvents, type WebhookOutcome } from './process-webhook.js';
 import { webhookTarget } from './webhook-sender.js';
 
@@ -23,7 +24,7 @@ import { webhookTarget } from './webhook-sender.js';
 export function createWebhookWorker(deps: {
   config: WorkerConfig;
   db: Database;
-  connection: Redis;
+  connection: RedisClient;
   deadLetterQueue: DeadLetterQueue;
   logger: Logger;
   metrics?: WebhookMetricEvents;
@@ -43,7 +44,7 @@ export function createWebhookWorker(deps: {
   });
   const worker = new Worker<WebhookJob, WebhookOutcome>(WEBHOOK_QUEUE, processWebhook, {
     connection: deps.connection,
-    prefix: config.QUEUE_PREFIX,
+    prefix: queuePrefix(config),
     concurrency: config.WEBHOOK_CONCURRENCY,
     lockDuration: config.DELIVERY_LOCK_MS,
     stalledInterval: config.DELIVERY_LOCK_MS,

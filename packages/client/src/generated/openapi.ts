@@ -166,7 +166,7 @@ export interface components {
         path?: never;
         cookie?: never;
       };
-      /** Readiness: Postgres and Redis answer */
+      /** Readiness: Postgres and Redis answer, and a worker consumes the delivery queue */
       get: operations['getReadiness'];
       put?: never;
       post?: never;
@@ -674,28 +674,28 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Postgres and Redis answer. */
+      /** @description Postgres and Redis answer and a worker consumes the delivery queue; `degraded` when no worker does and READINESS_REQUIRES_WORKER is false (checks.worker says so). */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
           'application/json': {
-            status: 'ok' | 'unavailable';
+            status: 'ok' | 'degraded' | 'unavailable';
             checks: {
               [key: string]: 'ok' | 'unavailable';
             };
           };
         };
       };
-      /** @description Postgres or Redis does not answer (see checks). */
+      /** @description Postgres or Redis does not answer, or no worker consumes the delivery queue (see checks). */
       503: {
         headers: {
           [name: string]: unknown;
         };
         content: {
           'application/json': {
-            status: 'ok' | 'unavailable';
+            status: 'ok' | 'degraded' | 'unavailable';
             checks: {
               [key: string]: 'ok' | 'unavailable';
             };
