@@ -12,6 +12,7 @@ import { type LookupReport, lookupReport, orderDeliveries } from '../src/lookup/
 import { parseLookupContact } from '../src/lookup/lookup-contact.js';
 import { findRegistrations } from '../src/lookup/lookup-repository.js';
 import { parseSince, runOtpLookup } from '../src/lookup/run-otp-lookup.js';
+import { OTP_RELAY_COMMANDS } from '../src/otp-relay-commands.js';
 import { REPO_ROOT } from '../src/paths.js';
 import { captureIo, tempDir } from './support/cli-io.js';
 
@@ -421,7 +422,9 @@ describe('otp:lookup in the image', () => {
     expect(shipped).toContain('apps/cli');
     // What the built command imports at run time, installed with the CLI's production dependencies.
     for (const dir of ['packages/core', 'packages/db', 'apps/worker']) expect(shipped).toContain(dir);
-    expect(dockerfile).toContain('node apps/cli/dist/otp-lookup.js');
+    // The image's one command runs it: `otp-relay lookup <email|phone>`.
+    expect(dockerfile).toContain('otp-relay lookup');
+    expect(OTP_RELAY_COMMANDS.lookup.entry).toBe('apps/cli/dist/otp-lookup.js');
   });
 
   it('runs from the build output at the documented path', () => {
