@@ -92,25 +92,20 @@ export function createMessageRenderer(
     return { subject, text, html };
   }
 
+  /** WhatsApp's and SMS's texts: the same messages under each channel's own keys. */
+  function shortText(channel: 'whatsapp' | 'sms', message: OutgoingMessage): string {
+    const locale = localeOf(message);
+    return branded(
+      locale,
+      message.kind === 'otp'
+        ? format(locale, `${channel}.code`, codeValues(message))
+        : format(locale, `${channel}.notice`),
+    );
+  }
+
   return {
     email: (message) => (message.kind === 'otp' ? codeEmail(message) : noticeEmail(localeOf(message))),
-    whatsapp: (message) => {
-      const locale = localeOf(message);
-      return branded(
-        locale,
-        message.kind === 'otp'
-          ? format(locale, 'whatsapp.code', codeValues(message))
-          : format(locale, 'whatsapp.notice'),
-      );
-    },
-    sms: (message) => {
-      const locale = localeOf(message);
-      return branded(
-        locale,
-        message.kind === 'otp'
-          ? format(locale, 'sms.code', codeValues(message))
-          : format(locale, 'sms.notice'),
-      );
-    },
+    whatsapp: (message) => shortText('whatsapp', message),
+    sms: (message) => shortText('sms', message),
   };
 }
