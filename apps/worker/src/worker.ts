@@ -23,6 +23,7 @@ import type { DeliveryJobData } from './delivery/acceptance.js';
 import { type ChannelChain, parseChannelOrder } from './delivery/channel-chain.js';
 import { createDeadLetterWorker } from './delivery/dead-letter-worker.js';
 import { createFallbacks } from './delivery/fallback.js';
+import { jobLockSettings } from './delivery/job-lock.js';
 import { createOutboxRelay } from './delivery/outbox-relay.js';
 import {
   createDeliveryProcessor,
@@ -169,9 +170,7 @@ export function createWorker(deps: WorkerDeps): DeliveryWorker {
       connection: deps.connection,
       concurrency: config.WORKER_CONCURRENCY,
       // A worker that dies mid-send stops renewing its lock; after it lapses another worker takes the job.
-      lockDuration: config.DELIVERY_LOCK_MS,
-      stalledInterval: config.DELIVERY_LOCK_MS,
-      maxStalledCount: 2,
+      ...jobLockSettings(config.DELIVERY_LOCK_MS),
       settings: {
         backoffStrategy: (attemptsMade, type, error, job) =>
           type === DELIVERY_BACKOFF_TYPE ? jobBackoffDelay(job?.id, attemptsMade, error, backoff) : 0,

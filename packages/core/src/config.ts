@@ -224,8 +224,9 @@ const WorkerProperties = {
   PROVIDER_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10000 }),
   DELIVERY_BACKOFF_BASE_MS: Type.Integer({ minimum: 1, default: 2000 }),
   DELIVERY_BACKOFF_MAX_MS: Type.Integer({ minimum: 1, default: 300_000 }),
-  // How long a worker's claim on a job lasts without renewal; a killed worker's job is retried after it.
-  DELIVERY_LOCK_MS: Type.Integer({ minimum: 1000, default: 30_000 }),
+  // How long a worker's claim on a job lasts without renewal: a killed worker's job goes to another
+  // worker within 1.5 × this (apps/worker/src/delivery/job-lock.ts).
+  DELIVERY_LOCK_MS: Type.Integer({ minimum: 1000, default: 8000 }),
   // Challenges (with their deliveries) and notices are deleted this long after they expired or were sent.
   RETENTION_DAYS: Type.Integer({ minimum: 1, default: 30 }),
   // The outbox relay: how often it looks for deliveries with no job, and how old they must be.

@@ -12,6 +12,7 @@ import {
 } from '@otp-relay/core';
 import type { Database } from '@otp-relay/db';
 import { Worker } from 'bullmq';
+import { jobLockSettings } from '../delivery/job-lock.js';
 import { createWebhookProcessor, type WebhookMetricEvents, type WebhookOutcome } from './process-webhook.js';
 import { webhookTarget } from './webhook-sender.js';
 
@@ -46,9 +47,7 @@ export function createWebhookWorker(deps: {
     connection: deps.connection,
     prefix: queuePrefix(config),
     concurrency: config.WEBHOOK_CONCURRENCY,
-    lockDuration: config.DELIVERY_LOCK_MS,
-    stalledInterval: config.DELIVERY_LOCK_MS,
-    maxStalledCount: 2,
+    ...jobLockSettings(config.DELIVERY_LOCK_MS),
     settings: {
       // The wait before retry n is the schedule's n-th entry (its last, should BullMQ ask for more).
       backoffStrategy: (attemptsMade, type) =>
