@@ -195,6 +195,9 @@ describe('three APIs and three workers, one of each killed mid-load', () => {
     }
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429, 429]);
 
+    // Readiness sees the surviving workers, on a cluster too (BullMQ reads CLIENT LIST per node).
+    for (const port of survivors) expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+
     // The survivors keep serving and stop cleanly.
     await Promise.all([...apis.slice(1), ...workers].map((service) => service.stop()));
     for (const service of [...apis.slice(1), ...workers]) expect(await service.exited).toBe(0);

@@ -33,7 +33,7 @@ export function directDatabaseUrl(url: string, adminUrl: string): string {
 
 /**
  * PgBouncer drops the connections' search_path startup parameter, so the schema is set on the
- * server, as the README tells operators (there ALTER ROLE … IN DATABASE; here the test database is
+ * server, as docs/operating.md tells operators (there ALTER ROLE … IN DATABASE; here the test database is
  * the test's own).
  */
 export async function setServerSearchPath(adminUrl: string, databaseUrl: string): Promise<void> {

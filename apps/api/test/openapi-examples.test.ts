@@ -11,7 +11,7 @@ import {
 import { type Stack, startStack } from './support/stack.js';
 
 /**
- * Every request example, in the OpenAPI document and in README.md, sent to the service as it is
+ * Every request example, in the OpenAPI document, docs/api.md and README.md, sent to the service as it is
  * written, gets the answer documented for it. Examples that continue a registration carry a
  * placeholder flow id and code: the test puts in the real ones, the id from the request-otp answer
  * before it and the code from its `debug_otp` (OTP_DEBUG_RESPONSE=true), and the token from verify-otp.
@@ -20,19 +20,21 @@ import { type Stack, startStack } from './support/stack.js';
 const PLACEHOLDER_ID = 'vf_3q2-7wEVl9xJc0dZK1mXb5aR';
 const PLACEHOLDER_CODE = '123456';
 
-// Each part has a database of its own: the README registers the same address as the document.
+// Each part has a database of its own: the docs register the same address as the document.
 let documentStack: Stack;
+let referenceStack: Stack;
 let readmeStack: Stack;
 let document: OpenApiDocument;
 beforeAll(async () => {
   const env = { OTP_DEBUG_RESPONSE: 'true' };
-  [documentStack, readmeStack, document] = await Promise.all([
+  [documentStack, referenceStack, readmeStack, document] = await Promise.all([
+    startStack({ env }),
     startStack({ env }),
     startStack({ env }),
     committedDocument(),
   ]);
 });
-afterAll(() => Promise.all([documentStack.close(), readmeStack.close()]));
+afterAll(() => Promise.all([documentStack.close(), referenceStack.close(), readmeStack.close()]));
 
 /** What a registration's earlier answers give the examples after them. */
 interface Carried {
@@ -100,29 +102,34 @@ describe("the OpenAPI document's request examples", () => {
   });
 });
 
-interface ReadmeRequest {
+interface ShownRequest {
   method: string;
   url: string;
   headers: Record<string, string>;
   body?: string;
-  /** The JSON answer the README shows right after the request, if any. */
+  /** The JSON answer the page shows right after the request, if any. */
   shown?: unknown;
 }
 
-/** The curl commands of the README's API section, with the JSON answer shown after each. */
-async function readmeRequests(): Promise<ReadmeRequest[]> {
-  const readme = await readFile(new URL('../../../README.md', import.meta.url), 'utf8');
-  const api = readme.slice(
-    readme.indexOf('\n## API'),
-    readme.indexOf('\n## ', readme.indexOf('\n## API') + 1),
-  );
-  const blocks = [...api.matchAll(/```(sh|json)\n([\s\S]*?)```/g)].map((match) => ({
+/** A Markdown page of the repository, or its section under `heading` (up to the next `## `). */
+async function page(path: string, heading?: string): Promise<string> {
+  const text = await readFile(new URL(`../../../${path}`, import.meta.url), 'utf8');
+  if (heading === undefined) return text;
+  const start = text.indexOf(`\n${heading}\n`);
+  if (start < 0) throw new Error(`no "${heading}" in ${path}`);
+  const end = text.indexOf('\n## ', start + 1);
+  return text.slice(start, end < 0 ? undefined : end);
+}
+
+/** The curl commands of a page, with the JSON answer shown after each. */
+function shownRequests(text: string): ShownRequest[] {
+  const blocks = [...text.matchAll(/```(sh|json)\n([\s\S]*?)```/g)].map((match) => ({
     kind: match[1],
     text: match[2],
     start: match.index,
     end: match.index + match[0].length,
   }));
-  const requests: ReadmeRequest[] = [];
+  const requests: ShownRequest[] = [];
   for (const [index, block] of blocks.entries()) {
     if (block.kind !== 'sh' || !block.text?.includes('curl ')) continue;
     const command = (block.text ?? '').replaceAll('\\\n', ' ');
@@ -143,7 +150,7 @@ async function readmeRequests(): Promise<ReadmeRequest[]> {
       headers,
       ...(body === undefined ? {} : { body: JSON.stringify(JSON.parse(body)) }),
       // An answer is shown right below its request, with nothing but blank space between.
-      ...(next?.kind === 'json' && api.slice(block.end, next.start).trim() === ''
+      ...(next?.kind === 'json' && text.slice(block.end, next.start).trim() === ''
         ? { shown: JSON.parse(next.text ?? '') }
         : {}),
     });
@@ -153,7 +160,7 @@ async function readmeRequests(): Promise<ReadmeRequest[]> {
 
 /**
  * What of a shown answer must match the real one: the same keys all the way down, and values of the
- * same JSON types where both are not null (the README shows a pending flow; the one here may have
+ * same JSON types where both are not null (the docs show a pending flow; the one here may have
  * moved on, and the document says which values may be null).
  */
 function sameShape(actual: unknown, shown: unknown, at = 'body'): string[] {
@@ -166,12 +173,53 @@ function sameShape(actual: unknown, shown: unknown, at = 'body'): string[] {
   return Object.keys(a).flatMap((key) => sameShape(a[key], s[key], `${at}.${key}`));
 }
 
-describe("the README's requests", () => {
-  it('each gets the answer the README shows and the document lists', async () => {
-    const requests = await readmeRequests();
+/** What leaves an answer out of the comparison: debug_otp is there only in development and here. */
+function withoutCode(body: unknown): unknown {
+  if (typeof body !== 'object' || body === null) return body;
+  const { debug_otp: _code, ...rest } = body as Record<string, unknown>;
+  return rest;
+}
+
+/**
+ * Sends a page's requests in order, each continuing the registration of the ones before it, and
+ * checks that each answers 200 as the OpenAPI document lists and in the shape the page shows.
+ */
+async function sendInOrder(stack: Stack, requests: ShownRequest[]) {
+  const carried: Carried = {};
+  for (const request of requests) {
+    stack.advanceClock(stack.config.OTP_RESEND_COOLDOWN_SECONDS + 1);
+    const url = substituted(request.url, carried);
+    const answer = await stack.app.inject({
+      method: request.method as 'GET' | 'POST',
+      url,
+      headers: Object.fromEntries(
+        Object.entries(request.headers).map(([name, value]) => [name, substituted(value, carried)]),
+      ),
+      ...(request.body === undefined ? {} : { payload: substituted(request.body, carried) }),
+    });
+    const label = `${request.method} ${request.url}`;
+    expect(answer.statusCode, `${label}: ${answer.body}`).toBe(200);
+    const path = Object.keys(document.paths).find((candidate) =>
+      new RegExp(`^${candidate.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(url),
+    );
+    expect(path, label).toBeDefined();
     expect(
-      requests.map((request) => `${request.method} ${request.url.split('/').slice(0, 4).join('/')}`),
-    ).toEqual(
+      undocumented(operationOf(document, path ?? '', request.method.toLowerCase() as HttpMethod), answer),
+    ).toEqual([]);
+    if (request.shown !== undefined) {
+      expect(sameShape(withoutCode(answer.json()), withoutCode(request.shown)), label).toEqual([]);
+    }
+    carryFrom(answer, carried);
+  }
+}
+
+const called = (requests: ShownRequest[]) =>
+  requests.map((request) => `${request.method} ${request.url.split('/').slice(0, 4).join('/')}`);
+
+describe("docs/api.md's requests", () => {
+  it('each gets the answer the page shows and the document lists', async () => {
+    const requests = shownRequests(await page('docs/api.md'));
+    expect(called(requests)).toEqual(
       expect.arrayContaining([
         'POST /api/accounts/request-otp',
         'POST /api/accounts/verify-otp',
@@ -180,35 +228,17 @@ describe("the README's requests", () => {
         'GET /api/accounts/me',
       ]),
     );
-    // request-otp's, verify-otp's and the status's answers are shown, and compared below.
+    // request-otp's, verify-otp's and the status's answers are shown, and compared.
     expect(requests.filter((request) => request.shown !== undefined).length).toBeGreaterThanOrEqual(3);
-    const carried: Carried = {};
-    for (const request of requests) {
-      readmeStack.advanceClock(readmeStack.config.OTP_RESEND_COOLDOWN_SECONDS + 1);
-      const url = substituted(request.url, carried);
-      const answer = await readmeStack.app.inject({
-        method: request.method as 'GET' | 'POST',
-        url,
-        headers: Object.fromEntries(
-          Object.entries(request.headers).map(([name, value]) => [name, substituted(value, carried)]),
-        ),
-        ...(request.body === undefined ? {} : { payload: substituted(request.body, carried) }),
-      });
-      const label = `${request.method} ${request.url}`;
-      expect(answer.statusCode, `${label}: ${answer.body}`).toBe(200);
-      const path = Object.keys(document.paths).find((candidate) =>
-        new RegExp(`^${candidate.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(url),
-      );
-      expect(path, label).toBeDefined();
-      expect(
-        undocumented(operationOf(document, path ?? '', request.method.toLowerCase() as HttpMethod), answer),
-      ).toEqual([]);
-      if (request.shown !== undefined) {
-        // debug_otp is in these answers only because this stack asks for it.
-        const { debug_otp: _code, ...body } = answer.json() as Record<string, unknown>;
-        expect(sameShape(body, request.shown), label).toEqual([]);
-      }
-      carryFrom(answer, carried);
-    }
+    await sendInOrder(referenceStack, requests);
+  });
+});
+
+describe("the README's example", () => {
+  it('registers and verifies with the answers it shows', async () => {
+    const requests = shownRequests(await page('README.md', '## Try it'));
+    expect(called(requests)).toEqual(['POST /api/accounts/request-otp', 'POST /api/accounts/verify-otp']);
+    expect(requests.every((request) => request.shown !== undefined)).toBe(true);
+    await sendInOrder(readmeStack, requests);
   });
 });

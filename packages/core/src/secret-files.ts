@@ -8,6 +8,9 @@ import { readFileSync } from 'node:fs';
 export const FILE_SECRET_SETTINGS = [
   'DATABASE_URL',
   'REDIS_URL',
+  // Their entries may be URLs carrying the Redis password (redis-settings.ts).
+  'REDIS_CLUSTER_NODES',
+  'REDIS_SENTINELS',
   'JWT_SECRET',
   'OTP_PEPPER',
   'OTP_ENCRYPTION_KEY',

@@ -98,6 +98,22 @@ describe('the config loaders read secret files', () => {
     expect(config.EMAIL_REFRESH_TOKEN).toBe('refresh');
   });
 
+  it('a Redis Cluster node list, whose entries may carry the password, comes from a file too', () => {
+    const { REDIS_URL_FILE: _single, ...others } = files;
+    const config = loadApiConfig({
+      ...others,
+      REDIS_CLUSTER_NODES_FILE: secret(
+        'cluster-nodes',
+        'redis://:s3cret@10.0.0.1:6379,redis://:s3cret@10.0.0.2:6379\n',
+      ),
+      JWT_SECRET: 'j'.repeat(32),
+      OTP_PEPPER: 'p'.repeat(32),
+      NODE_ENV: 'development',
+    });
+    expect(config.REDIS_CLUSTER_NODES).toBe('redis://:s3cret@10.0.0.1:6379,redis://:s3cret@10.0.0.2:6379');
+    expect(config.REDIS_URL).toBeUndefined();
+  });
+
   it('loadMigrateConfig reports an unreadable file by its variable', () => {
     expect(problemsOf(() => loadMigrateConfig({ DATABASE_URL_FILE: join(folder, 'nope') }))).toEqual([
       `DATABASE_URL_FILE: cannot read ${join(folder, 'nope')} (ENOENT)`,

@@ -5,7 +5,7 @@ import { RegistrationError } from './registration-errors.js';
 /**
  * The profile rules the request schema cannot say: whether a username is required (a setting),
  * and the size of `metadata` as stored. The schema checks each key and value
- * (accounts-schemas.ts); the limits are here, in one place, and documented in the README.
+ * (accounts-schemas.ts); the limits are here, in one place, and documented in docs/api.md.
  */
 export const METADATA_LIMITS = {
   maxKeys: 16,
