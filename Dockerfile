@@ -43,6 +43,7 @@ COPY apps/demo/package.json apps/demo/
 COPY packages/core/package.json packages/core/
 COPY packages/db/package.json packages/db/
 COPY packages/testkit/package.json packages/testkit/
+COPY packages/local-services/package.json packages/local-services/
 COPY packages/client/package.json packages/client/
 RUN --mount=type=cache,id=otp-relay-pnpm-store,target=/pnpm/store \
     pnpm install --frozen-lockfile
@@ -54,7 +55,8 @@ RUN pnpm build
 # repository (so every entry point above keeps its path, packages/db/dist finds ../migrations
 # and apps/worker/dist its message catalogues and email templates in ../templates), with production dependencies only, taken from the store filled above
 # (--prefer-offline, not --offline: the cache mount may have been pruned since that layer was built).
-# packages/testkit is left out on purpose: it is used by tests only; pnpm skips its lockfile entry.
+# packages/testkit and packages/local-services are left out on purpose: tests and pnpm dev use
+# them only; pnpm skips their lockfile entries.
 # So is packages/client: the demo page (apps/demo/dist, which the API serves when DEMO_PAGE is on)
 # has it bundled in.
 RUN set -eu; \

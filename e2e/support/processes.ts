@@ -1,7 +1,6 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
+import { findRedisServer, startLocalRedis } from '@otp-relay/local-services';
 import {
   createTestDatabase,
   type FakeGoogle,
@@ -67,18 +66,20 @@ export function sharedRedis(services: TestServices): { redisUrl: string } | { re
 export type ServiceProcess = NodeProcess;
 
 /** Every process a test file started: killed after its tests, whatever happened. */
-const started: ChildProcess[] = [];
+const started: Array<{ kill(): void }> = [];
 
 export function startProcess(script: string, env: NodeJS.ProcessEnv): ServiceProcess {
   const service = startNodeProcess(script, script, env);
-  started.push(service.child);
+  started.push({ kill: () => killChild(service.child) });
   return service;
 }
 
+function killChild(child: ChildProcess) {
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
 function killStartedProcesses() {
-  for (const child of started) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  }
+  for (const process of started) process.kill();
 }
 
 export interface E2eContext {
@@ -140,31 +141,12 @@ export const registration = (email: string) => ({
   password: 'a long enough password',
 });
 
-/** A Redis server of the test's own, which it may stop and start (needs `redis-server` on PATH). */
-export const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0;
+/** A Redis server of the test's own, which it may stop and start (needs a redis-server installed). */
+const redisServer = findRedisServer();
+export const hasRedisServer = redisServer !== undefined;
 
-export async function startRedisServer(port: number) {
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: ['ignore', 'pipe', 'ignore'],
-    },
-  );
-  started.push(child);
-  if (!child.stdout) throw new Error('redis-server has no stdout pipe');
-  const lines = createInterface({ input: child.stdout });
-  await new Promise<void>((resolve, reject) => {
-    lines.on('line', (line) => {
-      if (/Ready to accept connections/.test(line)) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`redis-server exited (${code})`)));
-  });
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    async stop() {
-      child.kill('SIGTERM');
-      await once(child, 'exit');
-    },
-  };
+export async function startRedisServer(port: number): Promise<{ url: string; stop(): Promise<void> }> {
+  const redis = await startLocalRedis({ ...(redisServer ? { binary: redisServer } : {}), port });
+  started.push({ kill: () => redis.server.stopSync() });
+  return { url: redis.url, stop: redis.stop };
 }

