@@ -91,13 +91,42 @@ describe('pnpm bench --smoke', () => {
         if (mustBePositive) expect(r.ours as number, label).toBeGreaterThan(0);
       }
     }
-    // Both baselines ran and were measured: their references are there beside ours.
+    // Both baselines ran and were measured: their references are there beside ours, and ours and the
+    // sending baseline ran again at half its rate, open loop.
     const register = report.scenarios.find((scenario) => scenario.name === 'register');
-    for (const prefix of ['registrations/s', 'CPU ms/registration', 'vs the baseline that also sends']) {
+    const halfRate = [
+      'registrations/s at half rate',
+      'request-otp p50 at half rate',
+      'request-otp p90 at half rate',
+      'request-otp p99 at half rate',
+      'verify-otp p99 at half rate',
+    ];
+    for (const metric of halfRate) {
+      const r = register?.rows.find((candidate) => candidate.metric === metric);
+      expect(r?.ours, metric).toBeGreaterThan(0);
+      expect(r?.reference, metric).toBeGreaterThan(0);
+    }
+    for (const prefix of [
+      'registrations/s',
+      'request-otp p99',
+      'verify-otp p99',
+      'CPU ms/registration',
+      'vs the baseline that sends nothing',
+    ]) {
       const rows = register?.rows.filter((r) => r.metric.startsWith(prefix)) ?? [];
       expect(rows.length, prefix).toBeGreaterThan(0);
       for (const r of rows) expect(r.reference, `register: ${r.metric}`).toBeGreaterThan(0);
     }
+    // The targets are against the sending baseline.
+    const targets = register?.rows.filter((r) => r.target !== '' && !r.metric.startsWith('Postgres')) ?? [];
+    expect(targets.map((r) => r.metric)).toEqual([
+      'registrations/s',
+      'request-otp p99',
+      'verify-otp p99',
+      'request-otp p99 at half rate',
+      'CPU ms/registration (app+PG+Redis)',
+    ]);
+    for (const r of targets) expect(r.target, r.metric).toMatch(/× sending baseline$/);
 
     const processes = report.profile?.processes ?? [];
     expect(processes.map((p) => p.process).sort()).toEqual(['api', 'worker']);

@@ -1,5 +1,5 @@
 /**
- * The sizes and durations of a bench run: `full` (the numbers the issue asks for; ~20 minutes on
+ * The sizes and durations of a bench run: `full` (the numbers the issue asks for; ~22 minutes on
  * 2 cores) and `smoke` (everything tiny, to prove the machinery works in CI in about a minute).
  */
 
@@ -27,6 +27,18 @@ export interface BenchConfig {
     /** After the rounds: the wait for Postgres to flush statistics, then the idle window that measures background transactions. */
     statsFlushMs: number;
     idleWindowMs: number;
+    /**
+     * After the closed-loop rounds: ours and the sending baseline, interleaved, under arrivals at
+     * half the sending baseline's registrations/s in them (open loop), for the tail below saturation.
+     */
+    halfRate: {
+      roundMs: number;
+      rounds: number;
+      /** Connections per target, up to: arrivals must not queue in the load generator behind a few. */
+      connections: number;
+      /** Beyond this many registrations in flight an arrival is skipped (and counted). */
+      maxInFlight: number;
+    };
   };
   slowProvider: {
     latencyMs: number;
@@ -85,6 +97,12 @@ export function benchConfig(mode: Mode, concurrency?: number): BenchConfig {
       drainTimeoutMs: 35_000,
       statsFlushMs: full ? 11_000 : 0,
       idleWindowMs: full ? 20_000 : 1_000,
+      halfRate: {
+        roundMs: full ? 15_000 : 2_500,
+        rounds: full ? 3 : 1,
+        connections: 64,
+        maxInFlight: 2_000,
+      },
     },
     slowProvider: {
       latencyMs: 300,

@@ -60,7 +60,7 @@ export interface OursFlowOptions {
 
 export function oursRegistration(client: HttpClient, mailbox: Mailbox, options: OursFlowOptions): Iteration {
   const paths = options.paths ?? OUR_PATHS;
-  return async ({ seq, latencies, errors }) => {
+  return async ({ seq, latencies, errors, arrivalAt }) => {
     const body = shopper(seq);
     const mail = mailbox.expect(body.email, options.emailTimeoutMs);
     // Settled below, or never when the request fails (then the wait is forgotten).
@@ -68,7 +68,10 @@ export function oursRegistration(client: HttpClient, mailbox: Mailbox, options: 
     const requested = Date.now();
     let answer: unknown;
     try {
-      ({ body: answer } = await client.call(latencies, 'request-otp', 'POST', paths.request, { body }));
+      ({ body: answer } = await client.call(latencies, 'request-otp', 'POST', paths.request, {
+        body,
+        since: arrivalAt,
+      }));
     } catch (error) {
       mailbox.forget(body.email);
       throw error;
@@ -122,10 +125,11 @@ export function oursRegistration(client: HttpClient, mailbox: Mailbox, options: 
 }
 
 export function baselineRegistration(client: HttpClient): Iteration {
-  return async ({ seq, latencies }) => {
+  return async ({ seq, latencies, arrivalAt }) => {
     const { email, username, first_name, last_name, password } = shopper(seq);
     const requested = await client.call(latencies, 'request-otp', 'POST', BASELINE_PATHS.request, {
       body: { email, username, first_name, last_name, password },
+      since: arrivalAt,
     });
     const id =
       typeof requested.body === 'object' && requested.body !== null && 'id' in requested.body

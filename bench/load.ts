@@ -2,7 +2,8 @@
  * The load generator: an undici Pool per target, virtual users running an iteration (e.g. one
  * registration) in a closed loop (each starts its next when the last is done) or arrivals at a
  * fixed rate (open loop, so a slower system does not get less load). Latencies per endpoint go to
- * HDR histograms (µs), measured on the client from sending the request to reading the whole answer.
+ * HDR histograms (µs), measured on the client from sending the request to reading the whole answer,
+ * or, for an open loop's first request when asked, from the arrival's scheduled time (see runOpenLoop).
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -120,12 +121,18 @@ export class HttpClient {
     endpoint: string,
     method: 'GET' | 'POST',
     path: string,
-    options: { body?: unknown; token?: string; expect?: number[] } = {},
+    options: {
+      body?: unknown;
+      token?: string;
+      expect?: number[];
+      /** Measure from this instant (performance.now()) instead of from the send: an arrival's scheduled time. */
+      since?: number;
+    } = {},
   ): Promise<CallResult> {
     const headers: Record<string, string> = {};
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (options.token) headers.authorization = `Bearer ${options.token}`;
-    const started = performance.now();
+    const started = options.since ?? performance.now();
     const response = await this.pool.request({
       method,
       path,
@@ -156,6 +163,12 @@ export interface IterationContext {
   seq: number;
   latencies: Latencies;
   errors: ErrorCounts;
+  /**
+   * Open loop measured from arrivals: when this iteration was due (performance.now()). Its first
+   * request's latency counts from here, so that the load generator falling behind its schedule
+   * shows as latency instead of vanishing (coordinated omission).
+   */
+  arrivalAt?: number;
 }
 
 /** One unit of work (e.g. a registration); resolves true when it completed as it should. */
@@ -197,10 +210,20 @@ interface Tracker {
   inFlight: number;
 }
 
-async function runOne(iteration: Iteration, tracker: Tracker, deadline: number): Promise<void> {
+async function runOne(
+  iteration: Iteration,
+  tracker: Tracker,
+  deadline: number,
+  arrivalAt?: number,
+): Promise<void> {
   tracker.inFlight += 1;
   try {
-    const ok = await iteration({ seq: nextSeq(), latencies: tracker.latencies, errors: tracker.errors });
+    const ok = await iteration({
+      seq: nextSeq(),
+      latencies: tracker.latencies,
+      errors: tracker.errors,
+      arrivalAt,
+    });
     if (ok) {
       tracker.completed += 1;
       if (performance.now() <= deadline) tracker.completedInWindow += 1;
@@ -260,7 +283,12 @@ export async function runClosedLoop(options: {
   return result(tracker, options.durationMs, started, abandoned);
 }
 
-/** Iterations started at a fixed rate, whatever the system's speed (at most `maxInFlight` at once). */
+/**
+ * Iterations started at a fixed rate, whatever the system's speed (at most `maxInFlight` at once;
+ * beyond that an arrival is skipped and counted). A late start (the load generator's own event loop
+ * behind) is caught up at once, not dropped. With `measureFromArrival`, iterations are given their
+ * scheduled time (IterationContext.arrivalAt) to measure their first request from.
+ */
 export async function runOpenLoop(options: {
   ratePerSecond: number;
   durationMs: number;
@@ -268,6 +296,7 @@ export async function runOpenLoop(options: {
   maxInFlight: number;
   iteration: Iteration;
   latencies: Latencies;
+  measureFromArrival?: boolean;
 }): Promise<LoadResult> {
   const tracker = newTracker(options.latencies);
   const started = performance.now();
@@ -284,7 +313,8 @@ export async function runOpenLoop(options: {
       skipped += 1;
       continue;
     }
-    const one = runOne(options.iteration, tracker, deadline).finally(() => running.delete(one));
+    const arrivalAt = options.measureFromArrival ? due : undefined;
+    const one = runOne(options.iteration, tracker, deadline, arrivalAt).finally(() => running.delete(one));
     running.add(one);
   }
   const remaining = deadline - performance.now();

@@ -1,14 +1,29 @@
 /**
  * Interleaved rounds: targets (ours and the baseline, or an empty and a large database) take turns
  * in short rounds, so drift and noise of the machine hit all of them alike; each round's rate,
- * latencies and CPU are kept, and targets are compared on the medians of their rounds.
+ * latencies and CPU are kept, and targets are compared on the medians of their rounds. A round is
+ * a closed loop (virtual users, for saturation) or an open one (arrivals at a fixed rate).
  */
-import { type Iteration, Latencies, type LatencySummary, type LoadResult, runClosedLoop } from './load.js';
+import {
+  type Iteration,
+  Latencies,
+  type LatencySummary,
+  type LoadResult,
+  runClosedLoop,
+  runOpenLoop,
+} from './load.js';
 import { type CpuSnapshot, type CpuSources, cpuDelta, snapshotCpu } from './proc-stats.js';
+
+/**
+ * How each target is loaded: `concurrency` virtual users back to back, or registrations arriving at
+ * `ratePerSecond` whatever the target's speed, latencies counted from their scheduled arrivals.
+ */
+export type RoundLoad =
+  | { kind: 'closed'; concurrency: number }
+  | { kind: 'open'; ratePerSecond: number; maxInFlight: number };
 
 export interface RoundTarget {
   name: string;
-  concurrency: number;
   iteration: Iteration;
   /** The CPU sources whose sum is this target's cost per registration. */
   costSources: string[];
@@ -21,6 +36,8 @@ export interface RoundResult {
   completed: number;
   errors: Record<string, number>;
   abandoned: number;
+  /** Arrivals skipped because too many were in flight (open loop only). */
+  skipped: number;
   latencies: Record<string, LatencySummary>;
   /** CPU ms by process over the round (window and drain), with `machine` and `other`. */
   cpuMs: CpuSnapshot;
@@ -39,6 +56,8 @@ export interface TargetSummary {
   /** All rounds' samples together. */
   merged: Record<string, LatencySummary>;
   completed: number;
+  /** Open loop: arrivals skipped over all rounds. */
+  skipped: number;
   errors: Record<string, number>;
 }
 
@@ -63,6 +82,7 @@ export function summarizeRound(
     completed: load.completed,
     errors: load.errors,
     abandoned: load.abandoned,
+    skipped: load.skipped,
     latencies: load.latencies.summaries(),
     cpuMs,
     elapsedMs: load.elapsedMs,
@@ -72,8 +92,10 @@ export function summarizeRound(
 
 export interface InterleaveOptions {
   targets: RoundTarget[];
+  load: RoundLoad;
   rounds: number;
   roundMs: number;
+  /** Per target, before the rounds, under the same load; none when 0. */
   warmupMs: number;
   drainTimeoutMs: number;
   cpu: CpuSources;
@@ -82,16 +104,30 @@ export interface InterleaveOptions {
   beforeRound?(target: RoundTarget, round: number): Promise<void>;
 }
 
+function runLoad(
+  load: RoundLoad,
+  target: RoundTarget,
+  durationMs: number,
+  drainTimeoutMs: number,
+  latencies: Latencies,
+): Promise<LoadResult> {
+  const common = { durationMs, drainTimeoutMs, iteration: target.iteration, latencies };
+  return load.kind === 'closed'
+    ? runClosedLoop({ ...common, concurrency: load.concurrency })
+    : runOpenLoop({
+        ...common,
+        ratePerSecond: load.ratePerSecond,
+        maxInFlight: load.maxInFlight,
+        measureFromArrival: true,
+      });
+}
+
 export async function runInterleaved(options: InterleaveOptions): Promise<Record<string, TargetSummary>> {
-  for (const target of options.targets) {
-    options.log(`  warm-up ${target.name} (${options.warmupMs / 1000} s)`);
-    await runClosedLoop({
-      concurrency: target.concurrency,
-      durationMs: options.warmupMs,
-      drainTimeoutMs: options.drainTimeoutMs,
-      iteration: target.iteration,
-      latencies: new Latencies(),
-    });
+  if (options.warmupMs > 0) {
+    for (const target of options.targets) {
+      options.log(`  warm-up ${target.name} (${options.warmupMs / 1000} s)`);
+      await runLoad(options.load, target, options.warmupMs, options.drainTimeoutMs, new Latencies());
+    }
   }
   const results: RoundResult[] = [];
   const merged = new Map(options.targets.map((target) => [target.name, new Latencies()]));
@@ -100,20 +136,17 @@ export async function runInterleaved(options: InterleaveOptions): Promise<Record
       await options.beforeRound?.(target, round);
       const latencies = new Latencies();
       const before = snapshotCpu(options.cpu);
-      const load = await runClosedLoop({
-        concurrency: target.concurrency,
-        durationMs: options.roundMs,
-        drainTimeoutMs: options.drainTimeoutMs,
-        iteration: target.iteration,
-        latencies,
-      });
+      const load = await runLoad(options.load, target, options.roundMs, options.drainTimeoutMs, latencies);
       const result = summarizeRound(target, round, load, cpuDelta(before, snapshotCpu(options.cpu)));
       merged.get(target.name)?.add(latencies);
       results.push(result);
       const errors = load.errorCount > 0 ? `, ${load.errorCount} errors ${JSON.stringify(load.errors)}` : '';
+      const skipped = load.skipped > 0 ? `, ${load.skipped} arrivals skipped` : '';
+      const requestP99 = result.latencies['request-otp']?.p99;
       options.log(
         `  round ${round} ${target.name}: ${result.ratePerSecond.toFixed(1)} reg/s, ` +
-          `${result.cpuMsPerRegistration.toFixed(1)} CPU ms/reg${errors}`,
+          `${result.cpuMsPerRegistration.toFixed(1)} CPU ms/reg, ` +
+          `request-otp p99 ${requestP99?.toFixed(1) ?? '—'} ms${errors}${skipped}`,
       );
     }
   }
@@ -138,6 +171,7 @@ export async function runInterleaved(options: InterleaveOptions): Promise<Record
       latencies,
       merged: merged.get(target.name)?.summaries() ?? {},
       completed: rounds.reduce((sum, result) => sum + result.completed, 0),
+      skipped: rounds.reduce((sum, result) => sum + result.skipped, 0),
       errors,
     };
   }

@@ -125,13 +125,13 @@ export const largeTablesScenario: Scenario = async ({ services, config, log, def
     defer(() => client.close());
     targets.push({
       name,
-      concurrency: reg.concurrency,
       iteration: oursRegistration(client, stack.mailbox, { emailTimeoutMs: reg.emailTimeoutMs }),
       costSources: [`${name}-api`, `${name}-worker`, 'postgres', 'redis'],
     });
   }
   const summaries = await runInterleaved({
     targets,
+    load: { kind: 'closed', concurrency: reg.concurrency },
     rounds: reg.rounds,
     roundMs: reg.roundMs,
     warmupMs: reg.warmupMs,
