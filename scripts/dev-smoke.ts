@@ -10,7 +10,6 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@otp-relay/local-services';
 
@@ -22,6 +21,12 @@ async function main(): Promise<number> {
   const port = await freePort();
   const adminPort = await freePort();
   const lines: string[] = [];
+  const base = `http://127.0.0.1:${port}`;
+  // The banner, printed once /healthz answers, names the address.
+  let served: () => void = () => {};
+  const serving = new Promise<'served'>((resolve) => {
+    served = () => resolve('served');
+  });
   const dev = spawn('pnpm', ['dev'], {
     cwd: ROOT,
     env: { ...process.env, CI: 'true', PORT: String(port), ADMIN_PORT: String(adminPort) },
@@ -32,6 +37,7 @@ async function main(): Promise<number> {
     createInterface({ input: stream }).on('line', (line) => {
       lines.push(line);
       if (lines.length > 80) lines.shift();
+      if (line.includes(base)) served();
       if (process.env.DEV_SMOKE_VERBOSE) console.log(line);
     });
   }
@@ -50,18 +56,17 @@ async function main(): Promise<number> {
     return 1;
   };
 
-  const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + TIMEOUT_MS;
-  let exitedEarly = false;
-  void exited.then(() => {
-    exitedEarly = true;
-  });
-  // The banner is printed once /healthz answers.
-  while (!lines.some((line) => line.includes(base))) {
-    if (exitedEarly) return fail(`pnpm dev exited (${dev.exitCode ?? dev.signalCode})`);
-    if (Date.now() > deadline) return fail(`pnpm dev did not serve ${base} within ${TIMEOUT_MS / 1000} s`);
-    await sleep(200);
-  }
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([
+    serving,
+    exited.then(() => 'exited' as const),
+    new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), TIMEOUT_MS);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (outcome === 'exited') return fail(`pnpm dev exited (${dev.exitCode ?? dev.signalCode})`);
+  if (outcome === 'timeout') return fail(`pnpm dev did not serve ${base} within ${TIMEOUT_MS / 1000} s`);
   const post = async (route: string, body: unknown) => {
     const response = await fetch(`${base}/api/accounts/${route}`, {
       method: 'POST',
