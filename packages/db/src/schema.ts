@@ -233,6 +233,11 @@ export const deliveries = pgTable(
       .where(sql`${table.providerMessageId} IS NOT NULL`),
     // The relay re-enqueues deliveries still queued a while after their creation (lost enqueues).
     index('deliveries_queued_idx').on(table.createdAt).where(sql`${table.status} = 'queued'`),
+    // The relay also hands on failures a provider reported after acceptance whose handling was
+    // lost; every few seconds, so without this it read the whole table each time.
+    index('deliveries_reported_failure_idx')
+      .on(table.providerStatusAt)
+      .where(sql`${table.status} = 'sent' AND ${table.providerStatus} IN ('failed', 'undelivered')`),
     // A code always belongs to its flow and knows which of the flow's codes it is. (Its sealed
     // payload goes once the code can no longer be used.)
     check(

@@ -1,0 +1,1 @@
+CREATE INDEX "deliveries_reported_failure_idx" ON "deliveries" USING btree ("provider_status_at") WHERE "deliveries"."status" = 'sent' AND "deliveries"."provider_status" IN ('failed', 'undelivered');
