@@ -50,17 +50,23 @@ afterAll(async () => {
   await database?.drop();
 });
 
-/** Every table a query's plan reads from start to end. */
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  Plans?: PlanNode[];
+}
+
+/** The tables a query's plan reads from start to end. */
 async function sequentiallyScanned(query: { query: string; params: unknown[] }): Promise<string[]> {
   const [row] = await sql.unsafe(`EXPLAIN (FORMAT JSON) ${query.query}`, query.params as never[]);
+  const [explained] = row?.['QUERY PLAN'] as { Plan: PlanNode }[];
+  if (!explained) throw new Error(`no plan for ${query.query}`);
   const scanned: string[] = [];
-  const visit = (node: { 'Node Type': string; 'Relation Name'?: string; Plans?: unknown[] }) => {
+  const visit = (node: PlanNode) => {
     if (node['Node Type'] === 'Seq Scan' && node['Relation Name']) scanned.push(node['Relation Name']);
-    for (const child of node.Plans ?? []) visit(child as typeof node);
+    for (const child of node.Plans ?? []) visit(child);
   };
-  visit(
-    (row?.['QUERY PLAN'] as { Plan: Parameters<typeof visit>[0] }[])[0]?.Plan as Parameters<typeof visit>[0],
-  );
+  visit(explained.Plan);
   return scanned;
 }
 

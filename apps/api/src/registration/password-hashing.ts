@@ -64,7 +64,7 @@ export function createPasswordHasher(
     niceIncrement: LOW_PRIORITY,
     // First come, first hashed. By default a task piscina could not hand to a thread goes to the
     // back of its queue, so under load later requests overtook earlier ones: request-otp's p99 at
-    // saturation was 3.7 × the sending baseline's with its median alike (docs/performance.md).
+    // saturation was 3.7 × the sending baseline's, its median 1.3 × (docs/performance.md).
     stricterFIFO: true,
   });
   const options: Options = { algorithm: ARGON2ID, ...parameters };
