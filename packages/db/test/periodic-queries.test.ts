@@ -59,7 +59,7 @@ interface PlanNode {
 /** The tables a query's plan reads from start to end. */
 async function sequentiallyScanned(query: { query: string; params: unknown[] }): Promise<string[]> {
   const [row] = await sql.unsafe(`EXPLAIN (FORMAT JSON) ${query.query}`, query.params as never[]);
-  const [explained] = row?.['QUERY PLAN'] as { Plan: PlanNode }[];
+  const [explained] = (row?.['QUERY PLAN'] ?? []) as { Plan: PlanNode }[];
   if (!explained) throw new Error(`no plan for ${query.query}`);
   const scanned: string[] = [];
   const visit = (node: PlanNode) => {
